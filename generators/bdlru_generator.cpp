@@ -1,0 +1,226 @@
+// BD-LRU (block-diagonal linear recurrent unit), ../shared/spec/layers.md §2, §4, §5.
+// Algorithms only: every way of running them lives in schedules/.
+//
+// Halide dims are the reverse of the row-major shapes:
+//   z [B,T,N,m,m+1] -> (k, j, n, t, b)     v, h, g [B,T,N,m] -> (j, n, t, b)
+//   h0, h_final, g_final, dh0 [B,N,m] -> (j, n, b)
+#include "Halide.h"
+#include "gate_norm.h"
+#include "scan_pipelines.h"
+#include "../schedules/scan_schedules.h"
+
+#include <functional>
+
+using namespace Halide;
+
+namespace statemix::gen {
+namespace {
+
+// Row j of block n at time t: h_t[j] = Σ_i A_t[j,i]·prev(i) + a0_t[j]·v_t[j]  (spec §2).
+Expr bdlru_row(const Func &z, const Func &v, Expr j, Expr n, Expr t, Expr b, int m, Expr norm,
+               bool fast, const std::function<Expr(int)> &prev, Expr input_on = Expr()) {
+    std::vector<Expr> logits;
+    for (int k = 0; k <= m; k++) logits.push_back(z(k, j, n, t, b));
+    std::vector<Expr> p = norm_row_p(logits, norm, fast);
+    Expr acc = p[m] * v(j, n, t, b);
+    if (input_on.defined()) acc = select(input_on, acc, 0.0f);
+    for (int i = 0; i < m; i++) acc = acc + p[i] * prev(i);
+    return acc;
+}
+
+class BdlruForward : public Generator<BdlruForward> {
+public:
+    STATEMIX_SCAN_KNOBS(5)
+
+    Input<Buffer<float, 5>> z{"z"};
+    Input<Buffer<float, 4>> v{"v"};
+    Input<Buffer<float, 3>> h0{"h0"};
+    Input<int> norm{"norm", 0, 0, kNumNorms - 1};
+    Output<Buffer<float, 4>> h{"h"};
+    Output<Buffer<float, 3>> h_final{"h_final"};
+
+    void generate() {
+        const int M = m;
+        ScanForward P;
+        P.m = M;
+        P.state = h;
+        P.final_state = h_final;
+        Var j = P.j, n = P.n, t = P.t, b = P.b, col = P.col, c = P.c;
+        Func zf = z, vf = v;
+        Expr T = v.dim(2).extent();
+
+        // Rows of a block read each other's previous values, so the row index is an RVar
+        // (innermost) of every update, never a pure Var.
+        h(j, n, t, b) = undef<float>();
+        if (algorithm == Algorithm::Sequential) {
+            RDom r0(0, M, "r0");
+            h(r0, n, 0, b) = bdlru_row(zf, vf, r0, n, 0, b, M, norm, fast_math,
+                                       [&](int i) { return h0(i, n, b); });
+            RDom r(0, M, 1, T - 1, "r");
+            h(r.x, n, r.y, b) = bdlru_row(zf, vf, r.x, n, r.y, b, M, norm, fast_math,
+                                          [&](int i) { return h(i, n, r.y - 1, b); });
+            P.state_loops = {{true, false, false}, {true, true, false}};
+        } else {
+            const int L = chunk;
+            Expr NC = (T + L - 1) / L;
+            // 1. Chunk summaries: run the chunk's recurrence on the m unit columns (its transition
+            //    product) and on zero with the inputs on (its affine part), col == m. A Tuple
+            //    update is simultaneous, so the block's rows need no second buffer.
+            std::vector<Expr> init;
+            for (int i = 0; i < M; i++) init.push_back(select(col == i, 1.0f, 0.0f));
+            P.summary(col, n, c, b) = Tuple(init);
+            RDom rl(0, L, "rl");
+            rl.where(c * L + rl < T);
+            Expr tt = c * L + rl;
+            std::vector<Expr> next;
+            for (int jj = 0; jj < M; jj++) {
+                next.push_back(bdlru_row(
+                    zf, vf, jj, n, tt, b, M, norm, fast_math,
+                    [&](int i) { return tuple_elem(P.summary(col, n, c, b), i, M); }, col == M));
+            }
+            P.summary(col, n, c, b) = Tuple(next);
+            P.summary_loops = {false, true, false};
+            auto S = [&](Expr cc, Expr cl, int row) { return tuple_elem(P.summary(cl, n, cc, b), row, M); };
+            // 2. Carry: the state at the end of each chunk, a scan over chunks.
+            P.carry(j, n, c, b) = undef<float>();
+            RDom rc(0, M, 0, NC, "rc");
+            {
+                std::vector<Expr> rows;
+                for (int jj = 0; jj < M; jj++) {
+                    Expr a = S(rc.y, M, jj);
+                    for (int i = 0; i < M; i++) {
+                        Expr prev = select(rc.y == 0, h0(i, n, b), P.carry(i, n, max(rc.y - 1, 0), b));
+                        a = a + S(rc.y, i, jj) * prev;
+                    }
+                    rows.push_back(a);
+                }
+                P.carry(rc.x, n, rc.y, b) = mux(rc.x, rows);
+            }
+            P.carry_loops = {true, true, false};
+            // 3. Rescan every chunk from its carried-in state: first step, then the rest.
+            RDom r0(0, M, 0, NC, "r0");
+            h(r0.x, n, r0.y * L, b) = bdlru_row(zf, vf, r0.x, n, r0.y * L, b, M, norm, fast_math, [&](int i) {
+                return select(r0.y == 0, h0(i, n, b), P.carry(i, n, max(r0.y - 1, 0), b));
+            });
+            RDom rs(0, M, 1, L - 1, 0, NC, "rs");
+            Expr ts = rs.z * L + rs.y;
+            rs.where(ts < T);
+            h(rs.x, n, ts, b) = bdlru_row(zf, vf, rs.x, n, ts, b, M, norm, fast_math,
+                                          [&](int i) { return h(i, n, ts - 1, b); });
+            P.state_loops = {{true, false, true}, {true, true, true}};
+        }
+        h_final(j, n, b) = h(j, n, T - 1, b);
+
+        schedule_scan_forward(P, knobs(), norm, get_target());
+        require_dense(z, {M + 1, M});
+        require_dense(v, {M});
+        require_dense(h0, {M});
+        require_dense(h, {M});
+        require_dense(h_final, {M});
+        set_estimates();
+    }
+
+    void set_estimates() {
+        const int M = m;
+        const int N = 1024 / M;
+        z.set_estimates({{0, M + 1}, {0, M}, {0, N}, {0, 2048}, {0, 16}});
+        v.set_estimates({{0, M}, {0, N}, {0, 2048}, {0, 16}});
+        h0.set_estimates({{0, M}, {0, N}, {0, 16}});
+        norm.set_estimate(0);
+        h.set_estimates({{0, M}, {0, N}, {0, 2048}, {0, 16}});
+        h_final.set_estimates({{0, M}, {0, N}, {0, 16}});
+    }
+};
+
+class BdlruBackward : public Generator<BdlruBackward> {
+public:
+    STATEMIX_SCAN_KNOBS(5)
+
+    Input<Buffer<float, 5>> z{"z"};
+    Input<Buffer<float, 4>> v{"v"};
+    Input<Buffer<float, 3>> h0{"h0"};
+    Input<Buffer<float, 4>> h{"h"};              // forward output, saved
+    Input<Buffer<float, 4>> g{"g"};              // ∂L/∂h
+    Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final
+    Input<int> norm{"norm", 0, 0, kNumNorms - 1};
+    Output<Buffer<float, 5>> dz{"dz"};
+    Output<Buffer<float, 4>> dv{"dv"};
+    Output<Buffer<float, 3>> dh0{"dh0"};
+
+    void generate() {
+        const int M = m;
+        ScanBackward P;
+        P.m = M;
+        P.dz = dz;
+        P.dv = dv;
+        P.dh0 = dh0;
+        Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
+        Expr T = v.dim(2).extent();
+
+        // Adjoint (spec §5) carried into step t-1:  μ_t = A_tᵀ λ_t,  λ_t = g_t + μ_{t+1},
+        // μ_T = ∂L/∂h_final. Only one normalized block (step t) is needed per step.
+        P.adj(j, n, t, b) = undef<float>();
+        P.adj(j, n, T, b) = g_final(j, n, b);
+        RDom r(0, M, 0, T, "r");
+        Expr tt = T - 1 - r.y;
+        // Per-row statistics and the normalized block of step t, computed once per step where
+        // the scan reads them (each element is read by one row of the adjoint).
+        auto row_stats = [&](Expr jj, Expr tt2) {
+            std::vector<Expr> logits;
+            for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, jj, n, tt2, b));
+            NormStats st = norm_stats(logits, norm, fast_math);
+            return Tuple(st.shift, st.inv);
+        };
+        auto stats_of = [](const FuncRef &r) { return NormStats{r[0], r[1]}; };
+        P.rstat(j, n, t, b) = row_stats(j, t);
+        P.pstep(k, j, n, t, b) = norm_elem(z(k, j, n, t, b), stats_of(P.rstat(j, n, t, b)), norm, fast_math).p;
+        Expr acc = 0.0f;
+        for (int row = 0; row < M; row++) {
+            acc = acc + P.pstep(r.x, row, n, tt, b) * (g(row, n, tt, b) + P.adj(row, n, tt + 1, b));
+        }
+        P.adj(r.x, n, tt, b) = acc;
+        P.adj_loops = {{false, false, false}, {true, true, false}};
+        dh0(j, n, b) = P.adj(j, n, 0, b);
+
+        // Pointwise gradients, parallel over t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
+        // u = [h_{t-1}[0..m-1], v_t[j]] and o = h_t[j] (gate_norm.h).
+        P.rstat_dz(j, n, t, b) = row_stats(j, t);
+        Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
+        NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math);
+        Expr hprev = select(t > 0, h(min(k, M - 1), n, max(t - 1, 0), b), h0(min(k, M - 1), n, b));
+        Expr u = select(k < M, hprev, v(j, n, t, b));
+        dz(k, j, n, t, b) = lam * e.c * (u - e.s * h(j, n, t, b));
+        std::vector<Expr> logits;
+        for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, j, n, t, b));
+        dv(j, n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
+
+        schedule_scan_backward(P, knobs(), norm, get_target());
+        require_dense(z, {M + 1, M});
+        require_dense(dz, {M + 1, M});
+        for (auto *buf : {&v, &h, &g}) require_dense(*buf, {M});
+        require_dense(dv, {M});
+        require_dense(h0, {M});
+        require_dense(g_final, {M});
+        require_dense(dh0, {M});
+        set_estimates();
+    }
+
+    void set_estimates() {
+        const int M = m;
+        const int N = 1024 / M;
+        z.set_estimates({{0, M + 1}, {0, M}, {0, N}, {0, 2048}, {0, 16}});
+        for (auto *buf : {&v, &h, &g}) buf->set_estimates({{0, M}, {0, N}, {0, 2048}, {0, 16}});
+        h0.set_estimates({{0, M}, {0, N}, {0, 16}});
+        g_final.set_estimates({{0, M}, {0, N}, {0, 16}});
+        norm.set_estimate(0);
+        dz.set_estimates({{0, M + 1}, {0, M}, {0, N}, {0, 2048}, {0, 16}});
+        dv.set_estimates({{0, M}, {0, N}, {0, 2048}, {0, 16}});
+        dh0.set_estimates({{0, M}, {0, N}, {0, 16}});
+    }
+};
+
+}  // namespace
+}  // namespace statemix::gen
+
+HALIDE_REGISTER_GENERATOR(statemix::gen::BdlruForward, bdlru_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::BdlruBackward, bdlru_backward)

@@ -1,0 +1,86 @@
+// Gate normalization of ../shared/spec/layers.md §1, as Halide expressions, shared by every
+// H-LRU and BD-LRU generator. One normalized row has m+1 logits; the first m become transition
+// coefficients, the last the input gate.
+//
+// Every variant has the form  p_k = φ(z_k) / S,  S = Σ_j μ(φ(z_j)),  so its Jacobian is
+//   ∂L/∂z_k = c_k · (∂L/∂p_k − s_k · Σ_l p_l ∂L/∂p_l),   c_k = φ'(z_k) / S,  s_k = μ'(φ(z_k)).
+// With ∂L/∂p_k = λ·u_k and Σ_l p_l u_l = o (the row's output), that is  λ·c_k·(u_k − s_k·o):
+// the backward needs neither A nor the per-row sums in memory (spec §5).
+//
+// The row is split into per-row statistics (the max shift and 1/S) and per-element terms, so a
+// kernel can compute the statistics once per row and the elements with a symbolic index k.
+// The variant is the run-time Param `norm`; kernels specialize on norm == softmax (where the
+// selects below fold away) and keep one generic branch for the rest.
+#pragma once
+
+#include "Halide.h"
+
+#include <vector>
+
+namespace statemix::gen {
+
+// Values of the run-time `norm` argument. Keep in sync with runtime/statemix.h (enum Norm).
+enum NormId { kSoftmax = 0, kSigmoidL1 = 1, kReluL1 = 2, kTanhL1 = 3, kLinL1 = 4, kNone = 5 };
+constexpr int kNumNorms = 6;
+
+struct NormElem {
+    Halide::Expr p, c, s;  // p_k, c_k = φ'(z_k)/S, s_k = μ'(φ(z_k))
+};
+
+struct NormStats {
+    Halide::Expr shift, inv;  // softmax: row max; 1/S
+};
+
+namespace detail {
+inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast) {
+    using namespace Halide;
+    Expr e = fast ? fast_exp(z - shift) : exp(z - shift);
+    return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
+                  norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh(z), z);
+}
+inline Halide::Expr magnitude(const Halide::Expr &ph, const Halide::Expr &norm) {
+    using namespace Halide;
+    return select(norm == kTanhL1 || norm == kLinL1, abs(ph), norm == kReluL1, ph + 1e-3f, ph);
+}
+}  // namespace detail
+
+inline NormStats norm_stats(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
+    using namespace Halide;
+    Expr mx = z[0];
+    for (size_t k = 1; k < z.size(); k++) mx = max(mx, z[k]);
+    Expr shift = select(norm == kSoftmax, mx, 0.0f);
+    Expr S = 0.0f;
+    for (const Expr &zk : z) S = S + detail::magnitude(detail::phi(zk, shift, norm, fast), norm);
+    return {shift, select(norm == kNone, 1.0f, 1.0f / S)};
+}
+
+inline NormElem norm_elem(const Halide::Expr &z, const NormStats &st, const Halide::Expr &norm, bool fast) {
+    using namespace Halide;
+    Expr ph = detail::phi(z, st.shift, norm, fast);
+    Expr one = 1.0f, zero = 0.0f;
+    Expr dphi = select(norm == kSoftmax, ph, norm == kSigmoidL1, ph * (one - ph),
+                       norm == kReluL1, select(z > zero, one, zero), norm == kTanhL1, one - ph * ph, one);
+    Expr sgn = select(ph > zero, one, ph < zero, -one, zero);
+    Expr s = select(norm == kTanhL1 || norm == kLinL1, sgn, norm == kNone, zero, one);
+    NormElem e;
+    e.p = select(norm == kNone, z, ph * st.inv);
+    e.c = select(norm == kNone, one, dphi * st.inv);
+    e.s = s;
+    return e;
+}
+
+// The whole row (all m+1 elements), for kernels that unroll over k.
+inline std::vector<NormElem> norm_row(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
+    NormStats st = norm_stats(z, norm, fast);
+    std::vector<NormElem> out;
+    for (const auto &zk : z) out.push_back(norm_elem(zk, st, norm, fast));
+    return out;
+}
+
+inline std::vector<Halide::Expr> norm_row_p(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
+    std::vector<Halide::Expr> p;
+    for (const auto &e : norm_row(z, norm, fast)) p.push_back(e.p);
+    return p;
+}
+
+}  // namespace statemix::gen

@@ -1,0 +1,233 @@
+// H-LRU (higher-order linear recurrent unit), ../shared/spec/layers.md §3, §4, §5.
+// Algorithms only: every way of running them lives in schedules/.
+//
+// Halide dims are the reverse of the row-major shapes:
+//   z [B,T,N,m+1] -> (k, n, t, b)     v, s, g [B,T,N] -> (n, t, b)
+//   h0, h_final, g_final, dh0 [B,N,m] -> (i, n, b), lag i: h0[i] = s_{-1-i} (0-indexed time)
+//
+// The kernel only produces s; the m lags are the same sequence shifted in time (spec §3).
+#include "Halide.h"
+#include "gate_norm.h"
+#include "scan_pipelines.h"
+#include "../schedules/scan_schedules.h"
+
+#include <functional>
+
+using namespace Halide;
+
+namespace statemix::gen {
+namespace {
+
+// s_t = Σ_{k=1..m} p[k-1]·prev(k) + p[m]·v_t, with prev(k) = s_{t-k} (spec §3).
+Expr hlru_step(const Func &z, const Func &v, Expr n, Expr t, Expr b, int m, Expr norm, bool fast,
+               const std::function<Expr(int)> &prev, Expr input_on = Expr()) {
+    std::vector<Expr> logits;
+    for (int k = 0; k <= m; k++) logits.push_back(z(k, n, t, b));
+    std::vector<Expr> p = norm_row_p(logits, norm, fast);
+    Expr acc = p[m] * v(n, t, b);
+    if (input_on.defined()) acc = select(input_on, acc, 0.0f);
+    for (int k = 1; k <= m; k++) acc = acc + p[k - 1] * prev(k);
+    return acc;
+}
+
+class HlruForward : public Generator<HlruForward> {
+public:
+    STATEMIX_SCAN_KNOBS(8)
+
+    Input<Buffer<float, 4>> z{"z"};
+    Input<Buffer<float, 3>> v{"v"};
+    Input<Buffer<float, 3>> h0{"h0"};
+    Input<int> norm{"norm", 0, 0, kNumNorms - 1};
+    Output<Buffer<float, 3>> s{"s"};
+    Output<Buffer<float, 3>> h_final{"h_final"};
+
+    void generate() {
+        const int M = m;
+        ScanForward P;
+        P.m = M;
+        P.has_rows = false;
+        P.state = s;
+        P.final_state = h_final;
+        Var n = P.n, t = P.t, b = P.b, col = P.col, c = P.c, i("i");
+        Func zf = z, vf = v;
+        Expr T = v.dim(1).extent();
+        // Lag q < 0 of the initial state: s_q = h0[-q-1].
+        auto init_lag = [&](Expr q) { return h0(clamp(-q - 1, 0, M - 1), n, b); };
+
+        s(n, t, b) = undef<float>();
+        if (algorithm == Algorithm::Sequential) {
+            // The first m steps read the initial lags; the rest only s itself.
+            RDom r0(0, min(M, T), "r0");
+            s(n, r0, b) = hlru_step(zf, vf, n, r0, b, M, norm, fast_math, [&](int k) {
+                return select(r0 - k >= 0, s(n, max(r0 - k, 0), b), init_lag(r0 - k));
+            });
+            RDom r(M, max(T - M, 0), "r");
+            s(n, r, b) = hlru_step(zf, vf, n, r, b, M, norm, fast_math,
+                                   [&](int k) { return s(n, r - k, b); });
+            P.state_loops = {{false, true, false}, {false, true, false}};
+        } else {
+            const int L = chunk;
+            if (L < M) {
+                throw CompileError("hlru_forward: chunk (" + std::to_string(L) + ") must be at least m (" + std::to_string(M) + ")");
+            }
+            Expr NC = (T + L - 1) / L;
+            // 1. Chunk summaries over the lag vector [s_t … s_{t-m+1}]: columns col < m start
+            //    from a unit lag vector (the transition product), col == m from zero with the
+            //    inputs on (the affine part). The Tuple update shifts the lags simultaneously.
+            std::vector<Expr> init;
+            for (int q = 0; q < M; q++) init.push_back(select(col == q, 1.0f, 0.0f));
+            P.summary(col, n, c, b) = Tuple(init);
+            RDom rl(0, L, "rl");
+            rl.where(c * L + rl < T);
+            auto Y = [&](int q) { return tuple_elem(P.summary(col, n, c, b), q, M); };
+            std::vector<Expr> next{hlru_step(zf, vf, n, c * L + rl, b, M, norm, fast_math,
+                                             [&](int k) { return Y(k - 1); }, col == M)};
+            for (int q = 1; q < M; q++) next.push_back(Y(q - 1));
+            P.summary(col, n, c, b) = Tuple(next);
+            P.summary_loops = {false, true, false};
+            // 2. Carry: the lag vector at the end of each chunk, a scan over chunks.
+            P.carry(i, n, c, b) = undef<float>();
+            RDom rc(0, M, 0, NC, "rc");
+            std::vector<Expr> lags;
+            for (int q = 0; q < M; q++) {
+                Expr a = tuple_elem(P.summary(M, n, rc.y, b), q, M);
+                for (int cl = 0; cl < M; cl++) {
+                    Expr prev = select(rc.y == 0, h0(cl, n, b), P.carry(cl, n, max(rc.y - 1, 0), b));
+                    a = a + tuple_elem(P.summary(cl, n, rc.y, b), q, M) * prev;
+                }
+                lags.push_back(a);
+            }
+            P.carry(rc.x, n, rc.y, b) = mux(rc.x, lags);
+            P.carry_loops = {true, true, false};
+            // 3. Rescan every chunk from its carried-in lags: the first m steps, then the rest.
+            RDom r0(0, std::min(M, L), 0, NC, "r0");
+            Expr t0 = r0.y * L + r0.x;
+            r0.where(t0 < T);
+            s(n, t0, b) = hlru_step(zf, vf, n, t0, b, M, norm, fast_math, [&](int k) {
+                Expr q = r0.x - k;  // < 0: lag -q-1 of the carried-in state
+                Expr carried = select(r0.y == 0, init_lag(q),
+                                      P.carry(clamp(-q - 1, 0, M - 1), n, max(r0.y - 1, 0), b));
+                return select(q >= 0, s(n, max(t0 - k, 0), b), carried);
+            });
+            RDom rs(M, std::max(L - M, 1), 0, NC, "rs");
+            Expr ts = rs.y * L + rs.x;
+            rs.where(ts < T && rs.x < L);
+            s(n, ts, b) = hlru_step(zf, vf, n, ts, b, M, norm, fast_math,
+                                    [&](int k) { return s(n, ts - k, b); });
+            P.state_loops = {{false, true, true}, {false, true, true}};
+        }
+        h_final(i, n, b) = select(T - 1 - i >= 0, s(n, max(T - 1 - i, 0), b), init_lag(T - 1 - i));
+
+        schedule_scan_forward(P, knobs(), norm, get_target());
+        require_dense(z, {M + 1});
+        require_dense(v, {});
+        require_dense(s, {});
+        require_dense(h0, {M});
+        require_dense(h_final, {M});
+        const int N = 1024 / M;
+        z.set_estimates({{0, M + 1}, {0, N}, {0, 2048}, {0, 16}});
+        v.set_estimates({{0, N}, {0, 2048}, {0, 16}});
+        h0.set_estimates({{0, M}, {0, N}, {0, 16}});
+        norm.set_estimate(0);
+        s.set_estimates({{0, N}, {0, 2048}, {0, 16}});
+        h_final.set_estimates({{0, M}, {0, N}, {0, 16}});
+    }
+};
+
+class HlruBackward : public Generator<HlruBackward> {
+public:
+    STATEMIX_SCAN_KNOBS(8)
+
+    Input<Buffer<float, 4>> z{"z"};
+    Input<Buffer<float, 3>> v{"v"};
+    Input<Buffer<float, 3>> h0{"h0"};
+    Input<Buffer<float, 3>> s{"s"};              // forward output, saved
+    Input<Buffer<float, 3>> g{"g"};              // ∂L/∂s
+    Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final (the final lags)
+    Input<int> norm{"norm", 0, 0, kNumNorms - 1};
+    Output<Buffer<float, 4>> dz{"dz"};
+    Output<Buffer<float, 3>> dv{"dv"};
+    Output<Buffer<float, 3>> dh0{"dh0"};
+
+    void generate() {
+        const int M = m;
+        ScanBackward P;
+        P.m = M;
+        P.has_rows = false;
+        P.dz = dz;
+        P.dv = dv;
+        P.dh0 = dh0;
+        Var n = P.n, t = P.t, b = P.b, k = P.k, i("i");
+        Expr T = v.dim(1).extent();
+
+        // Adjoint of the companion form (spec §3, §5). Λ_t = ∂L/∂[s_t … s_{t-m+1}] and
+        // ν_t = M_tᵀ Λ_t (carried into step t-1):  Λ_t = g_t·e_0 + ν_{t+1},  ν_T = ∂L/∂h_final,
+        //   ν_t[q] = p_t[q]·Λ_t[0] + Λ_t[q+1]   (Λ_t[m] := 0).
+        // A Tuple of the m lags, so each step needs the gates of step t only.
+        std::vector<Expr> undefs(M, undef<float>()), gfin;
+        for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));
+        P.adj(n, t, b) = Tuple(undefs);
+        P.adj(n, T, b) = Tuple(gfin);
+        RDom r(0, T, "r");
+        Expr tt = T - 1 - r;
+        auto row_stats = [&](Expr t2) {
+            std::vector<Expr> logits;
+            for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t2, b));
+            NormStats st = norm_stats(logits, norm, fast_math);
+            return Tuple(st.shift, st.inv);
+        };
+        auto stats_of = [](const FuncRef &fr) { return NormStats{fr[0], fr[1]}; };
+        P.rstat(n, t, b) = row_stats(t);
+        P.pstep(k, n, t, b) = norm_elem(z(k, n, t, b), stats_of(P.rstat(n, t, b)), norm, fast_math).p;
+        auto nu_next = [&](int q) { return tuple_elem(P.adj(n, tt + 1, b), q, M); };
+        Expr lam0 = g(n, tt, b) + nu_next(0);
+        std::vector<Expr> nu;
+        for (int q = 0; q < M; q++) {
+            Expr a = P.pstep(q, n, tt, b) * lam0;
+            if (q + 1 < M) a = a + nu_next(q + 1);
+            nu.push_back(a);
+        }
+        P.adj(n, tt, b) = Tuple(nu);
+        P.adj_loops = {{false, false, false}, {false, true, false}};
+        {
+            std::vector<Expr> nu0;
+            for (int q = 0; q < M; q++) nu0.push_back(tuple_elem(P.adj(n, 0, b), q, M));
+            dh0(i, n, b) = mux(i, nu0);
+        }
+
+        // Pointwise gradients, parallel over t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
+        // u = [s_{t-1} … s_{t-m}, v_t] and o = s_t (gate_norm.h).
+        P.rstat_dz(n, t, b) = row_stats(t);
+        Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
+        NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math);
+        Expr q = t - 1 - k;  // the lag that element k < m multiplies
+        Expr lagv = select(q >= 0, s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
+        Expr u = select(k < M, lagv, v(n, t, b));
+        dz(k, n, t, b) = lam * e.c * (u - e.s * s(n, t, b));
+        std::vector<Expr> logits;
+        for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t, b));
+        dv(n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
+
+        schedule_scan_backward(P, knobs(), norm, get_target());
+        require_dense(z, {M + 1});
+        require_dense(dz, {M + 1});
+        for (auto *buf : {&v, &s, &g}) require_dense(*buf, {});
+        require_dense(dv, {});
+        for (auto *buf : {&h0, &g_final}) require_dense(*buf, {M});
+        require_dense(dh0, {M});
+        const int N = 1024 / M;
+        z.set_estimates({{0, M + 1}, {0, N}, {0, 2048}, {0, 16}});
+        dz.set_estimates({{0, M + 1}, {0, N}, {0, 2048}, {0, 16}});
+        for (auto *buf : {&v, &s, &g}) buf->set_estimates({{0, N}, {0, 2048}, {0, 16}});
+        dv.set_estimates({{0, N}, {0, 2048}, {0, 16}});
+        for (auto *buf : {&h0, &g_final}) buf->set_estimates({{0, M}, {0, N}, {0, 16}});
+        dh0.set_estimates({{0, M}, {0, N}, {0, 16}});
+        norm.set_estimate(0);
+    }
+};
+
+}  // namespace
+}  // namespace statemix::gen
+
+HALIDE_REGISTER_GENERATOR(statemix::gen::HlruForward, hlru_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::HlruBackward, hlru_backward)

@@ -1,0 +1,107 @@
+// The named stages of every scan pipeline, as the algorithms in generators/*_generator.cpp build
+// them and the schedules in schedules/ consume them. A schedule only ever sees these structs, so
+// the math and the ways of running it stay in separate files.
+#pragma once
+
+#include "Halide.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace statemix::gen {
+
+// Element i of a Tuple-valued Func reference of `size` elements (a 1-Tuple is a plain Expr).
+inline Halide::Expr tuple_elem(const Halide::FuncRef &r, int i, int size) {
+    return size == 1 ? Halide::Expr(r) : r[i];
+}
+
+// Declare a buffer dense and row-major (Halide dim 0 innermost, each dim packed against the
+// ones inside it), with the small inner extents fixed. Constant strides let the compiler turn
+// the strided loads of "channels in lanes" into dense loads and shuffles instead of gathers.
+// `fixed` gives the extents of the innermost dims known at generator time.
+template<typename B>
+void require_dense(B &buf, const std::vector<int> &fixed) {
+    Halide::Expr stride = 1;
+    for (int d = 0; d < buf.dimensions(); d++) {
+        buf.dim(d).set_stride(stride);
+        if (d < (int)fixed.size()) {
+            buf.dim(d).set_bounds(0, fixed[d]);
+            stride = stride * fixed[d];
+        } else {
+            stride = stride * buf.dim(d).extent();
+        }
+    }
+}
+
+enum class Algorithm { Sequential, Chunked };
+
+// Knobs every scan schedule reads; all are GeneratorParams so the autotuner can sweep them.
+struct ScanKnobs {
+    Algorithm algorithm = Algorithm::Sequential;
+    int chunk = 64;         // chunk length L (chunked algorithm)
+    int vector_width = 8;   // CPU: SIMD lanes over channels
+    int tile = 64;          // CPU: channels per parallel task; CUDA: threads per block
+    int unroll = 1;         // CUDA: time steps unrolled in the serial loop
+    bool unroll_rows = true;  // unroll the rows j / logits k of a block (code size grows as m²)
+};
+
+// The RVars of one update stage, in the order its RDom lists them: the rows j of a block
+// (BD-LRU: rows read each other's previous values, so they cannot be a pure Var), the serial time
+// steps, and the chunks (parallel).
+struct UpdateLoops {
+    bool rows = false, serial = false, chunks = false;
+};
+
+inline const std::map<std::string, Algorithm> &algorithm_names() {
+    static const std::map<std::string, Algorithm> names = {{"sequential", Algorithm::Sequential},
+                                                           {"chunked", Algorithm::Chunked}};
+    return names;
+}
+
+// The GeneratorParams of every scan generator (the tuner's knobs) and the ScanKnobs they make.
+// Rows/logits are unrolled by default up to m = auto_unroll_max_m (code size grows as m·(m+1)).
+#define STATEMIX_SCAN_KNOBS(auto_unroll_max_m)                                                     \
+    GeneratorParam<int> m{"m", 1, 1, 64};                                                          \
+    GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};   \
+    GeneratorParam<int> chunk{"chunk", 64};                                                        \
+    GeneratorParam<int> vector_width{"vector_width", 0}; /* 0: the target's natural width */       \
+    GeneratorParam<int> tile{"tile", 64};                                                          \
+    GeneratorParam<int> unroll{"unroll", 1};                                                       \
+    GeneratorParam<int> unroll_rows{"unroll_rows", -1}; /* -1: auto */                             \
+    GeneratorParam<bool> fast_math{"fast_math", true};                                             \
+    ScanKnobs knobs() const {                                                                      \
+        return {algorithm, chunk,                                                                  \
+                vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(),  \
+                tile, unroll,                                                                      \
+                unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0};               \
+    }
+
+// Forward of a linear recurrence (BD-LRU or H-LRU). `state` is the output sequence Func.
+//   Sequential: state.update(0) = first step(s) from the initial state, update(1) = the rest.
+//   Chunked:    summary (per chunk, a Tuple over `col`: transition columns + affine part),
+//               carry (state at the end of each chunk, a scan over chunks), then
+//               state.update(0) = first step(s) of every chunk, update(1) = the rest.
+struct ScanForward {
+    Halide::Func state, final_state;
+    Halide::Func summary, carry;          // chunked only
+    Halide::Var j, n, t, b, col, c;       // j: row inside a block (BD-LRU only; undefined for H-LRU)
+    bool has_rows = true;                 // BD-LRU: state has the j dimension
+    int m = 1;
+    std::vector<UpdateLoops> state_loops;  // one per update of `state`
+    UpdateLoops summary_loops, carry_loops;
+};
+
+// Backward of a linear recurrence: a reverse-time adjoint scan `adj` (internal), then the
+// pointwise gradients (parallel over time) `dz`, `dv`, plus `dh0`.
+struct ScanBackward {
+    Halide::Func adj, dz, dv, dh0;
+    Halide::Func rstat, pstep;  // per-step row statistics and normalized block, read by adj
+    Halide::Func rstat_dz;      // per-row statistics read by dz
+    Halide::Var j, n, t, b, k;
+    bool has_rows = true;
+    int m = 1;
+    std::vector<UpdateLoops> adj_loops;  // one per update of `adj`
+};
+
+}  // namespace statemix::gen

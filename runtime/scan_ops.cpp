@@ -1,0 +1,254 @@
+#include "scan_ops.h"
+
+#include "HalideRuntime.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace statemix {
+
+const char *layer_name(Layer l) { return l == Layer::hlru ? "hlru" : "bdlru"; }
+
+const char *norm_name(Norm n) {
+    static const char *names[] = {"softmax", "sigmoid_l1", "relu_l1", "tanh_l1", "lin_l1", "none"};
+    return names[(int)n];
+}
+
+const char *algorithm_name(Algorithm a) {
+    return a == Algorithm::automatic ? "auto" : a == Algorithm::sequential ? "sequential" : "chunked";
+}
+
+Layer parse_layer(const std::string &s) {
+    if (s == "hlru") return Layer::hlru;
+    if (s == "bdlru") return Layer::bdlru;
+    throw Error("layer: expected hlru or bdlru, got '" + s + "'");
+}
+
+Norm parse_norm(const std::string &s) {
+    for (int i = 0; i < 6; i++) {
+        if (s == norm_name((Norm)i)) return (Norm)i;
+    }
+    throw Error("norm: expected softmax, sigmoid_l1, relu_l1, tanh_l1, lin_l1 or none, got '" + s + "'");
+}
+
+Algorithm parse_algorithm(const std::string &s) {
+    if (s == "auto") return Algorithm::automatic;
+    if (s == "sequential") return Algorithm::sequential;
+    if (s == "chunked") return Algorithm::chunked;
+    throw Error("algorithm: expected auto, sequential or chunked, got '" + s + "'");
+}
+
+namespace {
+
+// Halide reports failures through a global handler; keep the message of this thread's last one
+// so the Error thrown names what went wrong inside the kernel.
+thread_local std::string t_halide_error;
+void capture_halide_error(void *, const char *msg) { t_halide_error = msg ? msg : ""; }
+
+void install_error_handler() {
+    static std::once_flag once;
+    std::call_once(once, [] { halide_set_error_handler(capture_halide_error); });
+}
+
+void run_kernel(const KernelEntry &k, std::vector<void *> args) {
+    install_error_handler();
+    t_halide_error.clear();
+    int rc = k.argv(args.data());
+    if (rc != 0) {
+        std::string msg = t_halide_error;
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        throw Error(std::string("kernel ") + k.name + " failed (Halide error " + std::to_string(rc) +
+                    "): " + msg);
+    }
+}
+
+std::string op_name(const ScanConfig &cfg, const char *direction) {
+    return std::string(layer_name(cfg.layer)) + " " + direction;
+}
+
+void check_shape(const std::string &op, const char *arg, const Tensor &t, const Shape &want,
+                 const char *layout) {
+    if (!t.defined()) throw Error(op + ": argument '" + arg + "' is undefined; expected " + layout + " = " + shape_str(want));
+    if (t.shape() != want) {
+        throw Error(op + ": argument '" + arg + "' must have shape " + layout + " = " + shape_str(want) +
+                    ", got " + shape_str(t.shape()));
+    }
+}
+
+void check_device(const std::string &op, const char *arg, const Tensor &t, Device d) {
+    if (t.device() != d) {
+        throw Error(op + ": argument '" + arg + "' is on " + device_name(t.device()) + " but 'v' is on " +
+                    device_name(d) + "; copy it with Tensor::to first");
+    }
+}
+
+// Shape heuristic for Algorithm::automatic. The sequential scan is the fastest whenever there
+// are enough independent (batch, channel) lanes to fill the machine; the chunked one reads the
+// inputs twice but adds parallelism over time (spec §6).
+bool prefer_chunked(Device device, const ScanDims &d, int chunk) {
+    const int64_t lanes = d.B * d.N;
+    if (d.T < 4 * chunk) return false;
+    if (device == Device::cuda) return lanes < 32768;  // ~ 132 SMs x 256 threads
+    const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+    return lanes < 16 * 8 * cores;  // fewer than 8 vectors of 16 lanes per core
+}
+
+}  // namespace
+
+std::vector<int> supported_orders(Layer layer, Device device) {
+    std::vector<int> out;
+    for (int i = 0; i < kKernelTableSize; i++) {
+        const KernelEntry &k = kKernelTable[i];
+        if (std::strcmp(k.layer, layer_name(layer)) == 0 && std::strcmp(k.device, device_name(device)) == 0 &&
+            std::find(out.begin(), out.end(), k.m) == out.end()) {
+            out.push_back(k.m);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
+                                 const ScanDims &dims) {
+    const KernelEntry *seq = nullptr, *chunked = nullptr;
+    for (int i = 0; i < kKernelTableSize; i++) {
+        const KernelEntry &k = kKernelTable[i];
+        if (std::strcmp(k.layer, layer_name(cfg.layer)) || std::strcmp(k.direction, direction) ||
+            std::strcmp(k.device, device_name(device)) || k.m != cfg.m) {
+            continue;
+        }
+        (std::strcmp(k.algorithm, "chunked") == 0 ? chunked : seq) = &k;
+    }
+    if (!seq && !chunked) {
+        std::string avail;
+        for (int m : supported_orders(cfg.layer, device)) avail += (avail.empty() ? "" : ", ") + std::to_string(m);
+        if (device == Device::cuda && avail.empty()) {
+            throw Error(op_name(cfg, direction) + ": this build has no CUDA kernels (configure with -DSTATEMIX_CUDA=ON)");
+        }
+        throw Error(op_name(cfg, direction) + ": argument 'm' = " + std::to_string(cfg.m) + " is not compiled for " +
+                    device_name(device) + "; supported: " + avail);
+    }
+    switch (cfg.algorithm) {
+    case Algorithm::sequential:
+        if (seq) return *seq;
+        break;
+    case Algorithm::chunked:
+        if (chunked) return *chunked;
+        break;
+    case Algorithm::automatic:
+        if (chunked && (!seq || prefer_chunked(device, dims, chunked->chunk))) return *chunked;
+        return seq ? *seq : *chunked;
+    }
+    throw Error(op_name(cfg, direction) + ": no " + algorithm_name(cfg.algorithm) + " kernel for m = " +
+                std::to_string(cfg.m) + " on " + device_name(device));
+}
+
+ScanShapes scan_shapes(Layer layer, const ScanDims &d) {
+    ScanShapes s;
+    if (layer == Layer::bdlru) {
+        s.z = {d.B, d.T, d.N, d.m, d.m + 1};
+        s.v = {d.B, d.T, d.N, d.m};
+    } else {
+        s.z = {d.B, d.T, d.N, d.m + 1};
+        s.v = {d.B, d.T, d.N};
+    }
+    s.state = {d.B, d.N, d.m};
+    return s;
+}
+
+ScanDims scan_dims(const ScanConfig &cfg, const Tensor &v) {
+    const std::string op = std::string(layer_name(cfg.layer));
+    if (cfg.m < 1) throw Error(op + ": argument 'm' must be >= 1, got " + std::to_string(cfg.m));
+    if (!v.defined()) throw Error(op + ": argument 'v' is undefined");
+    const bool bd = cfg.layer == Layer::bdlru;
+    const char *layout = bd ? "[B,T,N,m]" : "[B,T,N]";
+    if (v.ndim() != (bd ? 4 : 3) || (bd && v.dim(3) != cfg.m)) {
+        throw Error(op + ": argument 'v' must have shape " + layout + " with m = " + std::to_string(cfg.m) +
+                    ", got " + shape_str(v.shape()));
+    }
+    ScanDims d{v.dim(0), v.dim(1), v.dim(2), cfg.m};
+    if (d.B < 1 || d.T < 1 || d.N < 1) {
+        throw Error(op + ": argument 'v' must have B, T, N >= 1, got " + shape_str(v.shape()));
+    }
+    return d;
+}
+
+void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
+                  Tensor &h, Tensor &h_final) {
+    const std::string op = op_name(cfg, "forward");
+    const bool bd = cfg.layer == Layer::bdlru;
+    ScanDims d = scan_dims(cfg, v);
+    ScanShapes s = scan_shapes(cfg.layer, d);
+    const Device dev = v.device();
+    check_shape(op, "z", z, s.z, bd ? "[B,T,N,m,m+1]" : "[B,T,N,m+1]");
+    check_device(op, "z", z, dev);
+    if (h0) {
+        check_shape(op, "h0", *h0, s.state, "[B,N,m]");
+        check_device(op, "h0", *h0, dev);
+    }
+    check_shape(op, bd ? "h" : "s", h, s.v, bd ? "[B,T,N,m]" : "[B,T,N]");
+    check_device(op, bd ? "h" : "s", h, dev);
+    check_shape(op, "h_final", h_final, s.state, "[B,N,m]");
+    check_device(op, "h_final", h_final, dev);
+    const KernelEntry &k = select_kernel(cfg, "forward", dev, d);
+    Tensor zero_h0;
+    if (!h0) zero_h0 = Tensor::zeros(s.state, dev);
+    int norm = (int)cfg.norm;
+    run_kernel(k, {(void *)z.raw(), (void *)v.raw(), (void *)(h0 ? h0->raw() : zero_h0.raw()), &norm, h.raw(),
+                   h_final.raw()});
+}
+
+ScanForwardResult scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0) {
+    ScanDims d = scan_dims(cfg, v);
+    ScanShapes s = scan_shapes(cfg.layer, d);
+    ScanForwardResult r{Tensor::empty(s.v, v.device()), Tensor::empty(s.state, v.device())};
+    scan_forward(cfg, z, v, h0, r.h, r.h_final);
+    return r;
+}
+
+void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
+                   const Tensor &h, const Tensor &g, const Tensor *g_final, Tensor &dz, Tensor &dv,
+                   Tensor &dh0) {
+    const std::string op = op_name(cfg, "backward");
+    const bool bd = cfg.layer == Layer::bdlru;
+    ScanDims d = scan_dims(cfg, v);
+    ScanShapes s = scan_shapes(cfg.layer, d);
+    const Device dev = v.device();
+    const char *zl = bd ? "[B,T,N,m,m+1]" : "[B,T,N,m+1]";
+    const char *vl = bd ? "[B,T,N,m]" : "[B,T,N]";
+    struct Arg {
+        const char *name;
+        const Tensor *t;
+        const Shape *shape;
+        const char *layout;
+    };
+    const Arg args[] = {{"z", &z, &s.z, zl},       {bd ? "h" : "s", &h, &s.v, vl}, {"g", &g, &s.v, vl},
+                        {"h0", h0, &s.state, "[B,N,m]"}, {"g_final", g_final, &s.state, "[B,N,m]"},
+                        {"dz", &dz, &s.z, zl},     {"dv", &dv, &s.v, vl},         {"dh0", &dh0, &s.state, "[B,N,m]"}};
+    for (const Arg &a : args) {
+        if (!a.t) continue;
+        check_shape(op, a.name, *a.t, *a.shape, a.layout);
+        check_device(op, a.name, *a.t, dev);
+    }
+    const KernelEntry &k = select_kernel(cfg, "backward", dev, d);
+    Tensor zero_state;
+    if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
+    int norm = (int)cfg.norm;
+    run_kernel(k, {(void *)z.raw(), (void *)v.raw(), (void *)(h0 ? h0->raw() : zero_state.raw()), (void *)h.raw(),
+                   (void *)g.raw(), (void *)(g_final ? g_final->raw() : zero_state.raw()), &norm, dz.raw(), dv.raw(),
+                   dh0.raw()});
+}
+
+ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
+                                 const Tensor &h, const Tensor &g, const Tensor *g_final) {
+    ScanDims d = scan_dims(cfg, v);
+    ScanShapes s = scan_shapes(cfg.layer, d);
+    const Device dev = v.device();
+    ScanBackwardResult r{Tensor::empty(s.z, dev), Tensor::empty(s.v, dev), Tensor::empty(s.state, dev)};
+    scan_backward(cfg, z, v, h0, h, g, g_final, r.dz, r.dv, r.dh0);
+    return r;
+}
+
+}  // namespace statemix

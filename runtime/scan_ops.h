@@ -1,0 +1,80 @@
+// The linear-recurrence layers (../shared/spec/layers.md §2-§5): BD-LRU (block size m) and
+// H-LRU (order m), forward and backward, on CPU or CUDA, dispatched to the AOT kernels.
+//
+// Shapes (row-major), every tensor float32 and on the same device:
+//   BD-LRU  z [B,T,N,m,m+1]  v, h, g [B,T,N,m]  h0, h_final, g_final [B,N,m]
+//   H-LRU   z [B,T,N,m+1]    v, s, g [B,T,N]    h0, h_final, g_final [B,N,m]  (h0[...,i] = s_{-1-i})
+// Gradients (dz, dv, dh0) have the shapes of (z, v, h0).
+// Optional arguments (h0, g_final) may be null: zeros.
+#pragma once
+
+#include "kernel_registry.h"
+#include "tensor.h"
+
+#include <string>
+#include <vector>
+
+namespace statemix {
+
+enum class Layer { hlru, bdlru };
+// Values are the kernels' `norm` argument (generators/gate_norm.h).
+enum class Norm { softmax = 0, sigmoid_l1 = 1, relu_l1 = 2, tanh_l1 = 3, lin_l1 = 4, none = 5 };
+enum class Algorithm { automatic, sequential, chunked };
+
+const char *layer_name(Layer l);
+const char *norm_name(Norm n);
+const char *algorithm_name(Algorithm a);
+Layer parse_layer(const std::string &s);          // Error names the accepted values
+Norm parse_norm(const std::string &s);
+Algorithm parse_algorithm(const std::string &s);
+
+struct ScanConfig {
+    Layer layer = Layer::bdlru;
+    int m = 1;
+    Norm norm = Norm::softmax;
+    Algorithm algorithm = Algorithm::automatic;  // automatic: by shape (see select_kernel)
+};
+
+// The problem size, read from v (and checked against everything else).
+struct ScanDims {
+    int64_t B = 0, T = 0, N = 0;
+    int m = 1;
+};
+
+// The orders / block sizes compiled for a layer on a device.
+std::vector<int> supported_orders(Layer layer, Device device);
+
+// The kernel that runs for this configuration, direction ("forward"/"backward"), device and
+// size. Error (naming m and what is supported) if none is compiled.
+const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
+                                 const ScanDims &dims);
+
+// Forward into preallocated outputs (no allocation but the zero initial state when h0 is null).
+void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
+                  Tensor &h, Tensor &h_final);
+struct ScanForwardResult {
+    Tensor h, h_final;
+};
+ScanForwardResult scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v,
+                               const Tensor *h0 = nullptr);
+
+// Backward: h is the forward output, g = ∂L/∂h (H-LRU: ∂L/∂s), g_final = ∂L/∂h_final.
+void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
+                   const Tensor &h, const Tensor &g, const Tensor *g_final, Tensor &dz, Tensor &dv,
+                   Tensor &dh0);
+struct ScanBackwardResult {
+    Tensor dz, dv, dh0;
+};
+ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v,
+                                 const Tensor *h0, const Tensor &h, const Tensor &g,
+                                 const Tensor *g_final = nullptr);
+
+// Shapes of every argument for a configuration (for allocation and for error messages).
+struct ScanShapes {
+    Shape z, v, state;  // state: h0 / h_final / g_final / dh0
+};
+ScanShapes scan_shapes(Layer layer, const ScanDims &d);
+// Reads B, T, N from v (Error if v's rank or last extent does not fit the layer and m).
+ScanDims scan_dims(const ScanConfig &cfg, const Tensor &v);
+
+}  // namespace statemix

@@ -1,0 +1,7 @@
+// statemix runtime API: tensors and the layer kernels (forward/backward) on CPU or CUDA.
+// Include this one header; link statemix_runtime. The generated kernels and the Halide runtime
+// come with it; libHalide is not needed.
+#pragma once
+
+#include "tensor.h"
+#include "scan_ops.h"

@@ -1,0 +1,150 @@
+#include "tensor.h"
+
+#include "HalideRuntimeCuda.h"
+
+#include <dlfcn.h>
+
+#include <climits>
+#include <cstring>
+
+namespace statemix {
+
+const char *device_name(Device d) { return d == Device::cpu ? "cpu" : "cuda"; }
+
+Device parse_device(const std::string &s) {
+    if (s == "cpu") return Device::cpu;
+    if (s == "cuda") return Device::cuda;
+    throw Error("device: expected cpu or cuda, got '" + s + "'");
+}
+
+namespace {
+
+struct CudaProbe {
+    bool ok = false;
+    std::string why;
+};
+
+// Loads the driver the way Halide's CUDA runtime will, so "no GPU" is a clear error (and a
+// skipped test) instead of a failure deep inside a kernel launch.
+const CudaProbe &cuda_probe() {
+    static const CudaProbe probe = [] {
+        CudaProbe r;
+        void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) lib = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            r.why = "no CUDA driver on this machine (libcuda.so.1 could not be loaded)";
+            return r;
+        }
+        using InitFn = int (*)(unsigned);
+        using CountFn = int (*)(int *);
+        auto init = reinterpret_cast<InitFn>(dlsym(lib, "cuInit"));
+        auto count = reinterpret_cast<CountFn>(dlsym(lib, "cuDeviceGetCount"));
+        if (!init || !count) {
+            r.why = "libcuda.so.1 lacks cuInit/cuDeviceGetCount";
+            return r;
+        }
+        if (int rc = init(0); rc != 0) {
+            r.why = "cuInit failed (CUDA error " + std::to_string(rc) + "): no usable GPU";
+            return r;
+        }
+        int n = 0;
+        if (count(&n) != 0 || n == 0) {
+            r.why = "the CUDA driver reports no GPU";
+            return r;
+        }
+        r.ok = true;
+        return r;
+    }();
+    return probe;
+}
+
+Halide::Runtime::Buffer<float> make_buffer(const Shape &shape) {
+    std::vector<int> sizes;
+    for (auto it = shape.rbegin(); it != shape.rend(); ++it) {
+        if (*it < 0 || *it > INT_MAX) {
+            throw Error("tensor shape " + shape_str(shape) + ": every extent must be in [0, 2^31)");
+        }
+        sizes.push_back((int)*it);
+    }
+    return Halide::Runtime::Buffer<float>(sizes);
+}
+
+}  // namespace
+
+bool cuda_available() { return cuda_probe().ok; }
+std::string cuda_unavailable_reason() { return cuda_probe().ok ? "" : cuda_probe().why; }
+
+std::string shape_str(const Shape &s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); i++) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+int64_t Tensor::numel() const {
+    int64_t n = 1;
+    for (auto e : shape_) n *= e;
+    return n;
+}
+
+Tensor Tensor::empty(const Shape &shape, Device device) {
+    Tensor t;
+    t.shape_ = shape;
+    t.device_ = device;
+    t.defined_ = true;
+    t.buf_ = make_buffer(shape);
+    if (device == Device::cuda) {
+        if (!cuda_available()) throw Error("device cuda: " + cuda_unavailable_reason());
+        if (t.numel() > 0 && t.buf_.device_malloc(halide_cuda_device_interface()) != 0) {
+            throw Error("device cuda: could not allocate " + std::to_string(t.numel() * 4) + " bytes");
+        }
+    }
+    return t;
+}
+
+Tensor Tensor::zeros(const Shape &shape, Device device) {
+    Tensor t = empty(shape, device);
+    if (t.numel() > 0) std::memset(t.buf_.data(), 0, t.numel() * sizeof(float));
+    if (device == Device::cuda && t.numel() > 0) {
+        t.buf_.set_host_dirty();
+        if (t.buf_.copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
+    }
+    return t;
+}
+
+Tensor Tensor::from_host(const Shape &shape, const float *data) {
+    Tensor t = empty(shape, Device::cpu);
+    if (t.numel() > 0) std::memcpy(t.buf_.data(), data, t.numel() * sizeof(float));
+    return t;
+}
+
+float *Tensor::data() {
+    if (device_ != Device::cpu) throw Error("Tensor::data(): the tensor is on cuda; copy it with to(Device::cpu) first");
+    return buf_.data();
+}
+
+const float *Tensor::data() const {
+    if (device_ != Device::cpu) throw Error("Tensor::data(): the tensor is on cuda; copy it with to(Device::cpu) first");
+    return buf_.data();
+}
+
+void Tensor::fill(float value) {
+    float *p = data();
+    for (int64_t i = 0; i < numel(); i++) p[i] = value;
+}
+
+Tensor Tensor::to(Device device) const {
+    if (!defined_) throw Error("Tensor::to(): the tensor is undefined");
+    Tensor dst = empty(shape_, device);
+    if (numel() == 0) return dst;
+    // Bring the source's current contents to its host mirror (a no-op for CPU tensors).
+    Halide::Runtime::Buffer<float> src = buf_;
+    if (device_ == Device::cuda && src.copy_to_host() != 0) throw Error("device cuda: copy to host failed");
+    std::memcpy(dst.buf_.data(), src.data(), numel() * sizeof(float));
+    if (device == Device::cuda) {
+        dst.buf_.set_host_dirty();
+        if (dst.buf_.copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
+    }
+    return dst;
+}
+
+}  // namespace statemix

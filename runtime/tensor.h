@@ -1,0 +1,64 @@
+// Tensors: float32, dense, row-major shapes ([B,T,N,m] as in NumPy/PyTorch), on the CPU or in
+// CUDA memory. A Tensor wraps a Halide::Runtime::Buffer (halide_buffer_t), so it is passed to the
+// generated kernels as is, without copies; the Halide dims are the shape reversed (last shape
+// entry = dim 0, stride 1). Copies between devices are explicit (Tensor::to).
+#pragma once
+
+#include "error.h"
+
+#include "HalideBuffer.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace statemix {
+
+enum class Device { cpu, cuda };
+const char *device_name(Device d);
+Device parse_device(const std::string &s);  // "cpu" | "cuda", else Error
+
+// True when a CUDA driver and at least one GPU are present (checked once, by loading libcuda).
+bool cuda_available();
+// Why cuda_available() is false, for error messages.
+std::string cuda_unavailable_reason();
+
+using Shape = std::vector<int64_t>;
+std::string shape_str(const Shape &s);
+
+class Tensor {
+public:
+    Tensor() = default;
+    // Uninitialized contents.
+    static Tensor empty(const Shape &shape, Device device = Device::cpu);
+    static Tensor zeros(const Shape &shape, Device device = Device::cpu);
+    // A CPU tensor holding a copy of `data` (numel(shape) floats, C order).
+    static Tensor from_host(const Shape &shape, const float *data);
+
+    const Shape &shape() const { return shape_; }
+    int64_t dim(int i) const { return shape_.at(i); }
+    int ndim() const { return (int)shape_.size(); }
+    int64_t numel() const;
+    Device device() const { return device_; }
+    bool defined() const { return defined_; }
+
+    // Host data of a CPU tensor (Error for a CUDA tensor: copy it with to(Device::cpu) first).
+    float *data();
+    const float *data() const;
+
+    // A copy on `device` (a copy even when the device is the same).
+    Tensor to(Device device) const;
+    void fill(float value);  // CPU only
+
+    // The underlying buffer, for passing to generated code.
+    halide_buffer_t *raw() { return buf_.raw_buffer(); }
+    const halide_buffer_t *raw() const { return buf_.raw_buffer(); }
+
+private:
+    Halide::Runtime::Buffer<float> buf_;
+    Shape shape_;
+    Device device_ = Device::cpu;
+    bool defined_ = false;
+};
+
+}  // namespace statemix

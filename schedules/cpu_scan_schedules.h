@@ -1,0 +1,117 @@
+// x86 SIMD CPU schedules for the linear-recurrence scans (BD-LRU, H-LRU).
+//
+// Shape of every schedule: channels (blocks n) in SIMD lanes, rows j of a block and the m+1 gate
+// logits unrolled (m is a generator-time constant), time serial inside a task, and tasks of
+// `tile` channels × batch run in parallel. Reasons, measured on the 2-core dev machine:
+//  - vectorizing over n keeps each lane's recurrence independent, so the serial time loop has
+//    vector-wide work per step and no cross-lane shuffles;
+//  - a task of `tile` channels keeps the per-step working set in L1 while the next time step's
+//    loads stream in (prefetchers handle the T-stride fine).
+// Every update() of each scan is scheduled explicitly: an unscheduled update runs scalar.
+#pragma once
+
+#include "Halide.h"
+#include "../generators/scan_pipelines.h"
+
+namespace statemix::sched::cpu {
+
+using namespace Halide;
+using statemix::gen::Algorithm;
+using statemix::gen::ScanBackward;
+using statemix::gen::ScanForward;
+using statemix::gen::ScanKnobs;
+
+// The RVars of update `u` of `f`, split by role (see gen::UpdateLoops).
+struct Loops {
+    std::vector<VarOrRVar> rows, serial, chunks;
+};
+inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
+    auto rv = f.update(u).get_schedule().rvars();
+    Loops l;
+    size_t i = 0;
+    if (d.rows) l.rows.push_back(RVar(rv[i++].var));
+    if (d.serial) l.serial.push_back(RVar(rv[i++].var));
+    if (d.chunks) l.chunks.push_back(RVar(rv[i++].var));
+    return l;
+}
+
+// Loop nest, innermost first: n lanes (vectorized) · rows (unrolled) · n vectors of a tile ·
+// serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks.
+inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
+                         const std::vector<VarOrRVar> &serial, const std::vector<VarOrRVar> &outer,
+                         const ScanKnobs &kn) {
+    Var ni("ni"), nm("nm"), nt("nt");
+    s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
+    s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
+    std::vector<VarOrRVar> order{ni};
+    for (auto &r : rows) order.push_back(r);
+    order.push_back(nm);
+    for (auto &r : serial) order.push_back(r);
+    order.push_back(nt);
+    for (auto &o : outer) order.push_back(o);
+    s.reorder(order);
+    s.vectorize(ni);
+    if (kn.unroll_rows) for (auto &r : rows) s.unroll(r);
+    s.parallel(nt);
+}
+
+inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,
+                        const ScanKnobs &kn) {
+    Loops l = loops_of(f, u, d);
+    std::vector<VarOrRVar> outer = l.chunks;
+    outer.push_back(b);
+    lanes_over_n(f.update(u), n, l.rows, l.serial, outer, kn);
+    // Chunks only read their own earlier steps (each chunk's first step comes from the previous
+    // update), which Halide cannot prove: declare it.
+    if (!l.chunks.empty()) f.update(u).allow_race_conditions().parallel(l.chunks[0]);
+}
+
+inline void forward(ScanForward &P, const ScanKnobs &kn) {
+    Var n = P.n, b = P.b, col = P.col, c = P.c;
+    for (size_t u = 0; u < P.state_loops.size(); u++) scan_update(P.state, u, P.state_loops[u], n, b, kn);
+    if (kn.algorithm == Algorithm::Chunked) {
+        P.summary.compute_root().bound(col, 0, P.m + 1);
+        lanes_over_n(P.summary, n, {col}, {}, {c, b}, kn);
+        Loops l = loops_of(P.summary, 0, P.summary_loops);
+        lanes_over_n(P.summary.update(0), n, {col}, l.serial, {c, b}, kn);
+        P.summary.update(0).parallel(c);
+        P.carry.compute_root();
+        scan_update(P.carry, 0, P.carry_loops, n, b, kn);
+    }
+    P.final_state.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
+}
+
+inline void backward(ScanBackward &P, const ScanKnobs &kn) {
+    Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
+    std::vector<VarOrRVar> pure_rows;
+    if (P.has_rows) pure_rows.push_back(j);
+    P.adj.compute_root();
+    lanes_over_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
+    for (size_t u = 1; u < P.adj_loops.size(); u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
+    // One step's row statistics and normalized block, per vector tile, right where the scan
+    // reads them: the exponentials are computed once per logit.
+    Loops l = loops_of(P.adj, 1, P.adj_loops[1]);
+    Func step_funcs[] = {P.rstat, P.pstep};
+    for (Func f : step_funcs) {
+        f.compute_at(P.adj, l.serial[0].rvar).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
+        if (P.has_rows) f.bound(j, 0, P.m);
+        if (P.has_rows && kn.unroll_rows) f.unroll(j);
+    }
+    P.pstep.bound(k, 0, P.m + 1);
+    if (kn.unroll_rows) P.pstep.unroll(k);
+    P.dh0.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
+
+    // Pointwise gradients: time is parallel here; a task is one time step of `tile` channels.
+    std::vector<VarOrRVar> krows{k};
+    if (P.has_rows) krows.push_back(j);
+    lanes_over_n(P.dz, n, krows, {}, {t, b}, kn);
+    P.dz.unroll(k);
+    P.dz.parallel(t);
+    P.rstat_dz.compute_at(P.dz, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
+    if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
+    if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
+    lanes_over_n(P.dv, n, pure_rows, {}, {t, b}, kn);
+    P.dv.parallel(t);
+}
+
+}  // namespace statemix::sched::cpu

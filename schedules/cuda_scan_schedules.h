@@ -1,0 +1,114 @@
+// CUDA GPU schedules for the linear-recurrence scans (BD-LRU, H-LRU).
+//
+// Sequential algorithm: one thread per (channel n, batch b), time serial inside the thread, the
+// rows j and logits k unrolled in registers; `tile` threads per block over n.
+// Chunked algorithm: the same per-thread serial scan, but over chunks of `chunk` steps that run
+// in parallel (grid dim), with a summary pass and a carry scan over chunks in between. It exists
+// for the shapes where B·N threads leave the GPU idle (see docs/gpu-notes.md).
+// Backward: the reverse adjoint scan is sequential per thread; the pointwise gradients are
+// parallel over (n, t), 2-D tiles.
+#pragma once
+
+#include "Halide.h"
+#include "../generators/scan_pipelines.h"
+
+namespace statemix::sched::cuda {
+
+using namespace Halide;
+using statemix::gen::Algorithm;
+using statemix::gen::ScanBackward;
+using statemix::gen::ScanForward;
+using statemix::gen::ScanKnobs;
+
+// Loop nest, innermost first: rows (unrolled) · serial time (optionally unrolled) · n threads ·
+// n blocks · outer grid dims (chunks, batch).
+inline void thread_per_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
+                         const std::vector<VarOrRVar> &serial, const std::vector<VarOrRVar> &blocks,
+                         const ScanKnobs &kn) {
+    Var no("no"), ni("ni");
+    s.split(n, no, ni, kn.tile, TailStrategy::GuardWithIf);
+    std::vector<VarOrRVar> order;
+    for (auto &r : rows) order.push_back(r);
+    for (auto &r : serial) order.push_back(r);
+    order.push_back(ni);
+    order.push_back(no);
+    for (auto &o : blocks) order.push_back(o);
+    s.reorder(order);
+    if (kn.unroll_rows) for (auto &r : rows) s.unroll(r);
+    // Unrolling the serial loop lets the loads of the next steps issue early.
+    if (!serial.empty() && kn.unroll > 1) s.unroll(serial[0], kn.unroll, TailStrategy::GuardWithIf);
+    s.gpu_threads(ni);
+    s.gpu_blocks(no);
+    for (auto &o : blocks) s.gpu_blocks(o);
+}
+
+inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,
+                        const ScanKnobs &kn) {
+    auto rv = f.update(u).get_schedule().rvars();
+    std::vector<VarOrRVar> rows, serial, blocks;
+    size_t i = 0;
+    if (d.rows) rows.push_back(RVar(rv[i++].var));
+    if (d.serial) serial.push_back(RVar(rv[i++].var));
+    if (d.chunks) blocks.push_back(RVar(rv[i++].var));
+    blocks.push_back(b);
+    // Chunks only read their own earlier steps (each chunk's first step comes from the previous
+    // update), which Halide cannot prove: declare it.
+    if (d.chunks) f.update(u).allow_race_conditions();
+    thread_per_n(f.update(u), n, rows, serial, blocks, kn);
+}
+
+inline void forward(ScanForward &P, const ScanKnobs &kn) {
+    Var n = P.n, b = P.b, col = P.col, c = P.c;
+    for (size_t u = 0; u < P.state_loops.size(); u++) scan_update(P.state, u, P.state_loops[u], n, b, kn);
+    if (kn.algorithm == Algorithm::Chunked) {
+        P.summary.compute_root().bound(col, 0, P.m + 1);
+        thread_per_n(P.summary, n, {col}, {}, {c, b}, kn);
+        auto rv = P.summary.update(0).get_schedule().rvars();
+        thread_per_n(P.summary.update(0), n, {col}, {RVar(rv[0].var)}, {c, b}, kn);
+        P.carry.compute_root();
+        scan_update(P.carry, 0, P.carry_loops, n, b, kn);
+    }
+    P.final_state.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
+}
+
+inline void backward(ScanBackward &P, const ScanKnobs &kn) {
+    Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
+    std::vector<VarOrRVar> pure_rows;
+    if (P.has_rows) pure_rows.push_back(j);
+    P.adj.compute_root();
+    thread_per_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
+    for (size_t u = 1; u < P.adj_loops.size(); u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
+    // One step's row statistics and normalized block in the thread's registers.
+    auto rv = P.adj.update(1).get_schedule().rvars();
+    RVar serial(rv[P.adj_loops[1].rows ? 1 : 0].var);
+    Func step_funcs[] = {P.rstat, P.pstep};
+    for (Func f : step_funcs) {
+        f.compute_at(P.adj, serial);
+        if (P.has_rows) f.bound(j, 0, P.m);
+        if (P.has_rows && kn.unroll_rows) f.unroll(j);
+    }
+    P.pstep.bound(k, 0, P.m + 1);
+    if (kn.unroll_rows) P.pstep.unroll(k);
+    P.dh0.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
+
+    // Pointwise gradients: 2-D tiles over (n, t), 32 channels wide so a warp reads neighbouring
+    // blocks, the k (and small j) loops unrolled inside the thread.
+    Var no("no"), ni("ni"), to("to"), ti("ti");
+    const int ty = std::max(1, kn.tile / 32);
+    std::vector<VarOrRVar> order{k};
+    if (P.has_rows) order.push_back(j);
+    order.push_back(n);
+    order.push_back(t);
+    order.push_back(b);
+    P.dz.reorder(order).unroll(k);
+    if (P.has_rows && kn.unroll_rows) P.dz.unroll(j);
+    P.dz.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf);
+    P.rstat_dz.compute_at(P.dz, ni);
+    if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
+    if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
+    if (P.has_rows) P.dv.reorder(j, n, t, b);
+    if (P.has_rows && kn.unroll_rows) P.dv.unroll(j);
+    P.dv.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf);
+}
+
+}  // namespace statemix::sched::cuda

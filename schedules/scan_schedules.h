@@ -1,0 +1,47 @@
+// Entry point the scan generators call: picks the target family's schedule and adds the
+// softmax fast path (spec §1's default) as a specialization of every scheduled stage.
+#pragma once
+
+#include "Halide.h"
+#include "cpu_scan_schedules.h"
+#include "cuda_scan_schedules.h"
+#include "../generators/gate_norm.h"
+
+namespace statemix::gen {
+
+// Every stage that evaluates gates gets a softmax branch (spec §1's default, the one to make
+// fastest): inside it the per-element selects of gate_norm.h fold away, because Halide
+// substitutes Param == constant. The other variants share one generic branch. (One branch per
+// variant was measured: 6x the code and compile time of a single variant, for no gain on the
+// variant that matters.)
+inline void specialize_softmax(Halide::Stage s, const Halide::Expr &norm) { s.specialize(norm == kSoftmax); }
+inline void specialize_softmax_all_updates(Halide::Func f, const Halide::Expr &norm) {
+    for (int u = 0; u < f.num_update_definitions(); u++) specialize_softmax(f.update(u), norm);
+}
+
+inline void schedule_scan_forward(ScanForward &P, const ScanKnobs &kn, const Halide::Expr &norm,
+                                  const Halide::Target &target) {
+    if (P.has_rows) P.state.bound(P.j, 0, P.m);
+    if (target.has_gpu_feature()) sched::cuda::forward(P, kn);
+    else sched::cpu::forward(P, kn);
+    specialize_softmax_all_updates(P.state, norm);
+    if (kn.algorithm == Algorithm::Chunked) specialize_softmax_all_updates(P.summary, norm);
+}
+
+inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const Halide::Expr &norm,
+                                   const Halide::Target &target) {
+    if (P.has_rows) {
+        P.adj.bound(P.j, 0, P.m);
+        P.dz.bound(P.j, 0, P.m);
+        P.dv.bound(P.j, 0, P.m);
+    }
+    P.dz.bound(P.k, 0, P.m + 1);
+    if (target.has_gpu_feature()) sched::cuda::backward(P, kn);
+    else sched::cpu::backward(P, kn);
+    // rstat, pstep and rstat_dz are computed inside adj / dz, whose branches already fix `norm`.
+    specialize_softmax(P.adj.update(1), norm);
+    specialize_softmax(P.dz, norm);
+    specialize_softmax(P.dv, norm);
+}
+
+}  // namespace statemix::gen

@@ -1,0 +1,396 @@
+// Every compiled H-LRU / BD-LRU kernel variant (kernel table × norm × shape) against the float64
+// reference (reference/scan_reference.h, itself checked by finite differences), plus the
+// properties of spec §1–§5 on the kernels themselves: chunked = one pass, the state bound,
+// directional finite differences of the float32 kernels, CUDA = CPU, and bad input.
+#include "reference/scan_reference.h"
+#include "statemix.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace statemix {
+namespace {
+
+constexpr Norm kAllNorms[] = {Norm::softmax, Norm::sigmoid_l1, Norm::relu_l1,
+                              Norm::tanh_l1, Norm::lin_l1,     Norm::none};
+
+struct Problem {
+    ScanConfig cfg;
+    ScanDims d;
+    ScanShapes s;
+    std::vector<double> z, v, h0, g, g_final;
+};
+
+std::vector<double> randn(size_t n, std::mt19937 &rng, double scale = 1.0) {
+    std::normal_distribution<double> nd(0.0, scale);
+    std::vector<double> out(n);
+    for (auto &x : out) x = nd(rng);
+    return out;
+}
+
+size_t numel(const Shape &s) {
+    size_t n = 1;
+    for (auto e : s) n *= (size_t)e;
+    return n;
+}
+
+// Random inputs. Logits are N(0, 1) (kept 0.05 away from 0, where relu/abs have kinks);
+// with norm = none they are scaled so the transition stays contractive over long sequences.
+Problem make_problem(Layer layer, int m, Norm norm, int64_t B, int64_t T, int64_t N, unsigned seed,
+                     bool with_h0 = true) {
+    Problem p;
+    p.cfg.layer = layer;
+    p.cfg.m = m;
+    p.cfg.norm = norm;
+    p.d = {B, T, N, m};
+    p.s = scan_shapes(layer, p.d);
+    std::mt19937 rng(seed);
+    p.z = randn(numel(p.s.z), rng, norm == Norm::none ? 0.6 / (m + 1) : 1.0);
+    for (auto &x : p.z) {
+        if (std::abs(x) < 0.05) x = x < 0 ? -0.05 : 0.05;
+    }
+    p.v = randn(numel(p.s.v), rng);
+    p.h0 = with_h0 ? randn(numel(p.s.state), rng) : std::vector<double>(numel(p.s.state), 0.0);
+    p.g = randn(numel(p.s.v), rng);
+    p.g_final = randn(numel(p.s.state), rng);
+    return p;
+}
+
+Tensor to_tensor(const Shape &shape, const std::vector<double> &x, Device dev = Device::cpu) {
+    std::vector<float> f(x.begin(), x.end());
+    Tensor t = Tensor::from_host(shape, f.data());
+    return dev == Device::cpu ? t : t.to(dev);
+}
+
+std::vector<double> to_vec(const Tensor &t) {
+    Tensor c = t.device() == Device::cpu ? t : t.to(Device::cpu);
+    return std::vector<double>(c.data(), c.data() + c.numel());
+}
+
+struct Ref {
+    std::vector<double> h, h_final, dz, dv, dh0;
+};
+
+Ref reference(const Problem &p, bool backward) {
+    Ref r;
+    r.h.resize(p.v.size());
+    r.h_final.resize(p.h0.size());
+    auto rn = (ref::Norm)p.cfg.norm;
+    const int B = (int)p.d.B, T = (int)p.d.T, N = (int)p.d.N, m = p.d.m;
+    if (p.cfg.layer == Layer::bdlru) {
+        ref::bdlru_forward(B, T, N, m, rn, p.z.data(), p.v.data(), p.h0.data(), r.h.data(), r.h_final.data());
+    } else {
+        ref::hlru_forward(B, T, N, m, rn, p.z.data(), p.v.data(), p.h0.data(), r.h.data(), r.h_final.data());
+    }
+    if (backward) {
+        r.dz.resize(p.z.size());
+        r.dv.resize(p.v.size());
+        r.dh0.resize(p.h0.size());
+        if (p.cfg.layer == Layer::bdlru) {
+            ref::bdlru_backward(B, T, N, m, rn, p.z.data(), p.v.data(), p.h0.data(), p.g.data(), p.g_final.data(),
+                                r.dz.data(), r.dv.data(), r.dh0.data());
+        } else {
+            ref::hlru_backward(B, T, N, m, rn, p.z.data(), p.v.data(), p.h0.data(), p.g.data(), p.g_final.data(),
+                               r.dz.data(), r.dv.data(), r.dh0.data());
+        }
+    }
+    return r;
+}
+
+// float32 kernels vs float64 reference: a tolerance relative to the array's scale, tight enough
+// that a wrong lag, a transposed block or a missing term (all O(1) errors) cannot pass.
+void expect_close(const std::vector<double> &got, const std::vector<double> &want, const std::string &what,
+                  double rtol = 2e-4) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    double scale = 0;
+    for (double w : want) scale = std::max(scale, std::abs(w));
+    const double tol = rtol * (1.0 + scale);
+    size_t bad = 0, first = 0;
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); i++) {
+        double e = std::abs(got[i] - want[i]);
+        if (!(e <= tol)) {  // NaN fails too
+            if (!bad) first = i;
+            bad++;
+            worst = std::max(worst, e);
+        }
+    }
+    EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " entries off by more than " << tol
+                       << " (worst " << worst << "); first at " << first << ": got " << got[first] << ", want "
+                       << want[first];
+}
+
+struct Outputs {
+    std::vector<double> h, h_final, dz, dv, dh0;
+};
+
+Outputs run(const Problem &p, Device dev, bool backward, const Tensor *h_for_backward = nullptr) {
+    Tensor z = to_tensor(p.s.z, p.z, dev), v = to_tensor(p.s.v, p.v, dev), h0 = to_tensor(p.s.state, p.h0, dev);
+    // Poison the outputs: every element must be written.
+    Tensor h = to_tensor(p.s.v, std::vector<double>(p.v.size(), NAN), dev);
+    Tensor hf = to_tensor(p.s.state, std::vector<double>(p.h0.size(), NAN), dev);
+    scan_forward(p.cfg, z, v, &h0, h, hf);
+    Outputs o{to_vec(h), to_vec(hf), {}, {}, {}};
+    if (backward) {
+        Tensor g = to_tensor(p.s.v, p.g, dev), gf = to_tensor(p.s.state, p.g_final, dev);
+        Tensor dz = to_tensor(p.s.z, std::vector<double>(p.z.size(), NAN), dev);
+        Tensor dv = to_tensor(p.s.v, std::vector<double>(p.v.size(), NAN), dev);
+        Tensor dh0 = to_tensor(p.s.state, std::vector<double>(p.h0.size(), NAN), dev);
+        scan_backward(p.cfg, z, v, &h0, h_for_backward ? *h_for_backward : h, g, &gf, dz, dv, dh0);
+        o.dz = to_vec(dz);
+        o.dv = to_vec(dv);
+        o.dh0 = to_vec(dh0);
+    }
+    return o;
+}
+
+// The shapes every variant is checked on: T = 1, prime T, B = 1, N not a multiple of any
+// vector width, and (for chunked kernels) several chunks with a ragged last one.
+std::vector<ScanDims> shapes_for(const KernelEntry &k) {
+    std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m}};
+    if (k.chunk > 0) {
+        out.push_back({2, 2 * (int64_t)k.chunk + 37, 5, k.m});  // 3 chunks, last one ragged
+        out.push_back({1, (int64_t)k.chunk, 3, k.m});           // exactly one chunk
+    }
+    return out;
+}
+
+std::string label(const KernelEntry &k, Norm norm, const ScanDims &d) {
+    return std::string(k.name) + " norm=" + norm_name(norm) + " B=" + std::to_string(d.B) +
+           " T=" + std::to_string(d.T) + " N=" + std::to_string(d.N);
+}
+
+void check_kernel_entry(const KernelEntry &k) {
+    const Device dev = parse_device(k.device);
+    const bool backward = std::strcmp(k.direction, "backward") == 0;
+    const Layer layer = parse_layer(k.layer);
+    unsigned seed = 1;
+    for (Norm norm : kAllNorms) {
+        for (const ScanDims &d : shapes_for(k)) {
+            Problem p = make_problem(layer, k.m, norm, d.B, d.T, d.N, seed++);
+            p.cfg.algorithm = parse_algorithm(k.algorithm);
+            ASSERT_STREQ(select_kernel(p.cfg, k.direction, dev, p.d).name, k.name);
+            Ref r = reference(p, backward);
+            Outputs o = run(p, dev, backward);
+            const std::string what = label(k, norm, d);
+            expect_close(o.h, r.h, what + " h");
+            expect_close(o.h_final, r.h_final, what + " h_final");
+            if (backward) {
+                expect_close(o.dz, r.dz, what + " dz", 5e-4);
+                expect_close(o.dv, r.dv, what + " dv", 5e-4);
+                expect_close(o.dh0, r.dh0, what + " dh0", 5e-4);
+            }
+            if (::testing::Test::HasFailure()) return;  // one clear failure, not hundreds
+        }
+    }
+}
+
+std::vector<const KernelEntry *> kernels_on(const char *device) {
+    std::vector<const KernelEntry *> out;
+    for (int i = 0; i < kKernelTableSize; i++) {
+        if (std::strcmp(kKernelTable[i].device, device) == 0) out.push_back(&kKernelTable[i]);
+    }
+    return out;
+}
+
+class CpuKernel : public ::testing::TestWithParam<const KernelEntry *> {};
+TEST_P(CpuKernel, MatchesFloat64Reference) { check_kernel_entry(*GetParam()); }
+INSTANTIATE_TEST_SUITE_P(AllVariants, CpuKernel, ::testing::ValuesIn(kernels_on("cpu")),
+                         [](const auto &info) { return std::string(info.param->name); });
+
+class CudaKernel : public ::testing::TestWithParam<const KernelEntry *> {};
+TEST_P(CudaKernel, MatchesFloat64Reference) {
+    if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    check_kernel_entry(*GetParam());
+}
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudaKernel);
+INSTANTIATE_TEST_SUITE_P(AllVariants, CudaKernel, ::testing::ValuesIn(kernels_on("cuda")),
+                         [](const auto &info) { return std::string(info.param->name); });
+
+// Processing a sequence in two pieces (final state -> initial state) equals one pass, forward
+// and backward (the backward of the second piece hands dh0 to the first as g_final).
+void check_two_pieces(Layer layer, int m, Algorithm alg, Device dev) {
+    const int64_t B = 2, T = 300, N = 7, T1 = 131;
+    Problem whole = make_problem(layer, m, Norm::softmax, B, T, N, 77);
+    whole.cfg.algorithm = alg;
+    Outputs one = run(whole, dev, true);
+
+    auto piece = [&](int64_t t0, int64_t len) {
+        Problem p = whole;
+        p.d.T = len;
+        p.s = scan_shapes(layer, p.d);
+        auto cut = [&](const std::vector<double> &x, const Shape &full) {
+            const size_t per_t = numel(full) / (size_t)(B * T);
+            std::vector<double> out;
+            for (int64_t b = 0; b < B; b++) {
+                auto begin = x.begin() + (size_t)(b * T + t0) * per_t;
+                out.insert(out.end(), begin, begin + (size_t)len * per_t);
+            }
+            return out;
+        };
+        p.z = cut(whole.z, whole.s.z);
+        p.v = cut(whole.v, whole.s.v);
+        p.g = cut(whole.g, whole.s.v);
+        return p;
+    };
+    Problem a = piece(0, T1), b = piece(T1, T - T1);
+    std::fill(a.g_final.begin(), a.g_final.end(), 0.0);
+    Outputs oa = run(a, dev, false);
+    b.h0 = oa.h_final;
+    b.g_final = whole.g_final;
+    Outputs ob = run(b, dev, true);
+    a.g_final = ob.dh0;
+    Outputs oa2 = run(a, dev, true);
+
+    auto join = [&](const std::vector<double> &x1, const std::vector<double> &x2, size_t per_t) {
+        std::vector<double> out;
+        for (int64_t bb = 0; bb < B; bb++) {
+            out.insert(out.end(), x1.begin() + bb * T1 * per_t, x1.begin() + (bb + 1) * T1 * per_t);
+            out.insert(out.end(), x2.begin() + bb * (T - T1) * per_t, x2.begin() + (bb + 1) * (T - T1) * per_t);
+        }
+        return out;
+    };
+    const size_t pv = numel(whole.s.v) / (B * T), pz = numel(whole.s.z) / (B * T);
+    expect_close(join(oa.h, ob.h, pv), one.h, "two pieces h");
+    expect_close(ob.h_final, one.h_final, "two pieces h_final");
+    expect_close(join(oa2.dz, ob.dz, pz), one.dz, "two pieces dz", 5e-4);
+    expect_close(join(oa2.dv, ob.dv, pv), one.dv, "two pieces dv", 5e-4);
+    expect_close(oa2.dh0, one.dh0, "two pieces dh0", 5e-4);
+}
+
+TEST(ScanProperties, TwoPiecesEqualOnePass) {
+    for (Layer layer : {Layer::bdlru, Layer::hlru}) {
+        for (int m : supported_orders(layer, Device::cpu)) {
+            if (m > 4) continue;
+            SCOPED_TRACE(std::string(layer_name(layer)) + " m=" + std::to_string(m));
+            check_two_pieces(layer, m, Algorithm::sequential, Device::cpu);
+            check_two_pieces(layer, m, Algorithm::chunked, Device::cpu);
+        }
+    }
+}
+
+// Spec §1: with every variant but none, ‖h_t‖∞ ≤ max_{s≤t} ‖v_s‖∞ (h0 = 0).
+TEST(ScanProperties, StateBoundedByInputs) {
+    for (Layer layer : {Layer::bdlru, Layer::hlru}) {
+        for (int m : supported_orders(layer, Device::cpu)) {
+            for (Norm norm : kAllNorms) {
+                if (norm == Norm::none) continue;
+                Problem p = make_problem(layer, m, norm, 2, 97, 6, 5, /*with_h0=*/false);
+                for (auto &x : p.z) x *= 3.0;  // sharper gates: closer to the bound
+                Outputs o = run(p, Device::cpu, false);
+                const size_t per_t = o.h.size() / (2 * 97);
+                for (int64_t b = 0; b < 2; b++) {
+                    double vmax = 0;
+                    for (int64_t t = 0; t < 97; t++) {
+                        for (size_t i = 0; i < per_t; i++) {
+                            const size_t idx = (size_t)(b * 97 + t) * per_t + i;
+                            vmax = std::max(vmax, std::abs(p.v[idx]));
+                            ASSERT_LE(std::abs(o.h[idx]), vmax * (1 + 1e-5))
+                                << layer_name(layer) << " m=" << m << " norm=" << norm_name(norm) << " t=" << t;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Directional finite differences on the float32 kernels themselves (not only the reference):
+// L = Σ g·h + Σ g_final·h_final; (L(x + εd) − L(x − εd)) / 2ε must equal ⟨∇L, d⟩.
+TEST(ScanProperties, KernelGradientsMatchFiniteDifferences) {
+    for (Layer layer : {Layer::bdlru, Layer::hlru}) {
+        for (int m : {1, 2, 3}) {
+            for (Norm norm : {Norm::softmax, Norm::sigmoid_l1, Norm::tanh_l1}) {
+                Problem p = make_problem(layer, m, norm, 2, 11, 5, 31 + m);
+                Outputs o = run(p, Device::cpu, true);
+                std::mt19937 rng(7);
+                auto dz = randn(p.z.size(), rng), dv = randn(p.v.size(), rng), dh = randn(p.h0.size(), rng);
+                auto loss = [&](double eps) {
+                    Problem q = p;
+                    for (size_t i = 0; i < q.z.size(); i++) q.z[i] += eps * dz[i];
+                    for (size_t i = 0; i < q.v.size(); i++) q.v[i] += eps * dv[i];
+                    for (size_t i = 0; i < q.h0.size(); i++) q.h0[i] += eps * dh[i];
+                    Outputs oq = run(q, Device::cpu, false);
+                    double L = 0;
+                    for (size_t i = 0; i < oq.h.size(); i++) L += p.g[i] * oq.h[i];
+                    for (size_t i = 0; i < oq.h_final.size(); i++) L += p.g_final[i] * oq.h_final[i];
+                    return L;
+                };
+                const double eps = 1e-2;
+                const double fd = (loss(eps) - loss(-eps)) / (2 * eps);
+                double an = 0;
+                for (size_t i = 0; i < dz.size(); i++) an += o.dz[i] * dz[i];
+                for (size_t i = 0; i < dv.size(); i++) an += o.dv[i] * dv[i];
+                for (size_t i = 0; i < dh.size(); i++) an += o.dh0[i] * dh[i];
+                EXPECT_NEAR(fd, an, 2e-3 * (1 + std::abs(an)))
+                    << layer_name(layer) << " m=" << m << " norm=" << norm_name(norm);
+            }
+        }
+    }
+}
+
+TEST(ScanCuda, MatchesCpu) {
+    if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    for (Layer layer : {Layer::bdlru, Layer::hlru}) {
+        for (int m : supported_orders(layer, Device::cuda)) {
+            for (Algorithm alg : {Algorithm::sequential, Algorithm::chunked}) {
+                Problem p = make_problem(layer, m, Norm::softmax, 3, 200, 67, 11);
+                p.cfg.algorithm = alg;
+                Outputs c = run(p, Device::cpu, true), g = run(p, Device::cuda, true);
+                const std::string what = std::string(layer_name(layer)) + " m=" + std::to_string(m) + " " +
+                                         algorithm_name(alg);
+                expect_close(g.h, c.h, what + " h", 1e-5);
+                expect_close(g.h_final, c.h_final, what + " h_final", 1e-5);
+                expect_close(g.dz, c.dz, what + " dz", 1e-4);
+                expect_close(g.dv, c.dv, what + " dv", 1e-4);
+                expect_close(g.dh0, c.dh0, what + " dh0", 1e-4);
+            }
+        }
+    }
+}
+
+// Bad input: a clear Error naming the argument, never a crash or a silent result.
+template <typename F>
+void expect_error(F f, const std::vector<std::string> &phrases) {
+    try {
+        f();
+        ADD_FAILURE() << "no error thrown; expected one mentioning " << phrases[0];
+    } catch (const Error &e) {
+        for (const auto &ph : phrases) EXPECT_NE(std::string(e.what()).find(ph), std::string::npos) << e.what();
+    }
+}
+
+TEST(ScanErrors, BadShapesAndArguments) {
+    ScanConfig cfg;
+    cfg.layer = Layer::bdlru;
+    cfg.m = 2;
+    Tensor v = Tensor::zeros({2, 5, 3, 2}), z = Tensor::zeros({2, 5, 3, 2, 3});
+    expect_error([&] { scan_forward(cfg, Tensor::zeros({2, 5, 3, 2, 2}), v); }, {"'z'", "[2, 5, 3, 2, 3]", "[2, 5, 3, 2, 2]"});
+    expect_error([&] { scan_forward(cfg, z, Tensor::zeros({2, 5, 3})); }, {"'v'", "[B,T,N,m]"});
+    Tensor bad_h0 = Tensor::zeros({2, 3, 3});
+    expect_error([&] { scan_forward(cfg, z, v, &bad_h0); }, {"'h0'", "[2, 3, 2]"});
+    expect_error([&] { scan_forward(cfg, Tensor::zeros({2, 0, 3, 2, 3}), Tensor::zeros({2, 0, 3, 2})); }, {"'v'", ">= 1"});
+    ScanConfig odd = cfg;
+    odd.m = 7;
+    expect_error([&] { scan_forward(odd, Tensor::zeros({1, 2, 3, 7, 8}), Tensor::zeros({1, 2, 3, 7})); }, {"'m' = 7", "supported"});
+    auto fwd = scan_forward(cfg, z, v);
+    expect_error([&] { scan_backward(cfg, z, v, nullptr, fwd.h, Tensor::zeros({2, 5, 3, 1})); }, {"'g'", "[2, 5, 3, 2]"});
+    expect_error([] { parse_norm("softmin"); }, {"norm", "softmax", "softmin"});
+    expect_error([] { parse_layer("lstm"); }, {"layer", "bdlru"});
+    ScanConfig bad_norm = cfg;
+    bad_norm.norm = (Norm)9;
+    expect_error([&] { scan_forward(bad_norm, z, v); }, {"norm"});
+}
+
+TEST(ScanErrors, CudaAbsentIsAClearError) {
+    if (cuda_available()) GTEST_SKIP() << "a GPU is present";
+    expect_error([] { Tensor::zeros({2, 3}, Device::cuda); }, {"cuda"});
+}
+
+}  // namespace
+}  // namespace statemix
