@@ -71,7 +71,8 @@ public:
             P.summary(col, n, c, b) = Tuple(init);
             RDom rl(0, L, "rl");
             rl.where(c * L + rl < T);
-            Expr tt = c * L + rl;
+            // Clamped so bounds inference sees [0, T) (the where() clause is not used for bounds).
+            Expr tt = min(c * L + rl, T - 1);
             std::vector<Expr> next;
             for (int jj = 0; jj < M; jj++) {
                 next.push_back(bdlru_row(
@@ -102,11 +103,16 @@ public:
             h(r0.x, n, r0.y * L, b) = bdlru_row(zf, vf, r0.x, n, r0.y * L, b, M, norm, fast_math, [&](int i) {
                 return select(r0.y == 0, h0(i, n, b), P.carry(i, n, max(r0.y - 1, 0), b));
             });
+            // Past the end of the last (ragged) chunk the step index is clamped to T-1 and the
+            // update rewrites that element unchanged. (An RDom where() would be tighter, but
+            // Halide derives output bounds from its empty ranges that fail the bounds check.)
             RDom rs(0, M, 1, L - 1, 0, NC, "rs");
-            Expr ts = rs.z * L + rs.y;
-            rs.where(ts < T);
-            h(rs.x, n, ts, b) = bdlru_row(zf, vf, rs.x, n, ts, b, M, norm, fast_math,
-                                          [&](int i) { return h(i, n, ts - 1, b); });
+            Expr ts_raw = rs.z * L + rs.y;
+            Expr ts = min(ts_raw, T - 1);
+            h(rs.x, n, ts, b) = select(ts_raw < T,
+                                       bdlru_row(zf, vf, rs.x, n, ts, b, M, norm, fast_math,
+                                                 [&](int i) { return h(i, n, max(ts - 1, 0), b); }),
+                                       h(rs.x, n, ts, b));
             P.state_loops = {{true, false, true}, {true, true, true}};
         }
         h_final(j, n, b) = h(j, n, T - 1, b);

@@ -61,7 +61,8 @@ public:
             s(n, r0, b) = hlru_step(zf, vf, n, r0, b, M, norm, fast_math, [&](int k) {
                 return select(r0 - k >= 0, s(n, max(r0 - k, 0), b), init_lag(r0 - k));
             });
-            RDom r(M, max(T - M, 0), "r");
+            // Starts at m even when T < m: the range is then empty and its max stays T-1.
+            RDom r(M, T - M, "r");
             s(n, r, b) = hlru_step(zf, vf, n, r, b, M, norm, fast_math,
                                    [&](int k) { return s(n, r - k, b); });
             P.state_loops = {{false, true, false}, {false, true, false}};
@@ -79,8 +80,10 @@ public:
             P.summary(col, n, c, b) = Tuple(init);
             RDom rl(0, L, "rl");
             rl.where(c * L + rl < T);
+            // Clamped so bounds inference sees [0, T) (the where() clause is not used for bounds).
+            Expr tl = min(c * L + rl, T - 1);
             auto Y = [&](int q) { return tuple_elem(P.summary(col, n, c, b), q, M); };
-            std::vector<Expr> next{hlru_step(zf, vf, n, c * L + rl, b, M, norm, fast_math,
+            std::vector<Expr> next{hlru_step(zf, vf, n, tl, b, M, norm, fast_math,
                                              [&](int k) { return Y(k - 1); }, col == M)};
             for (int q = 1; q < M; q++) next.push_back(Y(q - 1));
             P.summary(col, n, c, b) = Tuple(next);
@@ -100,20 +103,26 @@ public:
             P.carry(rc.x, n, rc.y, b) = mux(rc.x, lags);
             P.carry_loops = {true, true, false};
             // 3. Rescan every chunk from its carried-in lags: the first m steps, then the rest.
+            // Past the end of the last (ragged) chunk the step index is clamped to T-1 and the
+            // update rewrites that element unchanged. (An RDom where() would be tighter, but
+            // Halide derives output bounds from its empty ranges that fail the bounds check.)
+            auto guarded = [&](Expr t_raw, Expr t_c, Expr value) {
+                return select(t_raw < T, value, s(n, t_c, b));
+            };
             RDom r0(0, std::min(M, L), 0, NC, "r0");
-            Expr t0 = r0.y * L + r0.x;
-            r0.where(t0 < T);
-            s(n, t0, b) = hlru_step(zf, vf, n, t0, b, M, norm, fast_math, [&](int k) {
+            Expr t0_raw = r0.y * L + r0.x;
+            Expr t0 = min(t0_raw, T - 1);
+            s(n, t0, b) = guarded(t0_raw, t0, hlru_step(zf, vf, n, t0, b, M, norm, fast_math, [&](int k) {
                 Expr q = r0.x - k;  // < 0: lag -q-1 of the carried-in state
                 Expr carried = select(r0.y == 0, init_lag(q),
                                       P.carry(clamp(-q - 1, 0, M - 1), n, max(r0.y - 1, 0), b));
                 return select(q >= 0, s(n, max(t0 - k, 0), b), carried);
-            });
+            }));
             RDom rs(M, std::max(L - M, 1), 0, NC, "rs");
-            Expr ts = rs.y * L + rs.x;
-            rs.where(ts < T && rs.x < L);
-            s(n, ts, b) = hlru_step(zf, vf, n, ts, b, M, norm, fast_math,
-                                    [&](int k) { return s(n, ts - k, b); });
+            Expr ts_raw = select(rs.x < L, rs.y * L + rs.x, T);
+            Expr ts = min(ts_raw, T - 1);
+            s(n, ts, b) = guarded(ts_raw, ts, hlru_step(zf, vf, n, ts, b, M, norm, fast_math,
+                                                         [&](int k) { return s(n, max(ts - k, 0), b); }));
             P.state_loops = {{false, true, true}, {false, true, true}};
         }
         h_final(i, n, b) = select(T - 1 - i >= 0, s(n, max(T - 1 - i, 0), b), init_lag(T - 1 - i));

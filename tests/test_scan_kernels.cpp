@@ -141,7 +141,11 @@ Outputs run(const Problem &p, Device dev, bool backward, const Tensor *h_for_bac
         Tensor dz = to_tensor(p.s.z, std::vector<double>(p.z.size(), NAN), dev);
         Tensor dv = to_tensor(p.s.v, std::vector<double>(p.v.size(), NAN), dev);
         Tensor dh0 = to_tensor(p.s.state, std::vector<double>(p.h0.size(), NAN), dev);
-        scan_backward(p.cfg, z, v, &h0, h_for_backward ? *h_for_backward : h, g, &gf, dz, dv, dh0);
+        // Backward kernels are sequential in time (the pointwise part is parallel over t); a
+        // config that asks for the chunked forward runs the default backward.
+        ScanConfig bcfg = p.cfg;
+        if (bcfg.algorithm == Algorithm::chunked) bcfg.algorithm = Algorithm::automatic;
+        scan_backward(bcfg, z, v, &h0, h_for_backward ? *h_for_backward : h, g, &gf, dz, dv, dh0);
         o.dz = to_vec(dz);
         o.dv = to_vec(dv);
         o.dh0 = to_vec(dh0);
@@ -304,7 +308,8 @@ TEST(ScanProperties, StateBoundedByInputs) {
 // L = Σ g·h + Σ g_final·h_final; (L(x + εd) − L(x − εd)) / 2ε must equal ⟨∇L, d⟩.
 TEST(ScanProperties, KernelGradientsMatchFiniteDifferences) {
     for (Layer layer : {Layer::bdlru, Layer::hlru}) {
-        for (int m : {1, 2, 3}) {
+        for (int m : supported_orders(layer, Device::cpu)) {
+            if (m > 3) continue;
             for (Norm norm : {Norm::softmax, Norm::sigmoid_l1, Norm::tanh_l1}) {
                 Problem p = make_problem(layer, m, norm, 2, 11, 5, 31 + m);
                 Outputs o = run(p, Device::cpu, true);
@@ -321,7 +326,7 @@ TEST(ScanProperties, KernelGradientsMatchFiniteDifferences) {
                     for (size_t i = 0; i < oq.h_final.size(); i++) L += p.g_final[i] * oq.h_final[i];
                     return L;
                 };
-                const double eps = 1e-2;
+                const double eps = 2e-3;  // logits sit >= 0.05 from the kinks of relu/abs
                 const double fd = (loss(eps) - loss(-eps)) / (2 * eps);
                 double an = 0;
                 for (size_t i = 0; i < dz.size(); i++) an += o.dz[i] * dz[i];
