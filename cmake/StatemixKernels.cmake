@@ -1,4 +1,4 @@
-# statemix_kernel(NAME LAYER DIRECTION ALGORITHM M DEVICE [PARAMS ...])
+# statemix_kernel(NAME LAYER DIRECTION ALGORITHM M DEVICE [FROM generator-target] [PARAMS ...])
 #
 # One AOT kernel variant: runs the scan generator `<LAYER>_<forward|backward>` with
 # `m=<M> algorithm=<ALGORITHM>` (plus any PARAMS: chunk, vector_width, tile, unroll, ...) for the
@@ -8,7 +8,10 @@
 set(STATEMIX_HALIDE_RUNTIME statemix_halide_runtime)
 
 function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
-  cmake_parse_arguments(ARG "" "" "PARAMS" ${ARGN})
+  cmake_parse_arguments(ARG "" "FROM" "PARAMS" ${ARGN})
+  if (NOT ARG_FROM)
+    set(ARG_FROM statemix_scan_generators)
+  endif ()
   if (DEVICE STREQUAL "cpu")
     set(targets ${STATEMIX_CPU_TARGETS})
   elseif (DEVICE STREQUAL "cuda")
@@ -28,7 +31,7 @@ function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
   if (ALGORITHM STREQUAL "chunked" AND chunk EQUAL 0)
     set(chunk 64)  # the generator's default
   endif ()
-  add_halide_library(${NAME} FROM statemix_generators
+  add_halide_library(${NAME} FROM ${ARG_FROM}
                      GENERATOR ${LAYER}_${DIRECTION}
                      FUNCTION_NAME ${NAME}
                      TARGETS ${targets}

@@ -32,7 +32,7 @@ Expr hlru_step(const Func &z, const Func &v, Expr n, Expr t, Expr b, int m, Expr
 
 class HlruForward : public Generator<HlruForward> {
 public:
-    STATEMIX_SCAN_KNOBS(8)
+    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 4 : 8)
 
     Input<Buffer<float, 4>> z{"z"};
     Input<Buffer<float, 3>> v{"v"};

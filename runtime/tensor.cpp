@@ -132,6 +132,10 @@ void Tensor::fill(float value) {
     for (int64_t i = 0; i < numel(); i++) p[i] = value;
 }
 
+void Tensor::sync() {
+    if (device_ == Device::cuda && numel() > 0 && buf_.device_sync() != 0) throw Error("device cuda: synchronize failed");
+}
+
 Tensor Tensor::to(Device device) const {
     if (!defined_) throw Error("Tensor::to(): the tensor is undefined");
     Tensor dst = empty(shape_, device);

@@ -49,6 +49,8 @@ public:
     // A copy on `device` (a copy even when the device is the same).
     Tensor to(Device device) const;
     void fill(float value);  // CPU only
+    // Waits until all device work writing this tensor is done (no-op on the CPU).
+    void sync();
 
     // The underlying buffer, for passing to generated code.
     halide_buffer_t *raw() { return buf_.raw_buffer(); }

@@ -105,7 +105,6 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     std::vector<VarOrRVar> krows{k};
     if (P.has_rows) krows.push_back(j);
     lanes_over_n(P.dz, n, krows, {}, {t, b}, kn);
-    P.dz.unroll(k);
     P.dz.parallel(t);
     P.rstat_dz.compute_at(P.dz, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
     if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);

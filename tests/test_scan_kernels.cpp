@@ -197,7 +197,9 @@ void check_kernel_entry(const KernelEntry &k) {
 std::vector<const KernelEntry *> kernels_on(const char *device) {
     std::vector<const KernelEntry *> out;
     for (int i = 0; i < kKernelTableSize; i++) {
-        if (std::strcmp(kKernelTable[i].device, device) == 0) out.push_back(&kKernelTable[i]);
+        const KernelEntry &k = kKernelTable[i];
+        const bool scan_layer = !std::strcmp(k.layer, "hlru") || !std::strcmp(k.layer, "bdlru");
+        if (scan_layer && std::strcmp(k.device, device) == 0) out.push_back(&k);
     }
     return out;
 }

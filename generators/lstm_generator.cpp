@@ -1,0 +1,211 @@
+// LSTM core (../shared/spec/layers.md §8: standard gates, order i, f, g, o), forward and backward
+// (BPTT), on the same sequential mat-vec scan as the WCRNN (rnn_pipelines.h). The initial cell
+// state is zero by default (the runtime passes zeros); taking c0 and returning c_final lets
+// sequences be processed in pieces.
+//
+//   z_t = u_t + W h_{t-1}   (u_t [4H] = U x_t + b, computed outside)
+//   c_t = σ(z_f) c_{t-1} + σ(z_i) tanh(z_g),   h_t = σ(z_o) tanh(c_t)
+//
+// Halide dims are the reverse of the row-major shapes:
+//   u, du [B,T,4H] -> (j, t, b), j = gate·H + i    W, dW [4H,H] -> (k, j)
+//   h, c, g [B,T,H] -> (i, t, b)    h0, c0, h_final, c_final, g_final, gc_final, dh0, dc0 [B,H] -> (i, b)
+// The forward's (h, c) and (h_final, c_final) are Tuple outputs: two buffers each.
+#include "Halide.h"
+#include "rnn_pipelines.h"
+#include "../schedules/rnn_schedules.h"
+
+using namespace Halide;
+
+namespace statemix::gen {
+namespace {
+
+Expr sigmoid(Expr x) { return 1.0f / (1.0f + exp(-x)); }
+
+constexpr int kEstH = 256, kEstT = 784, kEstB = 32;
+
+class LstmForward : public Generator<LstmForward> {
+public:
+    STATEMIX_RNN_KNOBS
+
+    Input<Buffer<float, 3>> u{"u"};
+    Input<Buffer<float, 2>> W{"W"};
+    Input<Buffer<float, 2>> h0{"h0"};
+    Input<Buffer<float, 2>> c0{"c0"};
+    Output<Func> hc{"hc", {Float(32), Float(32)}, 3};
+    Output<Func> hc_final{"hc_final", {Float(32), Float(32)}, 2};
+
+    void generate() {
+        _halide_user_assert(m == 0) << "lstm: m must be 0\n";
+        const RnnKnobs kn = knobs();
+        RnnForward P;
+        MatVecScan &S = P.scan;
+        Var i = S.i, s = S.s, b = S.b, k = S.k, q = S.q, t("t");
+        Expr H = W.dim(0).extent(), T = u.dim(1).extent();
+        // (z_i, z_f, z_g, z_o, h, c): the four gate accumulators, then the results (rnn_pipelines.h).
+        S.size = 6;
+        S.k_inner = kn.gpu;
+
+        // M_q(i, k) = W[qH + i, k], transposed, zero past H.
+        Func Wt("Wt");
+        Wt(i, k, q) = select(k < H, W(min(k, H - 1), q * H + i), 0.0f);
+        S.weights.push_back(Wt);
+
+        // Row 0: (-, -, -, -, h0, c0); rows s >= 1 accumulate W_q·h_{s-1} from 0, and the gate
+        // drives of step s-1 join in the finalize through a per-step input.
+        std::vector<Expr> init(4, 0.0f);
+        init.push_back(select(s == 0, h0(i, b), 0.0f));
+        init.push_back(select(s == 0, c0(i, b), 0.0f));
+        Func drive("drive");
+        drive(i, q, t, b) = u(i + q * H, t, b);
+        S.step_inputs.push_back(drive);
+        S.state = Func("state");
+        S.state(i, s, b) = Tuple(init);
+
+        std::vector<MatVecTerm> terms;
+        for (int g = 0; g < 4; g++) terms.push_back({g, [&, g](Expr ii, Expr kk) { return Wt(ii, kk, g); }, 4});
+        define_matvec_scan(S, H, T, /*reverse=*/false, kn.k_unroll, terms,
+                           [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
+                               std::vector<Expr> z;
+                               for (int g = 0; g < 4; g++) z.push_back(acc[g] + drive(ii, g, row - 1, b));
+                               Expr c = sigmoid(z[1]) * prev(5, ii) + sigmoid(z[0]) * tanh(z[2]);
+                               Expr hn = sigmoid(z[3]) * tanh(c);
+                               return std::vector<Expr>{acc[0], acc[1], acc[2], acc[3], hn, c};
+                           });
+
+        hc(i, t, b) = Tuple(state_elem(S, 4, i, t + 1, b), state_elem(S, 5, i, t + 1, b));
+        hc_final(i, b) = hc(i, T - 1, b);
+        P.seq = hc;
+        P.final_state = hc_final;
+        schedule_rnn_forward(P, kn);
+
+        u.set_estimates({{0, 4 * kEstH}, {0, kEstT}, {0, kEstB}});
+        W.set_estimates({{0, kEstH}, {0, 4 * kEstH}});
+        h0.set_estimates({{0, kEstH}, {0, kEstB}});
+        c0.set_estimates({{0, kEstH}, {0, kEstB}});
+        hc.set_estimates({{0, kEstH}, {0, kEstT}, {0, kEstB}});
+        hc_final.set_estimates({{0, kEstH}, {0, kEstB}});
+    }
+};
+
+// Adjoint rows, r = t+1: L(i, r) = (λh_{r-1}, λc_{r-1}, dz_i, dz_f, dz_g, dz_o at step r-1);
+// row 0 = (dh0, dc0, -). With λh_t = g_t + Σ_q W_qᵀ dz_{q,t+1} and
+//   λc_t = λh_t·o_t·(1 − tanh² c_t) + λc_{t+1}·f_{t+1}   (λc_T·f_T := gc_final),
+//   dz_o = λh·tanh c·o(1−o),  dz_i = λc·g·i(1−i),  dz_f = λc·c_{t-1}·f(1−f),  dz_g = λc·i·(1−g²).
+class LstmBackward : public Generator<LstmBackward> {
+public:
+    STATEMIX_RNN_KNOBS
+
+    Input<Buffer<float, 3>> u{"u"};
+    Input<Buffer<float, 2>> W{"W"};
+    Input<Buffer<float, 2>> h0{"h0"};
+    Input<Buffer<float, 2>> c0{"c0"};
+    Input<Buffer<float, 3>> h{"h"};                // forward outputs, saved
+    Input<Buffer<float, 3>> c{"c"};
+    Input<Buffer<float, 3>> g{"g"};                // ∂L/∂h
+    Input<Buffer<float, 2>> g_final{"g_final"};    // ∂L/∂h_final
+    Input<Buffer<float, 2>> gc_final{"gc_final"};  // ∂L/∂c_final
+    Output<Buffer<float, 3>> du{"du"};
+    Output<Buffer<float, 2>> dW{"dW"};
+    Output<Buffer<float, 2>> dh0{"dh0"};
+    Output<Buffer<float, 2>> dc0{"dc0"};
+
+    void generate() {
+        _halide_user_assert(m == 0) << "lstm: m must be 0\n";
+        const RnnKnobs kn = knobs();
+        const int ku = kn.k_unroll;
+        RnnBackward P;
+        MatVecScan &S = P.scan;
+        Var i = S.i, s = S.s, b = S.b, k = S.k, q = S.q, t("t"), j("j");
+        Expr H = W.dim(0).extent(), T = u.dim(1).extent(), B = u.dim(2).extent();
+        Expr nkc = (H + ku - 1) / ku;
+        S.size = 6;
+        S.k_inner = kn.gpu;
+
+        // h_{s-1}, c_{s-1}.
+        Func hoff("hoff"), coff("coff");
+        hoff(k, s, b) = select(s == 0, h0(k, b), h(k, max(s - 1, 0), b));
+        coff(k, s, b) = select(s == 0, c0(k, b), c(k, max(s - 1, 0), b));
+
+        // Gate pre-activations z_t, every (t, b) in parallel; then the gates.
+        Func Wt("Wt_pre");
+        Wt(i, k, q) = select(k < H, W(min(k, H - 1), q * H + i), 0.0f);
+        P.pre_weights.push_back(Wt);
+        P.pre = Func("pre");
+        P.pre(i, q, t, b) = u(i + q * H, t, b);
+        {
+            RDom rk(0, nkc, "rk");
+            Expr sum = P.pre(i, q, t, b);
+            for (int kk = 0; kk < ku; kk++) {
+                Expr kidx = rk * ku + kk;
+                sum = sum + Wt(i, kidx, q) * hoff(min(kidx, H - 1), t, b);
+            }
+            P.pre(i, q, t, b) = sum;
+        }
+        auto gate = [&](int g_, Expr ii, Expr tt) {
+            Expr z = P.pre(ii, g_, tt, b);
+            return g_ == 2 ? tanh(z) : sigmoid(z);
+        };
+
+        // The scan reads W_qᵀ: M_q(i, k) = W[qH + k, i] = W(i, qH + k), contiguous in i.
+        Func Wp("Wp");
+        Wp(i, k, q) = select(k < H, W(i, q * H + min(k, H - 1)), 0.0f);
+        S.weights.push_back(Wp);
+
+        // One row of the adjoint from its λh (all terms in) and the cell gradient flowing back
+        // from step row (next_lc = λc_{t+1}·f_{t+1}).
+        auto row_values = [&](Expr lh, Expr ii, Expr row, Expr next_lc) {
+            Expr tt = max(row - 1, 0);
+            Expr ig = gate(0, ii, tt), fg = gate(1, ii, tt), gg = gate(2, ii, tt), og = gate(3, ii, tt);
+            Expr tc = tanh(coff(ii, row, b));
+            Expr lc = lh * og * (1.0f - tc * tc) + next_lc;
+            Expr first = row >= 1;
+            return std::vector<Expr>{lh,
+                                     select(first, lc, next_lc),
+                                     select(first, lc * gg * ig * (1.0f - ig), 0.0f),
+                                     select(first, lc * coff(ii, tt, b) * fg * (1.0f - fg), 0.0f),
+                                     select(first, lc * ig * (1.0f - gg * gg), 0.0f),
+                                     select(first, lh * tc * og * (1.0f - og), 0.0f)};
+        };
+        S.state = Func("adjoint");
+        S.state(i, s, b) = Tuple(select(s >= 1, g(i, max(s - 1, 0), b), 0.0f), 0.0f, 0.0f, 0.0f, 0.0f, 0.0f);
+        S.state(i, T, b) = Tuple(row_values(g(i, T - 1, b) + g_final(i, b), i, T, gc_final(i, b)));
+        std::vector<MatVecTerm> terms;
+        for (int g_ = 0; g_ < 4; g_++) terms.push_back({0, [&, g_](Expr ii, Expr kk) { return Wp(ii, kk, g_); }, 2 + g_});
+        Func f_next("f_next");  // f_{t+1}: the forget gate of step `row`, read once per unit and step
+        f_next(i, t, b) = gate(1, i, t);
+        S.step_inputs.push_back(f_next);
+        define_matvec_scan(S, H, T, /*reverse=*/true, ku, terms,
+                           [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
+                               return row_values(acc[0], ii, row, prev(1, ii) * f_next(ii, row, b));
+                           });
+
+        // du(gate·H + i, t, b) = dz_gate(i, t): one update per gate over the units.
+        RDom ri(0, H, "ri");
+        du(j, t, b) = undef<float>();
+        for (int g_ = 0; g_ < 4; g_++) du(ri + g_ * H, t, b) = state_elem(S, 2 + g_, ri, t + 1, b);
+        dh0(i, b) = state_elem(S, 0, i, 0, b);
+        dc0(i, b) = state_elem(S, 1, i, 0, b);
+        RDom rtb(0, T, 0, B, "rtb");
+        dW(k, j) = 0.0f;
+        dW(k, j) += du(j, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
+        P.scattered = {du};
+        P.pointwise = {dh0, dc0};
+        P.outer = {dW};
+        schedule_rnn_backward(P, kn);
+
+        for (auto *buf : {&h, &c, &g}) buf->set_estimates({{0, kEstH}, {0, kEstT}, {0, kEstB}});
+        for (auto *buf : {&h0, &c0, &g_final, &gc_final}) buf->set_estimates({{0, kEstH}, {0, kEstB}});
+        u.set_estimates({{0, 4 * kEstH}, {0, kEstT}, {0, kEstB}});
+        W.set_estimates({{0, kEstH}, {0, 4 * kEstH}});
+        du.set_estimates({{0, 4 * kEstH}, {0, kEstT}, {0, kEstB}});
+        dW.set_estimates({{0, kEstH}, {0, 4 * kEstH}});
+        dh0.set_estimates({{0, kEstH}, {0, kEstB}});
+        dc0.set_estimates({{0, kEstH}, {0, kEstB}});
+    }
+};
+
+}  // namespace
+}  // namespace statemix::gen
+
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward, lstm_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmBackward, lstm_backward)

@@ -1,0 +1,149 @@
+// The named stages of the nonlinear recurrences (WCRNN, Elman, LSTM: ../shared/spec/layers.md
+// §7-§8), as generators/wcrnn_generator.cpp and lstm_generator.cpp build them and
+// schedules/*_rnn_schedules.h consume them, plus the one algorithm they all share: the
+// sequential matrix-vector scan (define_matvec_scan).
+//
+// Why the scan has this shape. The state at step t depends on ALL of h_{t-1} through W·h_{t-1},
+// and Halide forbids cycles between Funcs, so neither a separate "pre-activation" Func nor an
+// inline sum() over h_{t-1} can feed h's own update. Instead the mat-vec is accumulated into the
+// state Func itself: row s of the state S(i, s, b) starts at zero (pure definition), an update
+// adds k_unroll terms of W·h_{s-1} per iteration of a k-chunk RVar, and one extra iteration
+// (rk == number of chunks, split off by loop partitioning) adds the step's drive (a per-step
+// input) and applies the nonlinearity in place. The hidden index i is an RVar of that update
+// (never a pure Var: every row reads all of row s-1), and the loop order of a non-associative
+// update cannot be changed
+// after the fact (Halide rejects reordering its RVars), so the RDom's order is chosen here from
+// the target: i innermost on CPU (SIMD lanes over i, the mat-vec as column sweeps), k innermost on
+// CUDA (one thread per hidden unit runs its whole dot product).
+#pragma once
+
+#include "Halide.h"
+#include "scan_pipelines.h"
+
+#include <functional>
+#include <vector>
+
+namespace statemix::gen {
+
+// Knobs every RNN schedule reads; all are GeneratorParams so the autotuner can sweep them.
+struct RnnKnobs {
+    bool gpu = false;
+    int vector_width = 8;  // CPU: SIMD lanes over hidden units
+    int tile = 512;        // CUDA: threads per block over hidden units (a block per batch row)
+    int k_unroll = 8;      // mat-vec terms per load/store of an accumulator
+};
+
+// wcrnn: m is the residual's block size (2: elementwise/2x2 blocks, per-unit coefficients;
+// 0: a dense H×H residual matrix). elman/lstm: m = 0.
+#define STATEMIX_RNN_KNOBS                                                                         \
+    GeneratorParam<int> m{"m", 0, 0, 2};                                                           \
+    GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};   \
+    GeneratorParam<int> vector_width{"vector_width", 0}; /* 0: the target's natural width */       \
+    GeneratorParam<int> tile{"tile", 512};                                                         \
+    GeneratorParam<int> k_unroll{"k_unroll", 8};                                                   \
+    RnnKnobs knobs() const {                                                                       \
+        _halide_user_assert(algorithm == Algorithm::Sequential)                                    \
+            << "RNN kernels exist only as algorithm=sequential\n";                                 \
+        return {get_target().has_gpu_feature(),                                                    \
+                vector_width > 0 ? (int)vector_width : get_target().natural_vector_size(Float(32)),  \
+                tile, k_unroll};                                                                   \
+    }
+
+// The sequential mat-vec scan S(i, s, b) (a Tuple of `size` floats per element).
+struct MatVecScan {
+    Halide::Func state;
+    std::vector<Halide::Func> weights;  // padded matrices M(i, k) the scan reads (computed once)
+    Halide::Var i{"i"}, s{"s"}, b{"b"}, k{"k"}, q{"q"};
+    int size = 1;
+    bool k_inner = false;   // RDom order: (rk, ri, rt) when true, else (ri, rk, rt)
+    int scan_update = 0;    // index of the scan's update (boundary rows come before it)
+    // Per-step inputs the finalize reads (the step's drive; f'(a_t) or a gate in the backward),
+    // Funcs of (i, [gate,] t, b) over inputs only. CUDA stages them in shared memory once per step
+    // (cuda_rnn_schedules.h: this is also what makes Halide put a barrier between steps).
+    std::vector<Halide::Func> step_inputs;
+    Halide::RVar ri, rk, rt;  // hidden unit, k-chunk (+1 finalize iteration), step
+};
+
+// One term of the scan's mat-vec: element `acc` of row s accumulates Σ_k M(i, k)·S(k, src)[src_elem]
+// where src is the neighbouring row (s-1 forward, s+1 in reverse). M must be zero for k >= H
+// (the last chunk reads up to k_unroll-1 entries past H, at clamped indices).
+struct MatVecTerm {
+    int acc;
+    std::function<Halide::Expr(Halide::Expr i, Halide::Expr k)> weight;
+    int src_elem;
+};
+
+// finalize(acc, i, row, prev) -> the new Tuple of row `row` at unit i, given its fully
+// accumulated values `acc` and prev(e, j) = element e of the neighbouring row at unit j (clamped).
+//
+// Rule for multi-element states: no element's new value may read an element of the current row
+// with a lower index that the finalize changes (so results go to their own elements, after the
+// accumulators, which stay unchanged). A Tuple update is meant to be simultaneous, but Halide 21
+// lowered the LSTM's finalize with the stores in element order and a later element re-reading an
+// earlier one after its store (seen: c computed from the new h instead of the input gate). Under
+// this rule either order gives the same result.
+using PrevRow = std::function<Halide::Expr(int elem, Halide::Expr j)>;
+using Finalize = std::function<std::vector<Halide::Expr>(const std::vector<Halide::Expr> &acc, Halide::Expr i,
+                                                         Halide::Expr row, const PrevRow &prev)>;
+
+inline Halide::Expr state_elem(const MatVecScan &P, int e, Halide::Expr i, Halide::Expr row, Halide::Expr b) {
+    return tuple_elem(P.state(i, row, b), e, P.size);
+}
+
+// Adds the scan update to P.state (its pure definition and any boundary updates must exist).
+// Forward: rows 1..T from rows 0..T-1. Reverse: rows T-1..0 from rows T..1.
+inline void define_matvec_scan(MatVecScan &P, Halide::Expr H, Halide::Expr T, bool reverse, int k_unroll,
+                               const std::vector<MatVecTerm> &terms, const Finalize &finalize) {
+    using namespace Halide;
+    const int ku = k_unroll;
+    Expr nkc = (H + ku - 1) / ku;
+    RDom r = P.k_inner ? RDom(0, nkc + 1, 0, H, 0, T, "r") : RDom(0, H, 0, nkc + 1, 0, T, "r");
+    P.ri = P.k_inner ? r.y : r.x;
+    P.rk = P.k_inner ? r.x : r.y;
+    P.rt = r.z;
+    Expr ri = P.ri, rk = P.rk, rt = P.rt;
+    Var b = P.b;
+    Expr row = reverse ? T - 1 - rt : rt + 1;
+    Expr src = reverse ? row + 1 : row - 1;
+
+    std::vector<Expr> cur, acc;
+    for (int e = 0; e < P.size; e++) cur.push_back(state_elem(P, e, ri, row, b));
+    acc = cur;
+    for (const MatVecTerm &term : terms) {
+        for (int kk = 0; kk < ku; kk++) {
+            Expr kidx = rk * ku + kk;
+            acc[term.acc] = acc[term.acc] + term.weight(ri, kidx) * state_elem(P, term.src_elem, min(kidx, H - 1), src, b);
+        }
+    }
+    PrevRow prev = [&](int e, Expr j) { return state_elem(P, e, clamp(j, 0, H - 1), src, b); };
+    std::vector<Expr> fin = finalize(cur, ri, row, prev);
+    std::vector<Expr> next;
+    // likely() tags the steady-state value (not the condition): Halide then splits the last
+    // k-chunk iteration off the loop, so the steady state is pure multiply-adds.
+    for (int e = 0; e < P.size; e++) next.push_back(select(rk < nkc, likely(acc[e]), fin[e]));
+    P.scan_update = P.state.num_update_definitions();
+    if (P.size == 1) P.state(ri, row, b) = next[0];
+    else P.state(ri, row, b) = Tuple(next);
+}
+
+// Forward of a recurrence: the scan (rows 1..T hold steps 0..T-1, row 0 the initial state), the
+// sequence copied out of it (`seq`, a Tuple for LSTM's (h, c)) and the final state.
+struct RnnForward {
+    MatVecScan scan;
+    Halide::Func seq, final_state;
+};
+
+// Backward: the gate pre-activations recomputed in parallel over (t, b) (`pre`, dims (i, q, t, b),
+// pure definition = drive, update 0 = the mat-vec over k chunks), the reverse adjoint scan
+// (update 0 = its boundary row T, then the scan), and the gradients read from it.
+struct RnnBackward {
+    MatVecScan scan;
+    Halide::Func pre;
+    std::vector<Halide::Func> pre_weights;
+    std::vector<Halide::Func> pointwise;  // pure Funcs over (i, t, b) or (i, b)
+    std::vector<Halide::Func> scattered;  // undef pure definition, updates over an RVar of units
+    std::vector<Halide::Func> outer;      // Σ_{t,b} x_j·y_k, dims (k, j): pure 0, update 0 over (t, b)
+    std::vector<Halide::Func> sums;       // Σ_{t,b} per unit, dims (i): pure 0, update 0 over (t, b)
+};
+
+}  // namespace statemix::gen

@@ -1,0 +1,454 @@
+// WCRNN (weakly coupled residual RNN, ../shared/spec/layers.md §7) and the plain Elman RNN
+// (§8: the WCRNN core with ρ = 0, ε = 1, f = tanh), forward and backward (BPTT).
+// Algorithms only: every way of running them lives in schedules/.
+//
+//   a_t = W h_{t-1} + u_t            (u_t = U x_t + b, computed outside for all t at once)
+//   h_t = ρ(h_{t-1}) + ε · f(a_t)     f = tanh (act = 0) or relu (act = 1)
+//
+// Residual paths (GeneratorParam m, the residual's block size):
+//   m = 2  2×2 blocks on the pairs (2k, 2k+1), stored as three diagonals (rho_d, rho_u, rho_l [H]):
+//            ρ(h)_i = d_i·φ(h_i) + u_i·φ(h_{i+1}) + l_i·φ(h_{i-1}),
+//          φ = identity (rho_act = 0) or tanh (rho_act = 1). This covers identity, scalar a,
+//          diagonal a_i, 2×2 rotations (d = a·cos θ; u_{2k} = −a·sin θ_k, l_{2k+1} = a·sin θ_k) and
+//          the elementwise nonlinear residual a·tanh(h), for three multiply-adds per unit and step.
+//          (Diagonals rather than "the other unit of the pair" keep the SIMD lanes free of
+//          even/odd shuffles.) u_{H-1} and l_0 are ignored.
+//   m = 0  ρ(h) = R·h with a dense R [H,H] (orthogonal a·Q): a second mat-vec per step.
+// Elman: no residual, ε = 1 and tanh fixed at generator time, so they fold away.
+//
+// Halide dims are the reverse of the row-major shapes:
+//   u, h, g, du [B,T,H] -> (i, t, b)   W, R, dW, dR [H,H] -> (k, i) (row i, column k)
+//   h0, h_final, g_final, dh0 [B,H] -> (i, b)   rho_d/u/l, d_rho_d/u/l [H] -> (i)
+#include "Halide.h"
+#include "rnn_pipelines.h"
+#include "../schedules/rnn_schedules.h"
+
+using namespace Halide;
+
+namespace statemix::gen {
+namespace {
+
+enum class ResidualPath { none, paired, dense };
+
+// f(a) and f'(a). relu passes NaN through explicitly: max(a, 0) may drop it (x86 max, LLVM maxnum).
+Expr act_f(Expr a, Expr act) { return select(act == 1, select(is_nan(a), a, max(a, 0.0f)), tanh(a)); }
+Expr act_df(Expr a, Expr act) {
+    Expr th = tanh(a);
+    return select(act == 1, select(a > 0.0f, 1.0f, 0.0f), 1.0f - th * th);
+}
+Expr rho_phi(Expr h, Expr rho_act) { return select(rho_act == 1, tanh(h), h); }
+Expr rho_dphi(Expr h, Expr rho_act) {
+    Expr th = tanh(h);
+    return select(rho_act == 1, 1.0f - th * th, 1.0f);
+}
+
+// Everything the WCRNN algorithms read, as Funcs/Exprs, so that Elman can pass constants.
+struct WcrnnArgs {
+    ResidualPath path = ResidualPath::none;
+    Func u, W, h0;
+    Func rho_d, rho_u, rho_l, R;  // paired / dense only
+    Expr rho_act = 0, eps = 1.0f, act = 0;
+    Expr H, T, B;
+};
+
+void build_forward(RnnForward &P, const WcrnnArgs &a, const RnnKnobs &kn) {
+    MatVecScan &S = P.scan;
+    Var i = S.i, s = S.s, b = S.b, k = S.k;
+    Expr H = a.H, T = a.T;
+    const bool dense = a.path == ResidualPath::dense;
+    S.size = dense ? 2 : 1;
+    S.k_inner = kn.gpu;
+
+    // M(i, k) = W[i, k], transposed so that i (lanes / threads) is contiguous, zero past H.
+    Func Wt("Wt");
+    Wt(i, k) = select(k < H, a.W(min(k, H - 1), i), 0.0f);
+    S.weights.push_back(Wt);
+    Func Rt("Rt");
+    if (dense) {
+        Rt(i, k) = select(k < H, a.R(min(k, H - 1), i), 0.0f);
+        S.weights.push_back(Rt);
+    }
+
+    // Row 0 holds h0; rows s >= 1 accumulate W·h_{s-1} (and R·h_{s-1}) from 0; the drive u_{s-1}
+    // joins in the finalize, read through a per-step input.
+    S.state = Func("state");
+    Expr init = select(s == 0, a.h0(i, b), 0.0f);
+    if (dense) S.state(i, s, b) = Tuple(init, 0.0f);
+    else S.state(i, s, b) = init;
+    Var t("t");
+    Func drive("drive");
+    drive(i, t, b) = a.u(i, t, b);
+    S.step_inputs.push_back(drive);
+
+    std::vector<MatVecTerm> terms = {{0, [&](Expr ii, Expr kk) { return Wt(ii, kk); }, 0}};
+    if (dense) terms.push_back({1, [&](Expr ii, Expr kk) { return Rt(ii, kk); }, 0});
+    define_matvec_scan(S, H, T, /*reverse=*/false, kn.k_unroll, terms,
+                       [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
+                           Expr res = 0.0f;
+                           if (a.path == ResidualPath::paired) {
+                               res = a.rho_d(ii) * rho_phi(prev(0, ii), a.rho_act) +
+                                     select(ii + 1 < H, a.rho_u(ii) * rho_phi(prev(0, ii + 1), a.rho_act), 0.0f) +
+                                     select(ii >= 1, a.rho_l(ii) * rho_phi(prev(0, ii - 1), a.rho_act), 0.0f);
+                           } else if (dense) {
+                               res = acc[1];
+                           }
+                           Expr hnew = res + a.eps * act_f(acc[0] + drive(ii, row - 1, b), a.act);
+                           return dense ? std::vector<Expr>{hnew, 0.0f} : std::vector<Expr>{hnew};
+                       });
+
+    P.seq = Func("h_seq");
+    P.seq(i, t, b) = state_elem(S, 0, i, t + 1, b);
+}
+
+// BPTT (spec §7). Adjoint rows, r = t+1: L(i, r) = (accumulators..., λ_{r-1}, δ_{r-1});
+// row 0 holds dh0 as its λ.
+//   λ_{t-1} = g_{t-1} + Jρ(h_{t-1})ᵀ λ_t + Wᵀ δ_t,   δ_t = ε f'(a_t) ⊙ λ_t,
+//   du_t = δ_t,  dW = Σ δ_t h_{t-1}ᵀ,  dR = Σ λ_t h_{t-1}ᵀ,
+//   d_rho_d_i = Σ λ_{t,i} φ(h_{t-1,i}),  d_rho_u_i = Σ λ_{t,i} φ(h_{t-1,i+1}),  d_rho_l likewise.
+// The pre-activations a_t are recomputed in parallel over (t, b) from the saved h.
+struct WcrnnGrads {
+    Func du, dW, dh0, d_rho_d, d_rho_u, d_rho_l, dR;
+};
+
+void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, Func g, Func g_final,
+                    Expr residual_grad, const RnnKnobs &kn) {
+    MatVecScan &S = P.scan;
+    Var i = S.i, s = S.s, b = S.b, k = S.k, q = S.q, t("t");
+    Expr H = a.H, T = a.T;
+    const bool dense = a.path == ResidualPath::dense;
+    const int ku = kn.k_unroll;
+    Expr nkc = (H + ku - 1) / ku;
+    // (Wᵀδ accumulator, [Rᵀλ accumulator,] λ, δ): results apart from the accumulators
+    // (rnn_pipelines.h).
+    const int nacc = dense ? 2 : 1, LAM = nacc, DELTA = nacc + 1;
+    S.size = nacc + 2;
+    S.k_inner = kn.gpu;
+
+    // h_{s-1}, i.e. row s of the forward scan.
+    Func hoff("hoff");
+    hoff(k, s, b) = select(s == 0, a.h0(k, b), h(k, max(s - 1, 0), b));
+
+    // a_t = u_t + W h_{t-1}, every (t, b) in parallel.
+    Func Wt("Wt_pre");
+    Wt(i, k) = select(k < H, a.W(min(k, H - 1), i), 0.0f);
+    P.pre_weights.push_back(Wt);
+    P.pre = Func("pre");
+    P.pre(i, q, t, b) = a.u(i, t, b);
+    {
+        RDom rk(0, nkc, "rk");
+        Expr sum = P.pre(i, q, t, b);
+        for (int kk = 0; kk < ku; kk++) {
+            Expr kidx = rk * ku + kk;
+            sum = sum + Wt(i, kidx) * hoff(min(kidx, H - 1), t, b);
+        }
+        P.pre(i, q, t, b) = sum;
+    }
+    auto fp = [&](Expr ii, Expr tt) { return a.eps * act_df(P.pre(ii, 0, tt, b), a.act); };
+    Func fp_step("fp_step");  // ε f'(a_t), read by the scan once per unit and step
+    fp_step(i, t, b) = fp(i, t);
+    S.step_inputs.push_back(fp_step);
+
+    // The scan reads Wᵀ (and Rᵀ): M(i, k) = W[k, i] = W(i, k), already contiguous in i.
+    Func Wp("Wp");
+    Wp(i, k) = select(k < H, a.W(i, min(k, H - 1)), 0.0f);
+    S.weights.push_back(Wp);
+    Func Rp("Rp");
+    if (dense) {
+        Rp(i, k) = select(k < H, a.R(i, min(k, H - 1)), 0.0f);
+        S.weights.push_back(Rp);
+    }
+
+    S.state = Func("adjoint");
+    {
+        std::vector<Expr> init(S.size, 0.0f);
+        init[0] = select(s >= 1, g(i, max(s - 1, 0), b), 0.0f);
+        S.state(i, s, b) = Tuple(init);
+        Expr lam_last = g(i, T - 1, b) + g_final(i, b);
+        std::vector<Expr> last(S.size, 0.0f);
+        last[LAM] = lam_last;
+        last[DELTA] = fp(i, T - 1) * lam_last;
+        S.state(i, T, b) = Tuple(last);
+    }
+    std::vector<MatVecTerm> terms = {{0, [&](Expr ii, Expr kk) { return Wp(ii, kk); }, DELTA}};
+    if (dense) terms.push_back({1, [&](Expr ii, Expr kk) { return Rp(ii, kk); }, LAM});
+    define_matvec_scan(S, H, T, /*reverse=*/true, ku, terms,
+                       [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
+                           Expr jr = 0.0f;  // Jρ(h_{row-1})ᵀ λ_row
+                           if (a.path == ResidualPath::paired) {
+                               // (Jρᵀλ)_i = φ'(h_i)·(d_i λ_i + u_{i-1} λ_{i-1} + l_{i+1} λ_{i+1})
+                               jr = rho_dphi(hoff(ii, row, b), a.rho_act) *
+                                    (a.rho_d(ii) * prev(LAM, ii) +
+                                     select(ii >= 1, a.rho_u(max(ii - 1, 0)) * prev(LAM, ii - 1), 0.0f) +
+                                     select(ii + 1 < H, a.rho_l(min(ii + 1, H - 1)) * prev(LAM, ii + 1), 0.0f));
+                           } else if (dense) {
+                               jr = acc[1];
+                           }
+                           Expr lam = acc[0] + jr;
+                           Expr delta = select(row >= 1, fp_step(ii, max(row - 1, 0), b), 0.0f) * lam;
+                           std::vector<Expr> out(acc.begin(), acc.begin() + nacc);
+                           out.push_back(lam);
+                           out.push_back(delta);
+                           return out;
+                       });
+    auto lam = [&](Expr ii, Expr rr, Expr bb) { return state_elem(S, LAM, ii, rr, bb); };
+
+    G.du = Func("du_adj");
+    G.du(i, t, b) = state_elem(S, DELTA, i, t + 1, b);
+    G.dh0 = Func("dh0_adj");
+    G.dh0(i, b) = lam(i, 0, b);
+    P.pointwise = {G.du, G.dh0};
+
+    // Reductions over every (t, b): the weight gradients and the per-unit residual gradients.
+    RDom rtb(0, T, 0, a.B, "rtb");
+    G.dW = Func("dW_sum");
+    G.dW(k, i) = 0.0f;
+    G.dW(k, i) += G.du(i, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
+    P.outer = {G.dW};
+    if (a.path == ResidualPath::paired) {
+        Expr lam_t = lam(i, rtb.x + 1, rtb.y);
+        auto phi_at = [&](Expr j) { return rho_phi(hoff(clamp(j, 0, H - 1), rtb.x, rtb.y), a.rho_act); };
+        G.d_rho_d = Func("d_rho_d_sum");
+        G.d_rho_u = Func("d_rho_u_sum");
+        G.d_rho_l = Func("d_rho_l_sum");
+        G.d_rho_d(i) = 0.0f;
+        G.d_rho_d(i) += lam_t * phi_at(i);
+        G.d_rho_u(i) = 0.0f;
+        G.d_rho_u(i) += select(i + 1 < H, lam_t * phi_at(i + 1), 0.0f);
+        G.d_rho_l(i) = 0.0f;
+        G.d_rho_l(i) += select(i >= 1, lam_t * phi_at(i - 1), 0.0f);
+        P.sums = {G.d_rho_d, G.d_rho_u, G.d_rho_l};
+    } else if (dense) {
+        // Only on request (residual_grad != 0): it costs as much as dW.
+        RDom rg(0, T * select(residual_grad != 0, 1, 0), 0, a.B, "rg");
+        G.dR = Func("dR_sum");
+        G.dR(k, i) = 0.0f;
+        G.dR(k, i) += lam(i, rg.x + 1, rg.y) * hoff(k, rg.x, rg.y);
+        P.outer.push_back(G.dR);
+    }
+}
+
+ResidualPath path_of(int m) { return m == 0 ? ResidualPath::dense : ResidualPath::paired; }
+
+// Generator-time estimates: H = 256, T = 784 (a sequential image), B = 32.
+constexpr int kEstH = 256, kEstT = 784, kEstB = 32;
+template <typename In> void est_seq(In &buf) { buf.set_estimates({{0, kEstH}, {0, kEstT}, {0, kEstB}}); }
+template <typename In> void est_state(In &buf) { buf.set_estimates({{0, kEstH}, {0, kEstB}}); }
+template <typename In> void est_mat(In &buf) { buf.set_estimates({{0, kEstH}, {0, kEstH}}); }
+template <typename In> void est_vec(In &buf) { buf.set_estimates({{0, kEstH}}); }
+
+// The inputs shared by every WCRNN/Elman generator, forward and backward.
+#define STATEMIX_WCRNN_INPUTS                \
+    Input<Buffer<float, 3>> u{"u"};          \
+    Input<Buffer<float, 2>> W{"W"};          \
+    Input<Buffer<float, 2>> h0{"h0"};
+
+// The residual inputs of a WCRNN generator (added in configure(), by m) and their Exprs.
+struct ResidualInputs {
+    GeneratorInput<Buffer<float, 1>> *rho_d = nullptr, *rho_u = nullptr, *rho_l = nullptr;
+    GeneratorInput<int> *rho_act = nullptr;
+    GeneratorInput<Buffer<float, 2>> *R = nullptr;
+
+    template <typename Gen> void add(Gen &gen, int m) {
+        if (m == 0) {
+            R = gen.template add_input<Buffer<float, 2>>("R");
+        } else {
+            rho_d = gen.template add_input<Buffer<float, 1>>("rho_d");
+            rho_u = gen.template add_input<Buffer<float, 1>>("rho_u");
+            rho_l = gen.template add_input<Buffer<float, 1>>("rho_l");
+            rho_act = gen.template add_input<int>("rho_act");
+        }
+    }
+    void fill(WcrnnArgs &a) const {
+        if (R) a.R = *R;
+        if (rho_d) {
+            a.rho_d = *rho_d;
+            a.rho_u = *rho_u;
+            a.rho_l = *rho_l;
+            a.rho_act = *rho_act;
+        }
+    }
+    // The linear residuals (every kind but nonlinear) get a branch of the scan without the tanh of
+    // φ (three per unit and step otherwise: measured 2x on the CPU forward at H = 256). Called after
+    // scheduling: the branch copies the scan's schedule.
+    void specialize_linear(MatVecScan &S) {
+        if (rho_act) S.state.update(S.scan_update).specialize(*rho_act == 0);
+    }
+    void estimates() {
+        if (R) est_mat(*R);
+        if (rho_d) {
+            est_vec(*rho_d);
+            est_vec(*rho_u);
+            est_vec(*rho_l);
+            rho_act->set_estimate(0);
+        }
+    }
+};
+
+template <typename Gen>
+WcrnnArgs common_args(Gen &gen, ResidualPath path) {
+    WcrnnArgs a;
+    a.path = path;
+    a.u = gen.u;
+    a.W = gen.W;
+    a.h0 = gen.h0;
+    a.H = gen.W.dim(0).extent();
+    a.T = gen.u.dim(1).extent();
+    a.B = gen.u.dim(2).extent();
+    return a;
+}
+
+// Forward; Elman = true fixes ρ = 0, ε = 1, f = tanh (no residual/eps/act inputs).
+template <bool Elman>
+class RnnForwardGen : public Generator<RnnForwardGen<Elman>> {
+public:
+    using Base = Generator<RnnForwardGen<Elman>>;
+    template <typename T> using Input = typename Base::template Input<T>;
+    template <typename T> using Output = typename Base::template Output<T>;
+    template <typename T> using GeneratorParam = typename Base::template GeneratorParam<T>;
+    using Base::get_target;
+
+    STATEMIX_RNN_KNOBS
+    STATEMIX_WCRNN_INPUTS
+    Output<Buffer<float, 3>> h{"h"};
+    Output<Buffer<float, 2>> h_final{"h_final"};
+    Input<float> *eps = nullptr;
+    Input<int> *act = nullptr;
+    ResidualInputs res;
+
+    void configure() {
+        if (Elman) return;
+        eps = this->template add_input<float>("eps");
+        act = this->template add_input<int>("act");
+        res.add(*this, m);
+    }
+
+    void generate() {
+        _halide_user_assert(Elman ? m == 0 : (m == 0 || m == 2))
+            << "m: wcrnn takes the residual block size 2 (per-unit) or 0 (dense); elman takes 0\n";
+        WcrnnArgs a = common_args(*this, Elman ? ResidualPath::none : path_of(m));
+        if (!Elman) {
+            a.eps = *eps;
+            a.act = *act;
+            res.fill(a);
+        }
+        RnnForward P;
+        build_forward(P, a, knobs());
+        h = P.seq;
+        Var i = P.scan.i, b = P.scan.b;
+        h_final(i, b) = h(i, a.T - 1, b);
+        P.final_state = h_final;
+        P.seq = h;
+        schedule_rnn_forward(P, knobs());
+        res.specialize_linear(P.scan);
+
+        est_seq(u);
+        est_mat(W);
+        est_state(h0);
+        est_seq(h);
+        est_state(h_final);
+        if (!Elman) {
+            eps->set_estimate(0.05f);
+            act->set_estimate(0);
+            res.estimates();
+        }
+    }
+};
+
+template <bool Elman>
+class RnnBackwardGen : public Generator<RnnBackwardGen<Elman>> {
+public:
+    using Base = Generator<RnnBackwardGen<Elman>>;
+    template <typename T> using Input = typename Base::template Input<T>;
+    template <typename T> using Output = typename Base::template Output<T>;
+    template <typename T> using GeneratorParam = typename Base::template GeneratorParam<T>;
+    using Base::get_target;
+
+    STATEMIX_RNN_KNOBS
+    STATEMIX_WCRNN_INPUTS
+    Input<Buffer<float, 3>> h{"h"};              // forward output, saved
+    Input<Buffer<float, 3>> g{"g"};              // ∂L/∂h
+    Input<Buffer<float, 2>> g_final{"g_final"};  // ∂L/∂h_final
+    Output<Buffer<float, 3>> du{"du"};
+    Output<Buffer<float, 2>> dW{"dW"};
+    Output<Buffer<float, 2>> dh0{"dh0"};
+    Input<float> *eps = nullptr;
+    Input<int> *act = nullptr;
+    Input<int> *residual_grad = nullptr;  // dense: compute dR (else it is left zero)
+    ResidualInputs res;
+    Output<Buffer<float, 1>> *d_rho_d = nullptr, *d_rho_u = nullptr, *d_rho_l = nullptr;
+    Output<Buffer<float, 2>> *dR = nullptr;
+
+    void configure() {
+        if (Elman) return;
+        eps = this->template add_input<float>("eps");
+        act = this->template add_input<int>("act");
+        res.add(*this, m);
+        if (m == 0) {
+            residual_grad = this->template add_input<int>("residual_grad");
+            dR = this->template add_output<Buffer<float, 2>>("dR");
+        } else {
+            d_rho_d = this->template add_output<Buffer<float, 1>>("d_rho_d");
+            d_rho_u = this->template add_output<Buffer<float, 1>>("d_rho_u");
+            d_rho_l = this->template add_output<Buffer<float, 1>>("d_rho_l");
+        }
+    }
+
+    void generate() {
+        _halide_user_assert(Elman ? m == 0 : (m == 0 || m == 2))
+            << "m: wcrnn takes the residual block size 2 (per-unit) or 0 (dense); elman takes 0\n";
+        WcrnnArgs a = common_args(*this, Elman ? ResidualPath::none : path_of(m));
+        if (!Elman) {
+            a.eps = *eps;
+            a.act = *act;
+            res.fill(a);
+        }
+        RnnBackward P;
+        WcrnnGrads G;
+        build_backward(P, G, a, h, g, g_final, residual_grad ? Expr(*residual_grad) : Expr(0), knobs());
+        du = G.du;
+        dW = G.dW;
+        dh0 = G.dh0;
+        P.pointwise = {du, dh0};
+        P.outer[0] = dW;
+        if (dR) {
+            *dR = G.dR;
+            P.outer[1] = *dR;
+        }
+        if (d_rho_d) {
+            *d_rho_d = G.d_rho_d;
+            *d_rho_u = G.d_rho_u;
+            *d_rho_l = G.d_rho_l;
+            P.sums = {*d_rho_d, *d_rho_u, *d_rho_l};
+        }
+        schedule_rnn_backward(P, knobs());
+        res.specialize_linear(P.scan);
+
+        for (auto *buf : {&u, &h, &g}) est_seq(*buf);
+        est_mat(W);
+        est_state(h0);
+        est_state(g_final);
+        est_seq(du);
+        est_mat(dW);
+        est_state(dh0);
+        if (!Elman) {
+            eps->set_estimate(0.05f);
+            act->set_estimate(0);
+            res.estimates();
+            if (residual_grad) residual_grad->set_estimate(0);
+            if (dR) est_mat(*dR);
+            if (d_rho_d) {
+                est_vec(*d_rho_d);
+                est_vec(*d_rho_u);
+                est_vec(*d_rho_l);
+            }
+        }
+    }
+};
+
+}  // namespace
+}  // namespace statemix::gen
+
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnForwardGen<false>, wcrnn_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<false>, wcrnn_backward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnForwardGen<true>, elman_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<true>, elman_backward)

@@ -1,0 +1,88 @@
+#include "dispatch.h"
+
+#include "HalideRuntime.h"
+
+#include <atomic>
+#include <cstring>
+
+namespace statemix::dispatch {
+
+void check_shape(const std::string &op, const char *arg, const Tensor &t, const Shape &want, const char *layout) {
+    if (!t.defined()) throw Error(op + ": argument '" + arg + "' is undefined; expected " + layout + " = " + shape_str(want));
+    if (t.shape() != want) {
+        throw Error(op + ": argument '" + arg + "' must have shape " + layout + " = " + shape_str(want) + ", got " +
+                    shape_str(t.shape()));
+    }
+}
+
+void check_device(const std::string &op, const char *arg, const Tensor &t, Device device, const char *device_arg) {
+    if (t.device() != device) {
+        throw Error(op + ": argument '" + arg + "' is on " + device_name(t.device()) + " but '" + device_arg + "' is on " +
+                    device_name(device) + "; copy it with Tensor::to first");
+    }
+}
+
+namespace {
+
+// Halide reports failures through one global handler. Keep this thread's last message so the
+// Error names what went wrong inside the kernel, and pass it on to a handler someone else
+// installed before (scan_ops.cpp installs its own once), so both keep working whichever was
+// installed last: run_kernel re-installs this one on every call.
+thread_local std::string t_halide_error;
+std::atomic<halide_error_handler_t> g_chained{nullptr};
+
+void capture_halide_error(void *ctx, const char *msg) {
+    t_halide_error = msg ? msg : "";
+    if (halide_error_handler_t next = g_chained.load()) next(ctx, msg);
+}
+
+void install_error_handler() {
+    halide_error_handler_t prev = halide_set_error_handler(capture_halide_error);
+    // Halide's default handler prints to stderr: not chained (the Error carries the message).
+    if (prev != capture_halide_error && prev != halide_default_error) g_chained.store(prev);
+}
+
+}  // namespace
+
+void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
+    const halide_filter_metadata_t *md = k.metadata();
+    std::vector<void *> argv((size_t)md->num_arguments, nullptr);
+    std::vector<bool> used(args.size(), false);
+    for (int i = 0; i < md->num_arguments; i++) {
+        const char *want = md->arguments[i].name;
+        for (size_t a = 0; a < args.size(); a++) {
+            if (args[a].name == want) {
+                argv[(size_t)i] = args[a].value;
+                used[a] = true;
+            }
+        }
+        if (!argv[(size_t)i]) throw Error(std::string("kernel ") + k.name + ": no value for its argument '" + want + "'");
+    }
+    for (size_t a = 0; a < args.size(); a++) {
+        if (!used[a]) throw Error(std::string("kernel ") + k.name + " has no argument '" + args[a].name + "'");
+    }
+    install_error_handler();
+    t_halide_error.clear();
+    int rc = k.argv(argv.data());
+    if (rc != 0) {
+        std::string msg = t_halide_error;
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        throw Error(std::string("kernel ") + k.name + " failed (Halide error " + std::to_string(rc) + "): " + msg);
+    }
+}
+
+const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m) {
+    std::string avail;
+    for (int i = 0; i < kKernelTableSize; i++) {
+        const KernelEntry &k = kKernelTable[i];
+        if (std::strcmp(k.layer, layer) || std::strcmp(k.direction, direction)) continue;
+        if (std::strcmp(k.device, device_name(device)) == 0 && k.m == m) return k;
+        avail += std::string(avail.empty() ? "" : ", ") + k.device + " m=" + std::to_string(k.m);
+    }
+    if (device == Device::cuda && !cuda_available()) throw Error(op + ": device cuda: " + cuda_unavailable_reason());
+    throw Error(op + ": no " + direction + " kernel compiled for " + device_name(device) + " with m = " + std::to_string(m) +
+                (avail.empty() ? std::string(" (this build has none for this layer)") : "; compiled: " + avail) +
+                (device == Device::cuda ? " (configure with -DSTATEMIX_CUDA=ON for CUDA kernels)" : ""));
+}
+
+}  // namespace statemix::dispatch

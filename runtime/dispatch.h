@@ -1,0 +1,36 @@
+// What every op family's dispatch to the generated kernels shares: argument checks that name the
+// argument, the expected and the actual shape, and running a kernel with its arguments matched by
+// name against the kernel's own metadata (so no call site depends on the generator's argument
+// order, which configure()-added inputs make easy to get wrong).
+//
+// (runtime/scan_ops.cpp still carries its own copies of run_kernel/check_shape; it can switch to
+// these.)
+#pragma once
+
+#include "kernel_registry.h"
+#include "tensor.h"
+
+#include <string>
+#include <vector>
+
+namespace statemix::dispatch {
+
+// Error "<op>: argument '<arg>' must have shape <layout> = [..], got [..]" (or "is undefined").
+void check_shape(const std::string &op, const char *arg, const Tensor &t, const Shape &want, const char *layout);
+// Error unless t is on `device` (the device of argument `device_arg`).
+void check_device(const std::string &op, const char *arg, const Tensor &t, Device device, const char *device_arg);
+
+// One kernel argument: a buffer (Tensor or raw halide_buffer_t) or a pointer to a scalar.
+struct KernelArg {
+    std::string name;
+    void *value;
+};
+
+// Runs k with `args` placed in the order of its metadata; Error if an argument is missing or
+// unknown, or if the kernel fails (the message carries Halide's).
+void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args);
+
+// The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
+const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);
+
+}  // namespace statemix::dispatch

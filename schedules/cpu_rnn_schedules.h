@@ -1,0 +1,125 @@
+// x86 SIMD CPU schedules for the nonlinear recurrences (WCRNN, Elman, LSTM), forward and backward.
+//
+// The scan (generators/rnn_pipelines.h): a batch row per parallel task, time serial inside it,
+// and each step's mat-vec as column sweeps: for each chunk of k_unroll columns, every vector of
+// hidden units (SIMD lanes over i) is loaded once, gets k_unroll multiply-adds with broadcast
+// h_{t-1}[k], and is stored once. The state of one batch row lives in that task only (computed
+// inside the copy-out's parallel loop over b), so nothing of size B·T·H is allocated in the
+// forward but the output.
+// The parallel stages of the backward (pre-activations, weight gradients) are GEMM-like and run
+// over (t, b) or over rows of the gradient; they are plain, not blocked for cache (what a faster
+// schedule would add first: register tiles of several rows × vectors, and k-blocking of W).
+// Every update() is scheduled explicitly: an unscheduled update runs scalar.
+#pragma once
+
+#include "Halide.h"
+#include "../generators/rnn_pipelines.h"
+
+namespace statemix::sched::cpu {
+
+using namespace Halide;
+using statemix::gen::MatVecScan;
+using statemix::gen::RnnBackward;
+using statemix::gen::RnnForward;
+using statemix::gen::RnnKnobs;
+
+inline std::vector<RVar> rvars_of(Stage s) {
+    std::vector<RVar> out;
+    for (const auto &rv : s.get_schedule().rvars()) out.push_back(RVar(rv.var));
+    return out;
+}
+
+// Padded weight copies M(i, k): computed once per call, rows of k in parallel.
+inline void weights(const std::vector<Func> &ws, const MatVecScan &S, const RnnKnobs &kn) {
+    for (Func w : ws) {
+        Var ko("ko"), ki("ki");
+        w.compute_root().split(S.k, ko, ki, 16, TailStrategy::GuardWithIf).parallel(ko)
+            .vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf);
+    }
+}
+
+// The scan's update: lanes over the hidden units (ri), k-chunks outside, steps outside those.
+// Units of one step are independent (unit i writes only S(i, row) and reads S(i, row) and the
+// other row), which Halide's race check cannot prove through the row arithmetic: declare it.
+// The k-chunk loop must be partitioned (its last iteration, the nonlinearity, split off so the
+// steady state is pure multiply-adds); Partition::Always turns a silent miss into a compile
+// error. (A miss was measured: the Elman forward evaluated tanh on every chunk, 10x slower.)
+inline void scan_update(MatVecScan &S, const RnnKnobs &kn) {
+    RVar rio("rio"), rii("rii");
+    S.state.update(S.scan_update)
+        .allow_race_conditions()
+        .partition(S.rk, Partition::Always)
+        .split(S.ri, rio, rii, kn.vector_width, TailStrategy::GuardWithIf)
+        .vectorize(rii);
+}
+
+inline void rnn_forward(RnnForward &P, const RnnKnobs &kn) {
+    MatVecScan &S = P.scan;
+    weights(S.weights, S, kn);
+    S.state.compute_at(P.seq, S.b).vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf);
+    scan_update(S, kn);
+    P.seq.vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf).parallel(S.b);
+    P.final_state.vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf);
+}
+
+inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
+    MatVecScan &S = P.scan;
+    const int vw = kn.vector_width;
+    const TailStrategy tail = TailStrategy::GuardWithIf;
+    weights(S.weights, S, kn);
+    weights(P.pre_weights, S, kn);
+
+    // Pre-activations: one task per (t, b), the mat-vec as column sweeps like the scan's.
+    {
+        Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), io("io"), ii("ii");
+        P.pre.compute_root().vectorize(i, vw, tail).fuse(t, b, tb).parallel(tb);
+        Stage u = P.pre.update(0);
+        RVar rk = rvars_of(u)[0];
+        u.split(i, io, ii, vw, tail).reorder(ii, io, rk, q, t, b).vectorize(ii).fuse(t, b, tb).parallel(tb);
+    }
+
+    // The adjoint scan: a batch row per task; its boundary row T first.
+    S.state.compute_root().vectorize(S.i, vw, tail).parallel(S.b);
+    for (int u = 0; u < S.scan_update; u++) {
+        Stage st = S.state.update(u);
+        auto rv = rvars_of(st);
+        if (rv.empty()) {
+            st.vectorize(S.i, vw, tail).parallel(S.b);
+        } else {
+            RVar o("o"), in("in");
+            st.split(rv[0], o, in, vw, tail).vectorize(in).parallel(S.b);
+        }
+    }
+    scan_update(S, kn);
+    S.state.update(S.scan_update).parallel(S.b);
+
+    for (Func f : P.pointwise) {
+        f.vectorize(f.args()[0], vw, tail).parallel(f.args().back());
+    }
+    for (Func f : P.scattered) {
+        for (int u = 0; u < f.num_update_definitions(); u++) {
+            Stage st = f.update(u);
+            RVar o("o"), in("in");
+            st.split(rvars_of(st)[0], o, in, vw, tail).vectorize(in).parallel(f.args().back());
+        }
+    }
+    // Σ_{t,b} x_j·y_k: a task per tile of 8 rows j; for each (t, b) every row of the tile
+    // streams y_{t,b} (one row of H, in L1) against its broadcast x_j.
+    for (Func f : P.outer) {
+        Var k = f.args()[0], j = f.args()[1], jo("jo"), ji("ji"), ko("ko"), ki("ki");
+        f.vectorize(k, vw, tail).parallel(j);
+        Stage st = f.update(0);
+        auto rv = rvars_of(st);
+        st.split(j, jo, ji, 8, tail).split(k, ko, ki, vw, tail)
+            .reorder(ki, ko, ji, rv[0], rv[1], jo).vectorize(ki).parallel(jo);
+    }
+    for (Func f : P.sums) {
+        Var i = f.args()[0], io("io"), ii("ii");
+        f.vectorize(i, vw, tail);
+        Stage st = f.update(0);
+        auto rv = rvars_of(st);
+        st.split(i, io, ii, vw, tail).reorder(ii, rv[0], rv[1], io).vectorize(ii).parallel(io);
+    }
+}
+
+}  // namespace statemix::sched::cpu

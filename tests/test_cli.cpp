@@ -1,0 +1,170 @@
+// `statemix apply` end to end: .npy files in (float32 and float64), the binary run as a user
+// would, .npy files out, compared with the float64 reference; and its errors on bad input.
+#include "reference/scan_reference.h"
+#include "runtime/npy.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifndef STATEMIX_CLI
+#error "STATEMIX_CLI (path of the statemix binary) must be defined by the build"
+#endif
+
+namespace {
+
+struct Result {
+    int status;
+    std::string output;  // stdout + stderr
+};
+
+Result run_cli(const std::string &args) {
+    std::string cmd = std::string(STATEMIX_CLI) + " " + args + " 2>&1";
+    Result r{-1, ""};
+    FILE *p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    std::array<char, 512> buf;
+    while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+    int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::string temp_dir(const std::string &name) {
+    std::string d = ::testing::TempDir() + "statemix_cli_" + name + "_" + std::to_string(getpid());
+    mkdir(d.c_str(), 0777);
+    return d;
+}
+
+std::vector<double> randn(size_t n, std::mt19937 &rng) {
+    std::normal_distribution<double> nd;
+    std::vector<double> v(n);
+    for (auto &x : v) x = nd(rng);
+    return v;
+}
+
+double max_abs_diff(const std::vector<float> &a, const std::vector<double> &b) {
+    double e = a.size() == b.size() ? 0.0 : INFINITY;
+    for (size_t i = 0; i < a.size() && i < b.size(); i++) e = std::max(e, std::abs(a[i] - b[i]));
+    return e;
+}
+
+TEST(Cli, ApplyBdlruForwardAndBackwardMatchReference) {
+    const int B = 2, T = 9, N = 3, m = 2;
+    const std::string d = temp_dir("bdlru");
+    std::mt19937 rng(3);
+    auto z = randn(B * T * N * m * (m + 1), rng), v = randn(B * T * N * m, rng), h0 = randn(B * N * m, rng),
+         g = randn(B * T * N * m, rng);
+    // float64 inputs for v and z, float32 for the others: both are accepted.
+    statemix::npy::write_f64(d + "/z.npy", {B, T, N, m, m + 1}, z.data());
+    statemix::npy::write_f64(d + "/v.npy", {B, T, N, m}, v.data());
+    std::vector<float> h0f(h0.begin(), h0.end()), gf(g.begin(), g.end());
+    statemix::npy::write(d + "/h0.npy", {B, N, m}, h0f.data());
+    statemix::npy::write(d + "/g.npy", {B, T, N, m}, gf.data());
+    // The reference sees the values the kernel sees (float32).
+    for (auto *x : {&z, &v}) for (auto &e : *x) e = (float)e;
+    for (size_t i = 0; i < h0.size(); i++) h0[i] = h0f[i];
+    for (size_t i = 0; i < g.size(); i++) g[i] = gf[i];
+
+    Result r = run_cli("apply bdlru --m 2 --norm sigmoid_l1 --in v=" + d + "/v.npy --in z=" + d + "/z.npy --in h0=" + d +
+                       "/h0.npy --in g=" + d + "/g.npy --out " + d + "/out");
+    ASSERT_EQ(r.status, 0) << r.output;
+
+    using statemix::ref::Norm;
+    std::vector<double> h(v.size()), hf(h0.size()), dz(z.size()), dv(v.size()), dh0(h0.size());
+    statemix::ref::bdlru_forward(B, T, N, m, Norm::sigmoid_l1, z.data(), v.data(), h0.data(), h.data(), hf.data());
+    statemix::ref::bdlru_backward<double>(B, T, N, m, Norm::sigmoid_l1, z.data(), v.data(), h0.data(), g.data(), nullptr,
+                                  dz.data(), dv.data(), dh0.data());
+    struct Check {
+        const char *file;
+        const std::vector<double> *want;
+        std::vector<int64_t> shape;
+    } checks[] = {{"h", &h, {B, T, N, m}},       {"h_final", &hf, {B, N, m}}, {"dz", &dz, {B, T, N, m, m + 1}},
+                  {"dv", &dv, {B, T, N, m}},     {"dh0", &dh0, {B, N, m}}};
+    for (const Check &c : checks) {
+        auto a = statemix::npy::read(d + "/out/" + c.file + ".npy");
+        EXPECT_EQ(a.shape, c.shape) << c.file;
+        EXPECT_LT(max_abs_diff(a.data, *c.want), 1e-4) << c.file;
+    }
+}
+
+TEST(Cli, ApplyHlruForwardOnlyWritesTwoFiles) {
+    const int B = 1, T = 7, N = 5, m = 2;
+    const std::string d = temp_dir("hlru");
+    std::mt19937 rng(4);
+    auto z = randn(B * T * N * (m + 1), rng), v = randn(B * T * N, rng);
+    std::vector<float> zf(z.begin(), z.end()), vf(v.begin(), v.end());
+    statemix::npy::write(d + "/z.npy", {B, T, N, m + 1}, zf.data());
+    statemix::npy::write(d + "/v.npy", {B, T, N}, vf.data());
+    Result r = run_cli("apply hlru --m 2 --in v=" + d + "/v.npy --in z=" + d + "/z.npy --out " + d + "/out");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::vector<double> zd(zf.begin(), zf.end()), vd(vf.begin(), vf.end()), s(v.size()), hf(B * N * m);
+    statemix::ref::hlru_forward<double>(B, T, N, m, statemix::ref::Norm::softmax, zd.data(), vd.data(), nullptr, s.data(),
+                                hf.data());
+    auto a = statemix::npy::read(d + "/out/h.npy");
+    EXPECT_EQ(a.shape, (std::vector<int64_t>{B, T, N}));
+    EXPECT_LT(max_abs_diff(a.data, s), 1e-5);
+    EXPECT_LT(max_abs_diff(statemix::npy::read(d + "/out/h_final.npy").data, hf), 1e-5);
+    struct stat st;
+    EXPECT_NE(stat((d + "/out/dz.npy").c_str(), &st), 0) << "no g given, so no gradients written";
+}
+
+TEST(Cli, BadInputGivesClearErrorsAndNonZeroExit) {
+    const std::string d = temp_dir("bad");
+    std::vector<float> x(2 * 3 * 4 * 2 * 3, 0.5f);
+    statemix::npy::write(d + "/z.npy", {2, 3, 4, 2, 3}, x.data());
+    statemix::npy::write(d + "/v_bad.npy", {2, 3, 4, 3}, x.data());
+    {
+        std::ofstream f(d + "/garbage.npy");
+        f << "not a numpy file";
+    }
+    struct Case {
+        std::string args, phrase;
+    } cases[] = {
+        {"apply bdlru --m 2 --in v=" + d + "/v_bad.npy --in z=" + d + "/z.npy --out " + d + "/o1", "'v'"},
+        {"apply bdlru --m 2 --in v=" + d + "/missing.npy --in z=" + d + "/z.npy --out " + d + "/o2", "missing.npy"},
+        {"apply bdlru --m 2 --in v=" + d + "/garbage.npy --in z=" + d + "/z.npy --out " + d + "/o3", "garbage.npy"},
+        {"apply bdlru --m 2 --in z=" + d + "/z.npy --out " + d + "/o4", "missing required input 'v'"},
+        {"apply bdlru --m 2 --in q=" + d + "/z.npy --out " + d + "/o5", "unknown input 'q'"},
+        {"apply bdlru --m 7 --in v=" + d + "/v_bad.npy --in z=" + d + "/z.npy --out " + d + "/o6", "m"},
+        {"apply bdlru --m 2 --norm softmin --in v=a --in z=b --out " + d + "/o7", "softmin"},
+    };
+    for (const Case &c : cases) {
+        Result r = run_cli(c.args);
+        EXPECT_NE(r.status, 0) << c.args;
+        EXPECT_NE(r.output.find(c.phrase), std::string::npos) << c.args << "\n" << r.output;
+    }
+    struct stat st;
+    EXPECT_NE(stat((d + "/o1").c_str(), &st), 0) << "a failed run writes nothing";
+}
+
+}  // namespace
+
+namespace {
+
+// A tiny bench run: the rows it promises (fwd, bwd, fwd+bwd per algorithm) with positive
+// throughput, a copy ceiling and a reference time. (Speed itself is in docs/, not in tests.)
+TEST(Cli, BenchWritesRowsWithCeilingAndReference) {
+    const std::string d = temp_dir("bench");
+    Result r = run_cli("bench --layers bdlru --orders 2 --devices cpu --batch 2 --seq 64 --width 16 --reps 1 --json " + d +
+                       "/rows.json");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::ifstream f(d + "/rows.json");
+    std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    for (const char *key : {"\"fwd\"", "\"bwd\"", "\"fwd+bwd\"", "\"chunked\"", "\"sequential\"", "copy_gbps", "reference_ms"}) {
+        EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json.substr(0, 400);
+    }
+    EXPECT_NE(r.output.find("%copy"), std::string::npos) << r.output;
+}
+
+}  // namespace

@@ -1,0 +1,17 @@
+// The statemix subcommands. Each registers its options on the CLI11 app and runs when chosen;
+// errors are thrown as statemix::Error (or npy::Error) and reported by main with exit code 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace statemix::cli {
+
+// `statemix apply {hlru|bdlru} ...`: one layer kernel on .npy tensors (tools/cmd_apply.cpp).
+void add_apply_command(CLI::App &app, std::function<void()> &run);
+// `statemix bench ...`: every variant, forward/backward, vs copy ceiling and reference
+// (tools/cmd_bench.cpp).
+void add_bench_command(CLI::App &app, std::function<void()> &run);
+
+}  // namespace statemix::cli

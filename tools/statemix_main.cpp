@@ -1,0 +1,30 @@
+// statemix: command-line front end of the runtime. `statemix --help` lists the subcommands.
+#include "commands.h"
+#include "npy.h"
+#include "statemix.h"
+
+#include <cstdio>
+#include <functional>
+
+int main(int argc, char **argv) {
+    CLI::App app{"statemix: structured recurrent layers (H-LRU, BD-LRU, WCRNN) compiled with Halide"};
+    app.require_subcommand(1);
+    std::function<void()> run;
+    statemix::cli::add_apply_command(app, run);
+    statemix::cli::add_bench_command(app, run);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e);
+    }
+    try {
+        run();
+    } catch (const statemix::Error &e) {
+        std::fprintf(stderr, "statemix: error: %s\n", e.what());
+        return 1;
+    } catch (const statemix::npy::Error &e) {
+        std::fprintf(stderr, "statemix: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
