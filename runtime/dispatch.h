@@ -2,9 +2,6 @@
 // argument, the expected and the actual shape, and running a kernel with its arguments matched by
 // name against the kernel's own metadata (so no call site depends on the generator's argument
 // order, which configure()-added inputs make easy to get wrong).
-//
-// (runtime/scan_ops.cpp still carries its own copies of run_kernel/check_shape; it can switch to
-// these.)
 #pragma once
 
 #include "kernel_registry.h"

@@ -1,6 +1,6 @@
 #include "scan_ops.h"
 
-#include "HalideRuntime.h"
+#include "dispatch.h"
 
 #include <algorithm>
 #include <cstring>
@@ -42,46 +42,13 @@ Algorithm parse_algorithm(const std::string &s) {
 
 namespace {
 
-// Halide reports failures through a global handler; keep the message of this thread's last one
-// so the Error thrown names what went wrong inside the kernel.
-thread_local std::string t_halide_error;
-void capture_halide_error(void *, const char *msg) { t_halide_error = msg ? msg : ""; }
-
-void install_error_handler() {
-    static std::once_flag once;
-    std::call_once(once, [] { halide_set_error_handler(capture_halide_error); });
-}
-
-void run_kernel(const KernelEntry &k, std::vector<void *> args) {
-    install_error_handler();
-    t_halide_error.clear();
-    int rc = k.argv(args.data());
-    if (rc != 0) {
-        std::string msg = t_halide_error;
-        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-        throw Error(std::string("kernel ") + k.name + " failed (Halide error " + std::to_string(rc) +
-                    "): " + msg);
-    }
-}
-
 std::string op_name(const ScanConfig &cfg, const char *direction) {
     return std::string(layer_name(cfg.layer)) + " " + direction;
 }
 
-void check_shape(const std::string &op, const char *arg, const Tensor &t, const Shape &want,
-                 const char *layout) {
-    if (!t.defined()) throw Error(op + ": argument '" + arg + "' is undefined; expected " + layout + " = " + shape_str(want));
-    if (t.shape() != want) {
-        throw Error(op + ": argument '" + arg + "' must have shape " + layout + " = " + shape_str(want) +
-                    ", got " + shape_str(t.shape()));
-    }
-}
-
+using dispatch::check_shape;
 void check_device(const std::string &op, const char *arg, const Tensor &t, Device d) {
-    if (t.device() != d) {
-        throw Error(op + ": argument '" + arg + "' is on " + device_name(t.device()) + " but 'v' is on " +
-                    device_name(d) + "; copy it with Tensor::to first");
-    }
+    dispatch::check_device(op, arg, t, d, "v");
 }
 
 // Shape heuristic for Algorithm::automatic. The sequential scan is the fastest whenever there
@@ -196,8 +163,10 @@ void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const
     Tensor zero_h0;
     if (!h0) zero_h0 = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
-    run_kernel(k, {(void *)z.raw(), (void *)v.raw(), (void *)(h0 ? h0->raw() : zero_h0.raw()), &norm, h.raw(),
-                   h_final.raw()});
+    const char *out = bd ? "h" : "s";
+    dispatch::run_kernel(k, {{"z", (void *)z.raw()}, {"v", (void *)v.raw()},
+                             {"h0", (void *)(h0 ? h0->raw() : zero_h0.raw())}, {"norm", &norm},
+                             {out, h.raw()}, {"h_final", h_final.raw()}});
 }
 
 ScanForwardResult scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0) {
@@ -236,9 +205,10 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     Tensor zero_state;
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
-    run_kernel(k, {(void *)z.raw(), (void *)v.raw(), (void *)(h0 ? h0->raw() : zero_state.raw()), (void *)h.raw(),
-                   (void *)g.raw(), (void *)(g_final ? g_final->raw() : zero_state.raw()), &norm, dz.raw(), dv.raw(),
-                   dh0.raw()});
+    dispatch::run_kernel(k, {{"z", (void *)z.raw()}, {"v", (void *)v.raw()},
+                             {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())}, {bd ? "h" : "s", (void *)h.raw()},
+                             {"g", (void *)g.raw()}, {"g_final", (void *)(g_final ? g_final->raw() : zero_state.raw())},
+                             {"norm", &norm}, {"dz", dz.raw()}, {"dv", dv.raw()}, {"dh0", dh0.raw()}});
 }
 
 ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,

@@ -5,3 +5,6 @@
 
 #include "tensor.h"
 #include "scan_ops.h"
+#include "rnn_ops.h"
+#include "rnn_init.h"
+#include "lyapunov.h"

@@ -91,10 +91,10 @@ Tensor Tensor::empty(const Shape &shape, Device device) {
     t.shape_ = shape;
     t.device_ = device;
     t.defined_ = true;
-    t.buf_ = make_buffer(shape);
+    t.buf_ = std::make_shared<Halide::Runtime::Buffer<float>>(make_buffer(shape));
     if (device == Device::cuda) {
         if (!cuda_available()) throw Error("device cuda: " + cuda_unavailable_reason());
-        if (t.numel() > 0 && t.buf_.device_malloc(halide_cuda_device_interface()) != 0) {
+        if (t.numel() > 0 && t.buf_->device_malloc(halide_cuda_device_interface()) != 0) {
             throw Error("device cuda: could not allocate " + std::to_string(t.numel() * 4) + " bytes");
         }
     }
@@ -103,28 +103,30 @@ Tensor Tensor::empty(const Shape &shape, Device device) {
 
 Tensor Tensor::zeros(const Shape &shape, Device device) {
     Tensor t = empty(shape, device);
-    if (t.numel() > 0) std::memset(t.buf_.data(), 0, t.numel() * sizeof(float));
+    if (t.numel() > 0) std::memset(t.buf_->data(), 0, t.numel() * sizeof(float));
     if (device == Device::cuda && t.numel() > 0) {
-        t.buf_.set_host_dirty();
-        if (t.buf_.copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
+        t.buf_->set_host_dirty();
+        if (t.buf_->copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
     }
     return t;
 }
 
 Tensor Tensor::from_host(const Shape &shape, const float *data) {
     Tensor t = empty(shape, Device::cpu);
-    if (t.numel() > 0) std::memcpy(t.buf_.data(), data, t.numel() * sizeof(float));
+    if (t.numel() > 0) std::memcpy(t.buf_->data(), data, t.numel() * sizeof(float));
     return t;
 }
 
 float *Tensor::data() {
+    if (!defined_) throw Error("Tensor::data(): the tensor is undefined");
     if (device_ != Device::cpu) throw Error("Tensor::data(): the tensor is on cuda; copy it with to(Device::cpu) first");
-    return buf_.data();
+    return buf_->data();
 }
 
 const float *Tensor::data() const {
+    if (!defined_) throw Error("Tensor::data(): the tensor is undefined");
     if (device_ != Device::cpu) throw Error("Tensor::data(): the tensor is on cuda; copy it with to(Device::cpu) first");
-    return buf_.data();
+    return buf_->data();
 }
 
 void Tensor::fill(float value) {
@@ -133,7 +135,7 @@ void Tensor::fill(float value) {
 }
 
 void Tensor::sync() {
-    if (device_ == Device::cuda && numel() > 0 && buf_.device_sync() != 0) throw Error("device cuda: synchronize failed");
+    if (device_ == Device::cuda && numel() > 0 && buf_->device_sync() != 0) throw Error("device cuda: synchronize failed");
 }
 
 Tensor Tensor::to(Device device) const {
@@ -141,12 +143,12 @@ Tensor Tensor::to(Device device) const {
     Tensor dst = empty(shape_, device);
     if (numel() == 0) return dst;
     // Bring the source's current contents to its host mirror (a no-op for CPU tensors).
-    Halide::Runtime::Buffer<float> src = buf_;
+    Halide::Runtime::Buffer<float> &src = *buf_;
     if (device_ == Device::cuda && src.copy_to_host() != 0) throw Error("device cuda: copy to host failed");
-    std::memcpy(dst.buf_.data(), src.data(), numel() * sizeof(float));
+    std::memcpy(dst.buf_->data(), src.data(), numel() * sizeof(float));
     if (device == Device::cuda) {
-        dst.buf_.set_host_dirty();
-        if (dst.buf_.copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
+        dst.buf_->set_host_dirty();
+        if (dst.buf_->copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
     }
     return dst;
 }

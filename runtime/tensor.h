@@ -9,6 +9,7 @@
 #include "HalideBuffer.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,11 +54,13 @@ public:
     void sync();
 
     // The underlying buffer, for passing to generated code.
-    halide_buffer_t *raw() { return buf_.raw_buffer(); }
-    const halide_buffer_t *raw() const { return buf_.raw_buffer(); }
+    halide_buffer_t *raw() { return buf_->raw_buffer(); }
+    const halide_buffer_t *raw() const { return buf_->raw_buffer(); }
 
 private:
-    Halide::Runtime::Buffer<float> buf_;
+    // Shared, not copied: copies of a Tensor are views of one buffer, so a kernel's "device copy
+    // is newer" flag seen through one copy holds for all (a Buffer copy would carry its own).
+    std::shared_ptr<Halide::Runtime::Buffer<float>> buf_;
     Shape shape_;
     Device device_ = Device::cpu;
     bool defined_ = false;

@@ -168,3 +168,61 @@ TEST(Cli, BenchWritesRowsWithCeilingAndReference) {
 }
 
 }  // namespace
+
+namespace {
+
+// `apply wcrnn` with a scalar residual: h_t = a·h_{t-1} + ε·tanh(W h_{t-1} + u_t), checked here by
+// the plain loop; with g, the gradient files are written with the right shapes.
+TEST(Cli, ApplyWcrnnMatchesPlainLoop) {
+    const int B = 2, T = 6, H = 5;
+    const double a = 0.9, eps = 0.1;
+    const std::string d = temp_dir("wcrnn");
+    std::mt19937 rng(9);
+    auto u = randn(B * T * H, rng), W = randn(H * H, rng), g = randn(B * T * H, rng);
+    std::vector<float> uf(u.begin(), u.end()), Wf(W.begin(), W.end()), gf(g.begin(), g.end()), af{(float)a};
+    statemix::npy::write(d + "/u.npy", {B, T, H}, uf.data());
+    statemix::npy::write(d + "/W.npy", {H, H}, Wf.data());
+    statemix::npy::write(d + "/a.npy", {1}, af.data());
+    statemix::npy::write(d + "/g.npy", {B, T, H}, gf.data());
+    Result r = run_cli("apply wcrnn --residual scalar --eps 0.1 --act tanh --in u=" + d + "/u.npy --in W=" + d +
+                       "/W.npy --in a=" + d + "/a.npy --in g=" + d + "/g.npy --out " + d + "/out");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::vector<double> want(B * T * H);
+    for (int b = 0; b < B; b++) {
+        std::vector<double> h(H, 0.0), next(H);
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < H; i++) {
+                double acc = uf[(b * T + t) * H + i];
+                for (int k = 0; k < H; k++) acc += Wf[i * H + k] * h[k];
+                next[i] = a * h[i] + eps * std::tanh(acc);
+            }
+            h = next;
+            for (int i = 0; i < H; i++) want[(b * T + t) * H + i] = h[i];
+        }
+    }
+    auto got = statemix::npy::read(d + "/out/h.npy");
+    EXPECT_EQ(got.shape, (std::vector<int64_t>{B, T, H}));
+    EXPECT_LT(max_abs_diff(got.data, want), 1e-5);
+    EXPECT_EQ(statemix::npy::read(d + "/out/dW.npy").shape, (std::vector<int64_t>{H, H}));
+    EXPECT_EQ(statemix::npy::read(d + "/out/du.npy").shape, (std::vector<int64_t>{B, T, H}));
+    Result bad = run_cli("apply wcrnn --residual rotation --in u=" + d + "/u.npy --in W=" + d + "/W.npy --out " + d + "/o2");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("rotation"), std::string::npos) << bad.output;
+}
+
+// `lyapunov` with ε = 0 and ρ = a·Q: every exponent is log a (spec §7's first check), printed.
+TEST(Cli, LyapunovPrintsTheSpectrum) {
+    const std::string d = temp_dir("lyap");
+    Result r = run_cli("lyapunov --residual orthogonal --a 0.9 --eps 0 --hidden 6 --steps 300 --warmup 50 --json " + d +
+                       "/spec.json");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::ifstream f(d + "/spec.json");
+    std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_NE(json.find("\"exponents\""), std::string::npos) << json;
+    EXPECT_NE(r.output.find("-0.105361"), std::string::npos) << "log(0.9) = -0.105361\n" << r.output;
+    Result bad = run_cli("lyapunov --steps 10 --warmup 20");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("--steps"), std::string::npos) << bad.output;
+}
+
+}  // namespace

@@ -348,6 +348,15 @@ TEST(ScanCuda, MatchesCpu) {
             for (Algorithm alg : {Algorithm::sequential, Algorithm::chunked}) {
                 Problem p = make_problem(layer, m, Norm::softmax, 3, 200, 67, 11);
                 p.cfg.algorithm = alg;
+                bool compiled = true;  // chunked forwards exist only for some m (generators/CMakeLists.txt)
+                for (Device dev : {Device::cpu, Device::cuda}) {
+                    try {
+                        select_kernel(p.cfg, "forward", dev, p.d);
+                    } catch (const Error &) {
+                        compiled = false;
+                    }
+                }
+                if (!compiled) continue;
                 Outputs c = run(p, Device::cpu, true), g = run(p, Device::cuda, true);
                 const std::string what = std::string(layer_name(layer)) + " m=" + std::to_string(m) + " " +
                                          algorithm_name(alg);

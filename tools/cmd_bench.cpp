@@ -5,6 +5,7 @@
 //   loop (-O3 -march=native, CPU) | speed-up over it.
 // A table for people; --json FILE writes the same rows for machines.
 #include "commands.h"
+#include "json_file.h"
 #include "reference_native.h"
 #include "statemix.h"
 
@@ -216,13 +217,7 @@ void run_bench(const BenchOptions &o) {
                          {"ms", r.ms}, {"mtokens_per_s", r.mtok_s}, {"gbps", r.gbps}, {"copy_gbps", r.copy_gbps},
                          {"fraction_of_copy", r.gbps / r.copy_gbps}, {"reference_ms", r.ref_ms}});
         }
-        const std::string tmp = o.json + ".tmp";
-        {
-            std::ofstream f(tmp);
-            f << j.dump(1) << "\n";
-            if (!f) throw Error("--json: cannot write '" + tmp + "'");
-        }
-        if (std::rename(tmp.c_str(), o.json.c_str()) != 0) throw Error("--json: cannot rename onto '" + o.json + "'");
+        write_json_atomically(o.json, j);
         fmt::print("wrote {}\n", o.json);
     }
 }

@@ -13,5 +13,7 @@ void add_apply_command(CLI::App &app, std::function<void()> &run);
 // `statemix bench ...`: every variant, forward/backward, vs copy ceiling and reference
 // (tools/cmd_bench.cpp).
 void add_bench_command(CLI::App &app, std::function<void()> &run);
+// `statemix lyapunov ...`: Lyapunov spectrum of a WCRNN (tools/cmd_lyapunov.cpp).
+void add_lyapunov_command(CLI::App &app, std::function<void()> &run);
 
 }  // namespace statemix::cli

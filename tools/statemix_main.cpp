@@ -12,6 +12,7 @@ int main(int argc, char **argv) {
     std::function<void()> run;
     statemix::cli::add_apply_command(app, run);
     statemix::cli::add_bench_command(app, run);
+    statemix::cli::add_lyapunov_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

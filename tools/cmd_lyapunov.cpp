@@ -1,0 +1,115 @@
+// `statemix lyapunov`: the Lyapunov spectrum of a WCRNN along a trajectory driven by noise or by
+// a given drive u.npy, by the QR method of spec §7 in float64 (runtime/lyapunov.h). Prints the
+// exponents and the memory timescales −1/λ; --json for machines. A fresh network is drawn from
+// --seed (residual from its init parameters, W ~ N(0, 1/H)), or W is given as .npy. (Elman RNNs
+// and checkpoints are not wired yet.)
+#include "commands.h"
+#include "json_file.h"
+#include "npy.h"
+#include "statemix.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+
+namespace statemix::cli {
+namespace {
+
+struct LyapunovCliOptions {
+    std::string residual = "orthogonal", act = "tanh", u_file, w_file, json;
+    double eps = 0.05, a = 0.95, tau_min = 1, tau_max = 100, period = 0, noise = 1.0;
+    int64_t hidden = 64, steps = 1000, batch = 1, warmup = 100, k = 0;
+    uint64_t seed = 1;
+};
+
+Tensor load_cpu(const std::string &path) {
+    npy::Array a = npy::read(path);
+    return Tensor::from_host(a.shape, a.data.data());
+}
+
+void run_lyapunov(const LyapunovCliOptions &o) {
+    if (o.hidden < 1) throw Error("--hidden must be >= 1");
+    if (o.steps <= o.warmup) throw Error("--steps (" + std::to_string(o.steps) + ") must exceed --warmup (" + std::to_string(o.warmup) + ")");
+    ResidualInit init;
+    init.kind = parse_residual(o.residual);
+    init.a = o.a;
+    init.tau_min = o.tau_min;
+    init.tau_max = o.tau_max;
+    init.period = o.period;
+    WcrnnConfig cfg;
+    cfg.eps = (float)o.eps;
+    cfg.act = parse_activation(o.act);
+    cfg.residual = make_residual(init, o.hidden, o.seed);
+
+    Tensor W;
+    if (!o.w_file.empty()) {
+        W = load_cpu(o.w_file);
+    } else {
+        W = Tensor::empty({o.hidden, o.hidden});
+        std::mt19937_64 rng(o.seed + 1);
+        std::normal_distribution<float> nd(0.f, 1.f / std::sqrt((float)o.hidden));
+        for (int64_t i = 0; i < W.numel(); i++) W.data()[i] = nd(rng);
+    }
+    Tensor u;
+    if (!o.u_file.empty()) {
+        u = load_cpu(o.u_file);
+    } else {
+        u = Tensor::empty({o.batch, o.steps, o.hidden});
+        std::mt19937_64 rng(o.seed + 2);
+        std::normal_distribution<float> nd(0.f, (float)o.noise);
+        for (int64_t i = 0; i < u.numel(); i++) u.data()[i] = nd(rng);
+    }
+    LyapunovOptions lo;
+    lo.warmup = o.warmup;
+    lo.num_exponents = o.k;
+    LyapunovSpectrum sp = lyapunov_spectrum(cfg, u, W, nullptr, lo);
+
+    fmt::print("Lyapunov spectrum: residual={} a={} eps={} act={} H={} ({} rows x {} steps after {} warm-up)\n",
+               o.residual, o.a, o.eps, o.act, W.dim(0), sp.batch_rows, sp.steps, o.warmup);
+    fmt::print("{:>5} {:>14} {:>16}\n", "i", "exponent", "timescale");
+    for (size_t i = 0; i < sp.exponents.size(); i++) {
+        fmt::print("{:>5} {:>14.6f} {:>16.3f}\n", i, sp.exponents[i], sp.timescales[i]);
+    }
+    if (!o.json.empty()) {
+        nlohmann::json j = {{"residual", o.residual}, {"a", o.a}, {"eps", o.eps}, {"act", o.act},
+                            {"hidden", W.dim(0)}, {"steps", sp.steps}, {"batch_rows", sp.batch_rows},
+                            {"exponents", sp.exponents}};
+        nlohmann::json ts = nlohmann::json::array();
+        for (double t : sp.timescales) ts.push_back(std::isfinite(t) ? nlohmann::json(t) : nlohmann::json(nullptr));
+        j["timescales"] = ts;
+        write_json_atomically(o.json, j);
+    }
+}
+
+}  // namespace
+
+void add_lyapunov_command(CLI::App &app, std::function<void()> &run) {
+    auto o = std::make_shared<LyapunovCliOptions>();
+    CLI::App *cmd = app.add_subcommand("lyapunov", "Lyapunov spectrum of a WCRNN (QR method, float64)");
+    cmd->add_option("--residual", o->residual, "identity, scalar, diagonal, rotation, orthogonal, nonlinear")
+        ->check(CLI::IsMember({"identity", "scalar", "diagonal", "rotation", "orthogonal", "nonlinear"}))->capture_default_str();
+    cmd->add_option("--a", o->a, "residual scale a")->capture_default_str();
+    cmd->add_option("--tau-min", o->tau_min, "diagonal: shortest timescale (steps)")->capture_default_str();
+    cmd->add_option("--tau-max", o->tau_max, "diagonal: longest timescale (steps)")->capture_default_str();
+    cmd->add_option("--period", o->period, "rotation: match angles to this period (0: random)")->capture_default_str();
+    cmd->add_option("--eps", o->eps, "coupling constant")->capture_default_str();
+    cmd->add_option("--act", o->act, "tanh or relu")->check(CLI::IsMember({"tanh", "relu"}))->capture_default_str();
+    cmd->add_option("--hidden", o->hidden, "H (when W is not given)")->capture_default_str();
+    cmd->add_option("--steps", o->steps, "T of the noise drive")->capture_default_str();
+    cmd->add_option("--batch", o->batch, "rows of the noise drive (the spectrum is their mean)")->capture_default_str();
+    cmd->add_option("--noise", o->noise, "std of the noise drive")->capture_default_str();
+    cmd->add_option("--warmup", o->warmup, "steps before summing")->capture_default_str();
+    cmd->add_option("--k", o->k, "leading exponents only (0: all)")->capture_default_str();
+    cmd->add_option("--seed", o->seed, "seed for the residual, W and the noise")->capture_default_str();
+    cmd->add_option("--u", o->u_file, "drive u [B,T,H] as .npy instead of noise");
+    cmd->add_option("--W", o->w_file, "recurrent matrix W [H,H] as .npy");
+    cmd->add_option("--json", o->json, "also write the spectrum as JSON to this file");
+    cmd->callback([o, &run] { run = [o] { run_lyapunov(*o); }; });
+}
+
+}  // namespace statemix::cli
