@@ -39,7 +39,7 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
 // serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks.
 inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
                          const std::vector<VarOrRVar> &serial, const std::vector<VarOrRVar> &outer,
-                         const ScanKnobs &kn) {
+                         const ScanKnobs &kn, bool parallel_tiles = true) {
     Var ni("ni"), nm("nm"), nt("nt");
     s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
     s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
@@ -52,7 +52,7 @@ inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
     s.reorder(order);
     s.vectorize(ni);
     if (kn.unroll_rows) for (auto &r : rows) s.unroll(r);
-    s.parallel(nt);
+    if (parallel_tiles) s.parallel(nt);
 }
 
 inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,
@@ -60,7 +60,9 @@ inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var 
     Loops l = loops_of(f, u, d);
     std::vector<VarOrRVar> outer = l.chunks;
     outer.push_back(b);
-    lanes_over_n(f.update(u), n, l.rows, l.serial, outer, kn);
+    // One level of parallelism: chunks when there are any, else tiles of n (nested parallel
+    // loops cost more in task launches than they gained, measured).
+    lanes_over_n(f.update(u), n, l.rows, l.serial, outer, kn, l.chunks.empty());
     // Chunks only read their own earlier steps (each chunk's first step comes from the previous
     // update), which Halide cannot prove: declare it.
     if (!l.chunks.empty()) f.update(u).allow_race_conditions().parallel(l.chunks[0]);
@@ -71,9 +73,9 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
     for (size_t u = 0; u < P.state_loops.size(); u++) scan_update(P.state, u, P.state_loops[u], n, b, kn);
     if (kn.algorithm == Algorithm::Chunked) {
         P.summary.compute_root().bound(col, 0, P.m + 1);
-        lanes_over_n(P.summary, n, {col}, {}, {c, b}, kn);
+        lanes_over_n(P.summary, n, {col}, {}, {c, b}, kn, false);
         Loops l = loops_of(P.summary, 0, P.summary_loops);
-        lanes_over_n(P.summary.update(0), n, {col}, l.serial, {c, b}, kn);
+        lanes_over_n(P.summary.update(0), n, {col}, l.serial, {c, b}, kn, false);
         P.summary.update(0).parallel(c);
         P.carry.compute_root();
         scan_update(P.carry, 0, P.carry_loops, n, b, kn);
@@ -108,13 +110,15 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     // Pointwise gradients: time is parallel here; a task is one time step of `tile` channels.
     std::vector<VarOrRVar> krows{k};
     if (P.has_rows) krows.push_back(j);
-    lanes_over_n(P.dz, n, krows, {}, {t, b}, kn);
+    // Parallel over time only: a parallel loop over tiles nested inside it was measured to cost
+    // more in task launches than the work it split (the backward ran at 7% of the copy).
+    lanes_over_n(P.dz, n, krows, {}, {t, b}, kn, false);
     P.dz.parallel(t);
     P.rstat_dz.compute_at(P.dz, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
     P.rstat_dz.bound_storage(n, kn.vector_width);
     if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
     if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
-    lanes_over_n(P.dv, n, pure_rows, {}, {t, b}, kn);
+    lanes_over_n(P.dv, n, pure_rows, {}, {t, b}, kn, false);
     P.dv.parallel(t);
 }
 
