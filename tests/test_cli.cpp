@@ -4,9 +4,11 @@
 #include "runtime/npy.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -223,6 +225,47 @@ TEST(Cli, LyapunovPrintsTheSpectrum) {
     Result bad = run_cli("lyapunov --steps 10 --warmup 20");
     EXPECT_NE(bad.status, 0);
     EXPECT_NE(bad.output.find("--steps"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+
+namespace {
+
+// `bench` on the RNN cores: fwd, bwd and fwd+bwd rows for Elman, WCRNN and LSTM with positive
+// throughput, and, where the oneDNN peer was built next to the binary, its rows side by side.
+TEST(Cli, BenchRnnCoresWithPeers) {
+    const std::string d = temp_dir("bench_rnn");
+    Result r = run_cli("bench --layers elman,wcrnn,lstm --devices cpu --batch 2 --seq 8 --width 16 --reps 1 --json " + d +
+                       "/rows.json");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::ifstream f(d + "/rows.json");
+    const nlohmann::json rows = nlohmann::json::parse(f);
+    for (const char *core : {"elman", "wcrnn", "lstm"}) {
+        int n = 0;
+        for (const auto &row : rows) {
+            if (row["layer"] != core || row["peer"] != "") continue;
+            EXPECT_GT(row["mtokens_per_s"].get<double>(), 0) << row.dump();
+            EXPECT_GT(row["copy_gbps"].get<double>(), 0) << row.dump();
+            n++;
+        }
+        EXPECT_EQ(n, 3) << core << " (fwd, bwd, fwd+bwd)\n" << r.output;
+    }
+    const std::string cli = STATEMIX_CLI;
+    const std::string peer = cli.substr(0, cli.rfind('/')) + "/statemix_peer_onednn";
+    if (access(peer.c_str(), X_OK) == 0) {
+        int n = 0;
+        for (const auto &row : rows) {
+            if (row["peer"] == "") continue;
+            EXPECT_GT(row["mtokens_per_s"].get<double>(), 0) << row.dump();
+            EXPECT_GT(row["statemix_over_peer"].get<double>(), 0) << row.dump();
+            n++;
+        }
+        EXPECT_EQ(n, 6) << "tanh and lstm, three directions each\n" << r.output;
+    }
+    Result bad = run_cli("bench --layers elman,foo --devices cpu");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("--layers"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("foo"), std::string::npos) << bad.output;
 }
 
 }  // namespace

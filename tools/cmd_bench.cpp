@@ -4,6 +4,12 @@
 //   bytes measured in the same run on the same device | % of that copy | the plain C++ reference
 //   loop (-O3 -march=native, CPU) | speed-up over it.
 // A table for people; --json FILE writes the same rows for machines.
+//
+// The nonlinear cores (--layers elman,wcrnn,lstm; spec §7-§8) are timed through the runtime API
+// at batch B, length T, hidden size H = --width, and next to them, in the same run, the peer
+// libraries' own RNN layers at the same shape: the executables statemix_peer_onednn (CPU rows)
+// and statemix_peer_cudnn (CUDA rows) found next to this executable or in --peers DIR
+// (bench/peer_common.h). statemix never links those libraries.
 #include "commands.h"
 #include "json_file.h"
 #include "reference_native.h"
@@ -15,15 +21,25 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace statemix::cli {
@@ -39,8 +55,12 @@ struct BenchOptions {
     int64_t batch = 16, seq = 2048, width = 1024;
     int reps = 5;
     bool reference = true;
+    bool peers = true;
+    std::string peers_dir;  // where to look for the peer executables first
     std::string json;
 };
+
+bool is_rnn_core(const std::string &layer) { return layer == "elman" || layer == "wcrnn" || layer == "lstm"; }
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -93,9 +113,9 @@ double copy_gbps(Device dev, int64_t bytes_moved, int reps) {
     return 2.0 * n * 4 / s / 1e9;
 }
 
-Tensor random_tensor(const Shape &shape, std::mt19937 &rng, Device dev) {
+Tensor random_tensor(const Shape &shape, std::mt19937 &rng, Device dev, float stddev = 1.f) {
     Tensor t = Tensor::empty(shape);
-    std::normal_distribution<float> nd(0.f, 1.f);
+    std::normal_distribution<float> nd(0.f, stddev);
     float *p = t.data();
     for (int64_t i = 0; i < t.numel(); i++) p[i] = nd(rng);
     return dev == Device::cpu ? t : t.to(dev);
@@ -109,12 +129,34 @@ int64_t bytes_per_token(Layer layer, int64_t N, int m, bool backward) {
     return 4 * N * (backward ? 2 * zc + 4 * vc : zc + 2 * vc);
 }
 
+// One row. The scan layers fill the first two lines; the RNN cores' rows have N = H, m = 0,
+// algorithm "sequential" and no reference loop; a peer's rows name it in `peer` (empty for
+// statemix's own rows), its variant in `algorithm`, the time of its input GEMM alone where it
+// measured it, and statemix's speed relative to it (peer ms / statemix ms, same core and direction).
 struct Row {
     std::string device, layer, algorithm, direction, kernel;
     int m = 0;
     int64_t B = 0, T = 0, N = 0;
     double ms = 0, mtok_s = 0, gbps = 0, copy_gbps = 0, ref_ms = 0;
+    std::string peer;
+    double input_gemm_ms = 0, statemix_over_peer = 0;
 };
+
+// The same-run copy ceiling of forward+backward: the time of copying both directions' bytes.
+double combined_copy_gbps(int64_t fwd_bytes, double copy_f, int64_t bwd_bytes, double copy_b) {
+    return (double)(fwd_bytes + bwd_bytes) / (fwd_bytes / copy_f + bwd_bytes / copy_b);
+}
+
+Row timed_row(const std::string &device, const std::string &layer, const std::string &algorithm, const char *dir,
+              const std::string &kernel, int m, int64_t B, int64_t T, int64_t N, double sec, int64_t bytes,
+              double copy) {
+    Row r{device, layer, algorithm, dir, kernel, m, B, T, N};
+    r.ms = sec * 1e3;
+    r.mtok_s = B * T / sec / 1e6;
+    r.gbps = bytes / sec / 1e9;
+    r.copy_gbps = copy;
+    return r;
+}
 
 void print_rows(const std::vector<Row> &rows) {
     fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9} {:>9} {:>8} {:>9} {:>7} {:>10} {:>8}\n", "dev", "layer", "m",
@@ -128,14 +170,220 @@ void print_rows(const std::vector<Row> &rows) {
     }
 }
 
+// ---- The nonlinear cores (spec §7-§8) and their peers ----
+
+// Bytes that must move (fp32), the API's tensors each read or written once:
+//   forward   u in, h out (LSTM: u [B,T,4H] in, h and c out), W read;
+//   backward  u, h, g in, du out (LSTM: u, h, c, g in, du out), W read, dW written.
+// (The states h0, h_final, g_final, dh0 are O(B·H) and left out.) These cores are compute bound
+// (H² or 4H² multiply-adds per token), so the copy ceiling is far away; it is here to show how far.
+int64_t rnn_bytes(const std::string &layer, int64_t B, int64_t T, int64_t H, bool backward) {
+    const int64_t tok = B * T * H, w = H * H;
+    if (layer == "lstm") return 4 * (backward ? 11 * tok + 8 * w : 6 * tok + 4 * w);
+    return 4 * (backward ? 4 * tok + 2 * w : 2 * tok + w);
+}
+
+// One core on one device: fwd, bwd, fwd+bwd rows. Every output is preallocated and the "into"
+// overloads are called with every optional state given, so no timed call allocates a tensor (but
+// the WCRNN backward's three [H] residual-gradient scratch tensors, inside the runtime).
+void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev, const std::string &layer,
+                    std::mt19937 &rng, std::vector<Row> &rows) {
+    const int64_t B = o.batch, T = o.seq, H = o.width, G = layer == "lstm" ? 4 : 1;
+    const float w_std = 1.f / std::sqrt((float)H);
+    const Shape seq{B, T, H}, state{B, H};
+    Tensor u = random_tensor({B, T, G * H}, rng, dev), W = random_tensor({G * H, H}, rng, dev, w_std);
+    Tensor g = random_tensor(seq, rng, dev), zero = Tensor::zeros(state, dev);
+    Tensor h = Tensor::empty(seq, dev), hf = Tensor::empty(state, dev);
+    Tensor du = Tensor::empty(u.shape(), dev), dW = Tensor::empty(W.shape(), dev), dh0 = Tensor::empty(state, dev);
+    std::function<void()> fwd, bwd;
+    std::string what;
+    // The WCRNN: a rotation residual (a = 1, random angles), ε = 0.05, tanh; its coefficients
+    // prepared once, as a training loop does per parameter update.
+    WcrnnConfig wcfg;
+    ResidualCoeffs coeffs;
+    WcrnnGrads wg{du, dW, dh0, Tensor(), Tensor()};
+    ElmanGrads eg{du, dW, dh0};
+    LstmForwardResult lf{h, Tensor::empty(seq, dev), hf, Tensor::empty(state, dev)};
+    LstmGrads lg{du, dW, dh0, Tensor::empty(state, dev)};
+    if (layer == "elman") {
+        what = "elman_forward / elman_backward";
+        fwd = [&] { elman_forward(u, W, &zero, h, hf); };
+        bwd = [&] { elman_backward(u, W, &zero, h, g, &zero, eg); };
+    } else if (layer == "wcrnn") {
+        wcfg.residual = make_residual(ResidualInit{ResidualKind::rotation, 1.0}, H, 7);
+        wcfg.eps = 0.05f;
+        wcfg.act = Activation::tanh;
+        coeffs = residual_coeffs(wcfg.residual, H, dev);
+        what = "wcrnn_forward / wcrnn_backward (rotation, eps 0.05, tanh)";
+        fwd = [&] { wcrnn_forward(wcfg, u, W, &zero, h, hf, &coeffs); };
+        bwd = [&] { wcrnn_backward(wcfg, u, W, &zero, h, g, &zero, wg, &coeffs); };
+    } else {
+        what = "lstm_forward / lstm_backward";
+        fwd = [&] { lstm_forward(u, W, &zero, &zero, lf); };
+        bwd = [&] { lstm_backward(u, W, &zero, &zero, lf.h, lf.c, g, &zero, &zero, lg); };
+    }
+    const double t_fwd = time_median(o.reps, [&] {
+        fwd();
+        h.sync();
+    });
+    const double t_bwd = time_median(o.reps, [&] {  // h (and c) from the forward above
+        bwd();
+        du.sync();
+    });
+    const double t_both = time_median(o.reps, [&] {
+        fwd();
+        bwd();
+        du.sync();
+    });
+    const int64_t fb = rnn_bytes(layer, B, T, H, false), bb = rnn_bytes(layer, B, T, H, true);
+    const double copy_f = copy_gbps(dev, fb, o.reps), copy_b = copy_gbps(dev, bb, o.reps);
+    rows.push_back(timed_row(dname, layer, "sequential", "fwd", what, 0, B, T, H, t_fwd, fb, copy_f));
+    rows.push_back(timed_row(dname, layer, "sequential", "bwd", what, 0, B, T, H, t_bwd, bb, copy_b));
+    rows.push_back(timed_row(dname, layer, "sequential", "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
+                             combined_copy_gbps(fb, copy_f, bb, copy_b)));
+}
+
+std::string shell_quote(const std::string &s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string own_directory() {
+    std::array<char, PATH_MAX> buf{};
+    const ssize_t n = readlink("/proc/self/exe", buf.data(), buf.size() - 1);
+    if (n <= 0) return ".";
+    std::string p(buf.data(), (size_t)n);
+    const size_t slash = p.rfind('/');
+    return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+// The peer executable `name` in --peers DIR, else next to this executable; "" if neither.
+std::string find_peer(const std::string &name, const std::string &peers_dir) {
+    for (const std::string &dir : {peers_dir, own_directory()}) {
+        if (dir.empty()) continue;
+        const std::string path = dir + "/" + name;
+        if (access(path.c_str(), X_OK) == 0) return path;
+    }
+    return "";
+}
+
+// Runs a peer at the bench's shape for the given cells and returns its rows (layer: tanh ->
+// elman, lstm -> lstm). A peer that fails prints why; the rows it did write are kept.
+std::vector<Row> run_peer(const std::string &path, const std::vector<std::string> &cells, const BenchOptions &o) {
+    const char *tmpdir = std::getenv("TMPDIR");
+    std::string json = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/statemix_peer_XXXXXX";
+    const int fd = mkstemp(json.data());
+    if (fd < 0) throw Error("bench: cannot create a temporary file for the peer's rows in " + json);
+    close(fd);
+    std::string cell_list;
+    for (const std::string &c : cells) cell_list += (cell_list.empty() ? "" : ",") + c;
+    const std::string cmd = fmt::format("{} --cell {} --batch {} --seq {} --hidden {} --reps {} --json {} 2>&1",
+                                        shell_quote(path), cell_list, o.batch, o.seq, o.width, o.reps,
+                                        shell_quote(json));
+    fmt::print("peer: {}\n", cmd);
+    std::fflush(stdout);
+    std::string output;
+    int status = -1;
+    if (FILE *p = popen(cmd.c_str(), "r")) {
+        std::array<char, 512> buf;
+        while (fgets(buf.data(), (int)buf.size(), p)) output += buf.data();
+        status = pclose(p);
+    }
+    std::vector<Row> rows;
+    try {
+        std::ifstream f(json);
+        nlohmann::json j;
+        if (f.peek() != std::ifstream::traits_type::eof()) f >> j;
+        for (const auto &r : j) {
+            Row row = timed_row(r.at("device"), r.at("cell") == "lstm" ? "lstm" : "elman", r.at("variant"),
+                                r.at("direction") == "fwd" ? "fwd" : r.at("direction") == "bwd" ? "bwd" : "fwd+bwd",
+                                r.at("peer"), 0, r.at("B"), r.at("T"), r.at("H"), r.at("ms").get<double>() * 1e-3, 0,
+                                0);
+            row.peer = r.at("peer");
+            row.input_gemm_ms = r.value("input_gemm_ms", 0.0);
+            rows.push_back(row);
+        }
+    } catch (const std::exception &e) {
+        output += fmt::format("(its JSON rows could not be read: {})\n", e.what());
+        status = status == 0 ? 1 : status;
+    }
+    std::remove(json.c_str());
+    if (status != 0) {
+        const int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        fmt::print("peer {} failed (exit status {}){}:\n{}", path, code,
+                   rows.empty() ? "" : fmt::format(", {} rows kept", rows.size()), output);
+    }
+    return rows;
+}
+
+// The peers for the RNN cores measured on `dev` (statemix_peer_onednn for the CPU,
+// statemix_peer_cudnn for CUDA), appended to rows, each with the copy ceiling and bytes of the
+// statemix core it is compared with (Elman and, when Elman was not measured, WCRNN for the tanh
+// RNN; LSTM for the LSTM) and statemix's speed relative to it.
+void bench_peers(const BenchOptions &o, const std::string &dname, Device dev, std::vector<Row> &rows) {
+    auto measured = [&](const std::string &layer) {
+        return std::any_of(rows.begin(), rows.end(),
+                           [&](const Row &r) { return r.device == dname && r.layer == layer && r.peer.empty(); });
+    };
+    std::vector<std::string> cells;
+    if (measured("elman") || measured("wcrnn")) cells.push_back("tanh");
+    if (measured("lstm")) cells.push_back("lstm");
+    if (cells.empty() || !o.peers) return;
+    const std::string name = dev == Device::cpu ? "statemix_peer_onednn" : "statemix_peer_cudnn";
+    const std::string path = find_peer(name, o.peers_dir);
+    if (path.empty()) {
+        fmt::print("peer {}: not found (next to statemix{}); no peer rows for {}\n", name,
+                   o.peers_dir.empty() ? "" : " or in " + o.peers_dir, dname);
+        return;
+    }
+    std::vector<Row> peer_rows = run_peer(path, cells, o);
+    for (Row &p : peer_rows) {
+        const std::string core = p.layer == "elman" && !measured("elman") ? "wcrnn" : p.layer;
+        for (const Row &s : rows) {
+            if (s.peer.empty() && s.device == p.device && s.layer == core && s.direction == p.direction) {
+                p.copy_gbps = s.copy_gbps;
+                p.gbps = s.gbps * s.ms / p.ms;
+                p.statemix_over_peer = p.ms / s.ms;
+            }
+        }
+    }
+    rows.insert(rows.end(), peer_rows.begin(), peer_rows.end());
+}
+
+void print_rnn_rows(const std::vector<Row> &rows) {
+    fmt::print("{:<5} {:<6} {:<51} {:<8} {:>10} {:>9} {:>8} {:>9} {:>7} {:>8} {:>8}\n", "dev", "core",
+               "implementation", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "inGEMMms", "sm/peer");
+    for (const Row &r : rows) {
+        const std::string impl = r.peer.empty() ? "statemix" : r.peer + " (" + r.algorithm + ")";
+        const std::string gemm = r.input_gemm_ms > 0 ? fmt::format("{:.2f}", r.input_gemm_ms) : "-";
+        const std::string ratio = r.statemix_over_peer > 0 ? fmt::format("{:.2f}x", r.statemix_over_peer) : "-";
+        const std::string pct = r.copy_gbps > 0 ? fmt::format("{:.1f}%", 100 * r.gbps / r.copy_gbps) : "-";
+        fmt::print("{:<5} {:<6} {:<51} {:<8} {:>10.3f} {:>9.3f} {:>8.2f} {:>9.1f} {:>7} {:>8} {:>8}\n", r.device,
+                   r.layer, impl, r.direction, r.ms, r.mtok_s, r.gbps, r.copy_gbps, pct, gemm, ratio);
+    }
+}
+
+void print_rnn_footer() {
+    fmt::print(
+        "Cores: statemix times the recurrence only: it takes the drive u = U x + b precomputed ([B,T,H], LSTM "
+        "[B,T,4H]).\nThe peers' layers also compute that input projection (a C = H GEMM over all steps, and its "
+        "two GEMMs in\nthe backward), so they do more work: inGEMMms is oneDNN's time for that GEMM alone "
+        "(measured apart, to\nsubtract); cuDNN's 'skip input' variants have no input GEMM (x is added as is) and "
+        "are the like-for-like rows.\nsm/peer = peer ms / statemix ms (> 1: statemix faster). GB/s and %copy of a "
+        "peer row use the bytes and\ncopy ceiling of the statemix core it is compared with (tanh RNN: Elman; "
+        "LSTM: LSTM).\n");
+}
+
 void run_bench(const BenchOptions &o) {
     if (o.batch < 1 || o.seq < 1 || o.width < 1) throw Error("bench: --batch, --seq and --width must be >= 1");
     if (o.reps < 1) throw Error("bench: --reps must be >= 1");
     std::vector<Row> rows;
     std::mt19937 rng(1234);
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    fmt::print("statemix bench: B={} T={} state width N*m~{} float32, {} CPU threads, median of {} runs\n", o.batch,
-               o.seq, o.width, threads, o.reps);
+    fmt::print("statemix bench: B={} T={} state width N*m~{} (RNN cores: H={}) float32, {} CPU threads, median of {} "
+               "runs\n",
+               o.batch, o.seq, o.width, o.width, threads, o.reps);
     for (const std::string &dname : o.devices) {
         const Device dev = parse_device(dname);
         if (dev == Device::cuda && !cuda_available()) {
@@ -143,6 +391,11 @@ void run_bench(const BenchOptions &o) {
             continue;
         }
         for (const std::string &lname : o.layers) {
+            if (is_rnn_core(lname)) {
+                bench_rnn_core(o, dname, dev, lname, rng, rows);
+                print_rnn_rows(std::vector<Row>(rows.end() - 3, rows.end()));
+                continue;
+            }
             const Layer layer = parse_layer(lname);
             for (int m : supported_orders(layer, dev)) {
                 if (!o.orders.empty() && std::find(o.orders.begin(), o.orders.end(), m) == o.orders.end()) continue;
@@ -189,33 +442,49 @@ void run_bench(const BenchOptions &o) {
                     });
                     auto add = [&](const char *dir, const std::string &kname, double sec, int64_t bytes, double copy,
                                    double ref_sec) {
-                        Row r{dname, lname, aname, dir, kname, m, d.B, d.T, d.N};
-                        r.ms = sec * 1e3;
-                        r.mtok_s = d.B * d.T / sec / 1e6;
-                        r.gbps = bytes / sec / 1e9;
-                        r.copy_gbps = copy;
-                        r.ref_ms = ref_sec * 1e3;
-                        rows.push_back(r);
+                        rows.push_back(timed_row(dname, lname, aname, dir, kname, m, d.B, d.T, d.N, sec, bytes, copy));
+                        rows.back().ref_ms = ref_sec * 1e3;
                     };
                     add("fwd", fk->name, t_fwd, fwd_bytes, copy_f, ref_f);
                     add("bwd", bk.name, t_bwd, bwd_bytes, copy_b, ref_b);
-                    const double copy_fb = (double)(fwd_bytes + bwd_bytes) / (fwd_bytes / copy_f + bwd_bytes / copy_b);
+                    const double copy_fb = combined_copy_gbps(fwd_bytes, copy_f, bwd_bytes, copy_b);
                     add("fwd+bwd", std::string(fk->name) + "+" + bk.name, t_fwd + t_bwd, fwd_bytes + bwd_bytes, copy_fb,
                         ref_f + ref_b);
                 }
                 print_rows(std::vector<Row>(rows.end() - std::min<size_t>(rows.size(), 3 * o.algorithms.size()), rows.end()));
             }
         }
+        const size_t before = rows.size();
+        bench_peers(o, dname, dev, rows);
+        if (rows.size() > before) print_rnn_rows(std::vector<Row>(rows.begin() + (std::ptrdiff_t)before, rows.end()));
     }
+    std::vector<Row> scan_rows, rnn_rows;
+    for (const Row &r : rows) (is_rnn_core(r.layer) ? rnn_rows : scan_rows).push_back(r);
     fmt::print("\nAll rows:\n");
-    print_rows(rows);
+    if (!scan_rows.empty()) print_rows(scan_rows);
+    if (!rnn_rows.empty()) {
+        // Each core's rows, then its peers' rows, per device.
+        std::stable_sort(rnn_rows.begin(), rnn_rows.end(), [&](const Row &a, const Row &b) {
+            auto key = [&](const Row &r) {
+                const size_t dev = std::find(o.devices.begin(), o.devices.end(), r.device) - o.devices.begin();
+                const int core = r.layer == "elman" ? 0 : r.layer == "wcrnn" ? 1 : 2;
+                return std::make_tuple(dev, core, !r.peer.empty());
+            };
+            return key(a) < key(b);
+        });
+        if (!scan_rows.empty()) fmt::print("\n");
+        print_rnn_rows(rnn_rows);
+        print_rnn_footer();
+    }
     if (!o.json.empty()) {
         nlohmann::json j = nlohmann::json::array();
         for (const Row &r : rows) {
             j.push_back({{"device", r.device}, {"layer", r.layer}, {"m", r.m}, {"algorithm", r.algorithm},
                          {"direction", r.direction}, {"kernel", r.kernel}, {"B", r.B}, {"T", r.T}, {"N", r.N},
                          {"ms", r.ms}, {"mtokens_per_s", r.mtok_s}, {"gbps", r.gbps}, {"copy_gbps", r.copy_gbps},
-                         {"fraction_of_copy", r.gbps / r.copy_gbps}, {"reference_ms", r.ref_ms}});
+                         {"fraction_of_copy", r.copy_gbps > 0 ? r.gbps / r.copy_gbps : 0.0}, {"reference_ms", r.ref_ms},
+                         {"implementation", r.peer.empty() ? "statemix" : r.peer}, {"peer", r.peer},
+                         {"input_gemm_ms", r.input_gemm_ms}, {"statemix_over_peer", r.statemix_over_peer}});
         }
         write_json_atomically(o.json, j);
         fmt::print("wrote {}\n", o.json);
@@ -227,7 +496,9 @@ void run_bench(const BenchOptions &o) {
 void add_bench_command(CLI::App &app, std::function<void()> &run) {
     auto o = std::make_shared<BenchOptions>();
     CLI::App *cmd = app.add_subcommand("bench", "Time every kernel variant against the copy ceiling and the reference loop");
-    cmd->add_option("--layers", o->layers, "hlru, bdlru")->delimiter(',')->check(CLI::IsMember({"hlru", "bdlru"}));
+    cmd->add_option("--layers", o->layers, "hlru, bdlru (scans); elman, wcrnn, lstm (RNN cores, H = --width)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"hlru", "bdlru", "elman", "wcrnn", "lstm"}));
     cmd->add_option("--orders", o->orders, "m values (default: every compiled one)")->delimiter(',');
     cmd->add_option("--devices", o->devices, "cpu, cuda (cuda is skipped when absent)")->delimiter(',')
         ->check(CLI::IsMember({"cpu", "cuda"}));
@@ -235,9 +506,13 @@ void add_bench_command(CLI::App &app, std::function<void()> &run) {
         ->check(CLI::IsMember({"sequential", "chunked"}));
     cmd->add_option("--batch", o->batch, "B")->capture_default_str();
     cmd->add_option("--seq", o->seq, "T")->capture_default_str();
-    cmd->add_option("--width", o->width, "state width N*m (N = width/m)")->capture_default_str();
+    cmd->add_option("--width", o->width, "state width N*m (N = width/m); hidden size H of the RNN cores")
+        ->capture_default_str();
     cmd->add_option("--reps", o->reps, "timed runs per kernel (median)")->capture_default_str();
     cmd->add_flag("!--no-reference", o->reference, "skip the plain C++ reference loop");
+    cmd->add_flag("!--no-peers", o->peers, "skip the peer libraries' RNN layers (statemix_peer_onednn / _cudnn)");
+    cmd->add_option("--peers", o->peers_dir, "look for the peer executables in this directory first "
+                                             "(default: next to statemix)");
     cmd->add_option("--json", o->json, "also write the rows as JSON to this file");
     cmd->callback([o, &run] { run = [o] { run_bench(*o); }; });
 }
