@@ -67,6 +67,49 @@ inline double median(std::vector<double> v) {
     return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+// Median ms of forward, backward and both over `reps` runs after one warm-up. run() does one
+// forward then one backward and returns their times in ms as a std::pair.
+struct Timings {
+    double fwd = 0, bwd = 0, both = 0;
+};
+template <typename Run>
+Timings time_runs(int reps, Run run) {
+    std::vector<double> tf, tb, tfb;
+    for (int i = 0; i <= reps; i++) {
+        const auto [f, b] = run();
+        if (i == 0) continue;  // warm-up
+        tf.push_back(f);
+        tb.push_back(b);
+        tfb.push_back(f + b);
+    }
+    return {median(tf), median(tb), median(tfb)};
+}
+
+// The three rows (fwd, bwd, fwd+bwd) of one measurement; `base` holds everything but the times.
+inline std::vector<Row> rows_of(const Row &base, const Timings &t, const Timings &input_gemm = {}) {
+    std::vector<Row> rows(3, base);
+    const char *dirs[3] = {"fwd", "bwd", "fwd+bwd"};
+    const double ms[3] = {t.fwd, t.bwd, t.both}, gemm[3] = {input_gemm.fwd, input_gemm.bwd, input_gemm.both};
+    for (int k = 0; k < 3; k++) {
+        rows[k].direction = dirs[k];
+        rows[k].ms = ms[k];
+        rows[k].input_gemm_ms = gemm[k];
+    }
+    return rows;
+}
+
+// Runs f(), which returns rows, and appends them; on an exception prints "<program>: error:
+// <what>: <why>" and counts a failure, so that the other measurements still run.
+template <typename F>
+void attempt(const char *program, const std::string &what, std::vector<Row> &rows, int &failures, F f) {
+    try {
+        for (Row &r : f()) rows.push_back(r);
+    } catch (const std::exception &e) {
+        fmt::print(stderr, "{}: error: {}: {}\n", program, what, e.what());
+        failures++;
+    }
+}
+
 inline void print_rows(const std::vector<Row> &rows) {
     fmt::print("{:<5} {:<5} {:<51} {:<8} {:>10} {:>9} {:>12}\n", "dev", "cell", "peer (variant)", "dir", "ms", "Mtok/s",
                "in-GEMM ms");

@@ -81,39 +81,29 @@ private:
     size_t bytes_ = 0;
 };
 
-// cuDNN descriptors, destroyed on scope exit.
-template <typename T, cudnnStatus_t (*Create)(T *), cudnnStatus_t (*Destroy)(T)>
-class Desc {
+// cuDNN descriptors and CUDA events, destroyed on scope exit.
+template <typename T, typename Status, Status (*Create)(T *), Status (*Destroy)(T)>
+class Handle {
 public:
-    Desc() { CHECK(Create(&d_)); }
-    ~Desc() {
-        if (d_) Destroy(d_);
+    Handle() { CHECK(Create(&h_)); }
+    ~Handle() {
+        if (h_) Destroy(h_);
     }
-    Desc(const Desc &) = delete;
-    Desc &operator=(const Desc &) = delete;
-    operator T() const { return d_; }
+    Handle(const Handle &) = delete;
+    Handle &operator=(const Handle &) = delete;
+    operator T() const { return h_; }
 
 private:
-    T d_ = nullptr;
+    T h_ = nullptr;
 };
-using RnnDesc = Desc<cudnnRNNDescriptor_t, cudnnCreateRNNDescriptor, cudnnDestroyRNNDescriptor>;
-using DataDesc = Desc<cudnnRNNDataDescriptor_t, cudnnCreateRNNDataDescriptor, cudnnDestroyRNNDataDescriptor>;
-using TensorDesc = Desc<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
-using DropoutDesc = Desc<cudnnDropoutDescriptor_t, cudnnCreateDropoutDescriptor, cudnnDestroyDropoutDescriptor>;
-
-class Event {
-public:
-    Event() { CHECK(cudaEventCreate(&e_)); }
-    ~Event() {
-        if (e_) cudaEventDestroy(e_);
-    }
-    Event(const Event &) = delete;
-    Event &operator=(const Event &) = delete;
-    operator cudaEvent_t() const { return e_; }
-
-private:
-    cudaEvent_t e_ = nullptr;
-};
+using RnnDesc = Handle<cudnnRNNDescriptor_t, cudnnStatus_t, cudnnCreateRNNDescriptor, cudnnDestroyRNNDescriptor>;
+using DataDesc =
+    Handle<cudnnRNNDataDescriptor_t, cudnnStatus_t, cudnnCreateRNNDataDescriptor, cudnnDestroyRNNDataDescriptor>;
+using TensorDesc =
+    Handle<cudnnTensorDescriptor_t, cudnnStatus_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using DropoutDesc =
+    Handle<cudnnDropoutDescriptor_t, cudnnStatus_t, cudnnCreateDropoutDescriptor, cudnnDestroyDropoutDescriptor>;
+using Event = Handle<cudaEvent_t, cudaError_t, cudaEventCreate, cudaEventDestroy>;
 
 struct Variant {
     const char *name;
@@ -187,8 +177,7 @@ std::vector<Row> run_variant(const Options &o, const std::string &cell, const Va
                                          reserve.get()));
     };
     Event e0, e1, e2;
-    std::vector<double> tf, tb, tfb;
-    for (int i = 0; i <= o.reps; i++) {  // i = 0: warm-up
+    const statemix::peer::Timings t = statemix::peer::time_runs(o.reps, [&] {
         CHECK(cudaEventRecord(e0, 0));
         forward();
         CHECK(cudaEventRecord(e1, 0));
@@ -198,21 +187,14 @@ std::vector<Row> run_variant(const Options &o, const std::string &cell, const Va
         float f = 0, b = 0;
         CHECK(cudaEventElapsedTime(&f, e0, e1));
         CHECK(cudaEventElapsedTime(&b, e1, e2));
-        if (i == 0) continue;
-        tf.push_back(f);
-        tb.push_back(b);
-        tfb.push_back((double)f + b);
-    }
+        return std::make_pair((double)f, (double)b);
+    });
     CHECK(cudaGetLastError());
 
     const int ver = (int)cudnnGetVersion();
     const std::string peer = fmt::format("cuDNN {}.{}.{} {}", ver / 10000, ver / 100 % 100, ver % 100,
                                          lstm ? "LSTM" : "RNN_TANH");
-    std::vector<Row> rows;
-    const double med[3] = {statemix::peer::median(tf), statemix::peer::median(tb), statemix::peer::median(tfb)};
-    const char *dirs[3] = {"fwd", "bwd", "fwd+bwd"};
-    for (int k = 0; k < 3; k++) rows.push_back(Row{peer, cell, "cuda", dirs[k], v.name, o.batch, o.seq, o.hidden, med[k], 0});
-    return rows;
+    return statemix::peer::rows_of(Row{peer, cell, "cuda", "", v.name, o.batch, o.seq, o.hidden}, t);
 }
 
 }  // namespace
@@ -254,13 +236,10 @@ int main(int argc, char **argv) {
         CHECK(cudnnSetDropoutDescriptor(dropout, handle, 0.f, states.get(), state_bytes, 1337ull));
         for (const std::string &cell : o.cells) {
             for (const Variant &v : kVariants) {
-                try {
-                    for (Row &r : run_variant(o, cell, v, handle, dropout)) rows.push_back(r);
-                } catch (const Failure &f) {
-                    fmt::print(stderr, "statemix_peer_cudnn: error: cell {}, {}: {}\n", cell, v.name, f.what());
-                    failures++;
-                    cudaGetLastError();  // clear a non-sticky error before the next variant
-                }
+                statemix::peer::attempt("statemix_peer_cudnn", "cell " + cell + ", " + v.name, rows, failures, [&] {
+                    cudaGetLastError();  // a non-sticky error of an earlier variant is not this one's
+                    return run_variant(o, cell, v, handle, dropout);
+                });
             }
         }
     } catch (const std::exception &ex) {

@@ -52,14 +52,10 @@ memory in_layout(const memory &user, const memory::desc &want, const engine &eng
     return m;
 }
 
-// Times forward, backward and both for `reps` runs after one warm-up; medians in ms.
-struct Timings {
-    double fwd = 0, bwd = 0, both = 0;
-};
+// Times fwd() then bwd() (each waited for): medians in ms.
 template <typename F, typename B>
-Timings time_fwd_bwd(int reps, stream &s, F fwd, B bwd) {
-    std::vector<double> tf, tb, tfb;
-    for (int i = 0; i <= reps; i++) {
+statemix::peer::Timings time_fwd_bwd(int reps, stream &s, F fwd, B bwd) {
+    return statemix::peer::time_runs(reps, [&] {
         auto t0 = Clock::now();
         fwd();
         s.wait();
@@ -67,18 +63,13 @@ Timings time_fwd_bwd(int reps, stream &s, F fwd, B bwd) {
         auto t1 = Clock::now();
         bwd();
         s.wait();
-        const double b = ms_since(t1);
-        if (i == 0) continue;  // warm-up
-        tf.push_back(f);
-        tb.push_back(b);
-        tfb.push_back(f + b);
-    }
-    return {statemix::peer::median(tf), statemix::peer::median(tb), statemix::peer::median(tfb)};
+        return std::make_pair(f, ms_since(t1));
+    });
 }
 
 // The input projection alone: dst[TB,GH] = src[TB,C]·W[C,GH] forward; backward diff_src =
 // diff_dst·Wᵀ and diff_W = srcᵀ·diff_dst (matmul primitives on strided views).
-Timings time_input_gemm(const Options &o, int64_t G, const engine &eng, stream &s, std::mt19937 &rng) {
+statemix::peer::Timings time_input_gemm(const Options &o, int64_t G, const engine &eng, stream &s, std::mt19937 &rng) {
     const int64_t M = o.seq * o.batch, K = o.hidden, N = G * o.hidden;
     memory::desc src({M, K}, dt::f32, tag::ab), w({K, N}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
     memory::desc wT({N, K}, dt::f32, memory::dims{1, N}), srcT({K, M}, dt::f32, memory::dims{1, K});
@@ -110,9 +101,16 @@ std::vector<Row> run_cell(const Options &o, const std::string &cell, const engin
     const auto dir = rnn_direction::unidirectional_left2right;
     const auto fwd_kind = prop_kind::forward_training;
 
-    // Forward and backward primitive descriptors (the backward one hinted by the forward's).
+    // Forward and backward primitive descriptors (the backward one hinted by the forward's), and
+    // the layouts they chose.
     primitive fwd_prim, bwd_prim;
     memory::desc fwd_wl, fwd_wi, bwd_wl, bwd_wi, dwl, dwi, workspace;
+    auto take = [&](const auto &fpd, const auto &bpd, primitive f, primitive b) {
+        fwd_prim = f, bwd_prim = b;
+        fwd_wl = fpd.weights_layer_desc(), fwd_wi = fpd.weights_iter_desc(), workspace = fpd.workspace_desc();
+        bwd_wl = bpd.weights_layer_desc(), bwd_wi = bpd.weights_iter_desc();
+        dwl = bpd.diff_weights_layer_desc(), dwi = bpd.diff_weights_iter_desc();
+    };
     if (lstm) {
         lstm_forward::primitive_desc fpd(lstm_forward::desc(fwd_kind, dir, src_layer, state, state, w_layer_any,
                                                             w_iter_any, bias, dst_layer, state, state),
@@ -122,11 +120,7 @@ std::vector<Row> run_cell(const Options &o, const std::string &cell, const engin
                                 dst_layer, state, state, src_layer, state, state, w_layer_any, w_iter_any, bias,
                                 dst_layer, state, state),
             eng, fpd);
-        fwd_prim = lstm_forward(fpd);
-        bwd_prim = lstm_backward(bpd);
-        fwd_wl = fpd.weights_layer_desc(), fwd_wi = fpd.weights_iter_desc(), workspace = fpd.workspace_desc();
-        bwd_wl = bpd.weights_layer_desc(), bwd_wi = bpd.weights_iter_desc();
-        dwl = bpd.diff_weights_layer_desc(), dwi = bpd.diff_weights_iter_desc();
+        take(fpd, bpd, lstm_forward(fpd), lstm_backward(bpd));
     } else {
         const auto act = algorithm::eltwise_tanh;
         vanilla_rnn_forward::primitive_desc fpd(vanilla_rnn_forward::desc(fwd_kind, act, dir, src_layer, state,
@@ -138,11 +132,7 @@ std::vector<Row> run_cell(const Options &o, const std::string &cell, const engin
                                        dst_layer, state, src_layer, state, w_layer_any, w_iter_any, bias, dst_layer,
                                        state),
             eng, fpd);
-        fwd_prim = vanilla_rnn_forward(fpd);
-        bwd_prim = vanilla_rnn_backward(bpd);
-        fwd_wl = fpd.weights_layer_desc(), fwd_wi = fpd.weights_iter_desc(), workspace = fpd.workspace_desc();
-        bwd_wl = bpd.weights_layer_desc(), bwd_wi = bpd.weights_iter_desc();
-        dwl = bpd.diff_weights_layer_desc(), dwi = bpd.diff_weights_iter_desc();
+        take(fpd, bpd, vanilla_rnn_forward(fpd), vanilla_rnn_backward(bpd));
     }
 
     // Data: inputs and weights uniform (weights in ±1/√H), zero states and bias.
@@ -178,19 +168,12 @@ std::vector<Row> run_cell(const Options &o, const std::string &cell, const engin
                       {DNNL_ARG_DIFF_SRC_ITER_C, dc0}});
     }
     // oneDNN's RNN backward accumulates into the weight gradients; that only changes values.
-    Timings t = time_fwd_bwd(o.reps, s, [&] { fwd_prim.execute(s, fargs); }, [&] { bwd_prim.execute(s, bargs); });
-    Timings g = time_input_gemm(o, G, eng, s, rng);
-
+    const statemix::peer::Timings t = time_fwd_bwd(o.reps, s, [&] { fwd_prim.execute(s, fargs); },
+                                                   [&] { bwd_prim.execute(s, bargs); });
+    const statemix::peer::Timings g = time_input_gemm(o, G, eng, s, rng);
     const std::string peer = fmt::format("oneDNN {}.{}.{} {}", dnnl_version()->major, dnnl_version()->minor,
                                          dnnl_version()->patch, lstm ? "lstm" : "vanilla_rnn tanh");
-    std::vector<Row> rows;
-    for (auto [dirname, ms, gemm] : {std::tuple<const char *, double, double>{"fwd", t.fwd, g.fwd},
-                                     {"bwd", t.bwd, g.bwd},
-                                     {"fwd+bwd", t.both, g.both}}) {
-        Row r{peer, cell, "cpu", dirname, "with input GEMM", B, T, H, ms, gemm};
-        rows.push_back(r);
-    }
-    return rows;
+    return statemix::peer::rows_of(Row{peer, cell, "cpu", "", "with input GEMM", B, T, H}, t, g);
 }
 
 }  // namespace
@@ -209,13 +192,8 @@ int main(int argc, char **argv) {
                    dnnl_version()->major, dnnl_version()->minor, dnnl_version()->patch, o.batch, o.seq, o.hidden,
                    o.reps);
         for (const std::string &cell : o.cells) {
-            try {
-                for (Row &r : run_cell(o, cell, eng, s)) rows.push_back(r);
-            } catch (const dnnl::error &e) {
-                fmt::print(stderr, "statemix_peer_onednn: error: cell {}: {} (status {})\n", cell, e.what(),
-                           (int)e.status);
-                failures++;
-            }
+            statemix::peer::attempt("statemix_peer_onednn", "cell " + cell, rows, failures,
+                                    [&] { return run_cell(o, cell, eng, s); });
         }
     } catch (const std::exception &e) {
         fmt::print(stderr, "statemix_peer_onednn: error: {}\n", e.what());

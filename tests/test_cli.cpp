@@ -154,15 +154,21 @@ TEST(Cli, BadInputGivesClearErrorsAndNonZeroExit) {
 
 namespace {
 
+// `statemix bench ARGS --json FILE` in a fresh directory named after `name`; json: FILE's text.
+Result run_bench(const std::string &name, const std::string &args, std::string &json) {
+    const std::string file = temp_dir(name) + "/rows.json";
+    Result r = run_cli("bench " + args + " --json " + file);
+    std::ifstream f(file);
+    json.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    return r;
+}
+
 // A tiny bench run: the rows it promises (fwd, bwd, fwd+bwd per algorithm) with positive
 // throughput, a copy ceiling and a reference time. (Speed itself is in docs/, not in tests.)
 TEST(Cli, BenchWritesRowsWithCeilingAndReference) {
-    const std::string d = temp_dir("bench");
-    Result r = run_cli("bench --layers bdlru --orders 2 --devices cpu --batch 2 --seq 64 --width 16 --reps 1 --json " + d +
-                       "/rows.json");
+    std::string json;
+    Result r = run_bench("bench", "--layers bdlru --orders 2 --devices cpu --batch 2 --seq 64 --width 16 --reps 1", json);
     ASSERT_EQ(r.status, 0) << r.output;
-    std::ifstream f(d + "/rows.json");
-    std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     for (const char *key : {"\"fwd\"", "\"bwd\"", "\"fwd+bwd\"", "\"chunked\"", "\"sequential\"", "copy_gbps", "reference_ms"}) {
         EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json.substr(0, 400);
     }
@@ -227,19 +233,13 @@ TEST(Cli, LyapunovPrintsTheSpectrum) {
     EXPECT_NE(bad.output.find("--steps"), std::string::npos) << bad.output;
 }
 
-}  // namespace
-
-namespace {
-
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows for Elman, WCRNN and LSTM with positive
 // throughput, and, where the oneDNN peer was built next to the binary, its rows side by side.
 TEST(Cli, BenchRnnCoresWithPeers) {
-    const std::string d = temp_dir("bench_rnn");
-    Result r = run_cli("bench --layers elman,wcrnn,lstm --devices cpu --batch 2 --seq 8 --width 16 --reps 1 --json " + d +
-                       "/rows.json");
+    std::string json;
+    Result r = run_bench("bench_rnn", "--layers elman,wcrnn,lstm --devices cpu --batch 2 --seq 8 --width 16 --reps 1", json);
     ASSERT_EQ(r.status, 0) << r.output;
-    std::ifstream f(d + "/rows.json");
-    const nlohmann::json rows = nlohmann::json::parse(f);
+    const nlohmann::json rows = nlohmann::json::parse(json);
     for (const char *core : {"elman", "wcrnn", "lstm"}) {
         int n = 0;
         for (const auto &row : rows) {
