@@ -1,16 +1,70 @@
 #!/usr/bin/env bash
 # The prepared device-machine run (see docs/gpu-notes.md): binaries built on the dev machine
-# travel in .gpu/ (carried), then: CUDA tests, then the GPU benchmark at the issue's shape.
-# Writes logs and JSON under $OUT. Usage on the device: bash scripts/gpu_check.sh
+# travel in .gpu/ (carried, xz-compressed), then: CUDA tests, the GPU benchmark of the scans at
+# the issue's shape, and the RNN cores (Elman, WCRNN, LSTM) with cuDNN side by side
+# (statemix_peer_cudnn, found by `statemix bench` next to .gpu/statemix).
+# Writes logs and JSON under $OUT (7 files: the device tool returns at most 8). Each step has a
+# timeout; all together stay within about 8 minutes.
+# Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests scan rnn (default: all)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-for f in statemix statemix_tests; do
+STEPS=${*:-tests scan rnn}
+want() { [[ " $STEPS " == *" $1 "* ]]; }
+
+for f in statemix statemix_tests statemix_peer_cudnn; do
+  [ -f .gpu/$f.xz ] || { echo "note: .gpu/$f.xz not carried" | tee -a "$OUT/gpu.txt"; continue; }
   xz -dkf .gpu/$f.xz 2>/dev/null || python3 -c "import lzma,sys; open(sys.argv[2],'wb').write(lzma.open(sys.argv[1]).read())" .gpu/$f.xz .gpu/$f
   chmod +x .gpu/$f
 done
+
+# cuDNN and cuBLAS come from the machine's pip packages (nvidia-cudnn-cu13, nvidia-cublas, ...):
+# every folder under site-packages/nvidia that holds a shared library goes on LD_LIBRARY_PATH.
+NVIDIA_LIBS=$(python3 - <<'EOF'
+import glob, os, site, sys
+roots = set()
+try:
+    import nvidia  # a namespace package: one path per site-packages that has it
+    roots.update(os.path.dirname(p) for p in nvidia.__path__)
+except Exception:
+    pass
+for s in site.getsitepackages() + [site.getusersitepackages()]:
+    roots.add(s)
+dirs = set()
+for r in roots:
+    for d, _, files in os.walk(os.path.join(r, "nvidia")):
+        if any(f.startswith("lib") and ".so" in f for f in files):
+            dirs.add(d)
+print(":".join(sorted(dirs)))
+EOF
+)
+export LD_LIBRARY_PATH="${NVIDIA_LIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$OUT/gpu.txt"
-ldd .gpu/statemix | grep -i "not found" && echo "missing libraries" | tee -a "$OUT/gpu.txt"
-timeout 150 .gpu/statemix_tests --gtest_filter='*Cuda*' --gtest_brief=1 2>&1 | tail -25 | tee "$OUT/cuda_tests.log"
-timeout 330 .gpu/statemix bench --devices cuda --batch 16 --seq 2048 --width 1024 --reps 5 --no-reference \
-  --json "$OUT/gpu_bench_B16.json" 2>&1 | tee "$OUT/gpu_bench_B16.log" | tail -70
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >> "$OUT/gpu.txt"
+for f in statemix statemix_peer_cudnn; do
+  [ -x .gpu/$f ] || continue
+  ldd .gpu/$f | grep -i "not found" && echo "$f: missing libraries" | tee -a "$OUT/gpu.txt"
+done
+[ -x .gpu/statemix_peer_cudnn ] && ldd .gpu/statemix_peer_cudnn | grep -i "cudnn\|cublas" >> "$OUT/gpu.txt"
+
+if want tests; then
+  timeout 120 .gpu/statemix_tests --gtest_filter='*Cuda*' --gtest_brief=1 2>&1 | tail -25 | tee "$OUT/cuda_tests.log"
+fi
+if want scan; then
+  timeout 180 .gpu/statemix bench --devices cuda --batch 16 --seq 2048 --width 1024 --reps 5 --no-reference \
+    --json "$OUT/gpu_bench_B16.json" 2>&1 | tee "$OUT/gpu_bench_B16.log" | tail -70
+fi
+if want rnn; then
+  {
+    echo "== statemix_peer_cudnn alone, small shape (B=16 T=256 H=256)"
+    timeout 60 .gpu/statemix_peer_cudnn --cell tanh,lstm --batch 16 --seq 256 --hidden 256 --reps 3
+    echo "exit status $?"
+    for H in 256 1024; do
+      echo "== statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H --reps 3"
+      timeout 150 .gpu/statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H \
+        --reps 3 --json "$OUT/gpu_rnn_B16_T2048_H$H.json"
+      echo "exit status $?"
+    done
+  } 2>&1 | tee "$OUT/gpu_rnn.log" | tail -80
+fi
