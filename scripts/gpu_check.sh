@@ -4,7 +4,7 @@
 # the shape, and the RNN cores (Elman, WCRNN, LSTM) with cuDNN side by side
 # (statemix_peer_cudnn, found by `statemix bench` next to .gpu/statemix).
 # Writes logs and JSON under $OUT (7 files: the device tool returns at most 8). Each step has a
-# timeout; all together stay within about 8 minutes.
+# timeout (90 + 180 + 45 + 2 x 90 s: at most about 8.3 minutes; `rnn` alone at most 3.8).
 # Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests scan rnn (default: all)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -49,7 +49,7 @@ done
 [ -x .gpu/statemix_peer_cudnn ] && ldd .gpu/statemix_peer_cudnn | grep -i "cudnn\|cublas" >> "$OUT/gpu.txt"
 
 if want tests; then
-  timeout 120 .gpu/statemix_tests --gtest_filter='*Cuda*' --gtest_brief=1 2>&1 | tail -25 | tee "$OUT/cuda_tests.log"
+  timeout 90 .gpu/statemix_tests --gtest_filter='*Cuda*' --gtest_brief=1 2>&1 | tail -25 | tee "$OUT/cuda_tests.log"
 fi
 if want scan; then
   timeout 180 .gpu/statemix bench --devices cuda --batch 16 --seq 2048 --width 1024 --reps 5 --no-reference \
@@ -58,11 +58,11 @@ fi
 if want rnn; then
   {
     echo "== statemix_peer_cudnn alone, small shape (B=16 T=256 H=256)"
-    timeout 60 .gpu/statemix_peer_cudnn --cell tanh,lstm --batch 16 --seq 256 --hidden 256 --reps 3
+    timeout 45 .gpu/statemix_peer_cudnn --cell tanh,lstm --batch 16 --seq 256 --hidden 256 --reps 3
     echo "exit status $?"
     for H in 256 1024; do
       echo "== statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H --reps 3"
-      timeout 150 .gpu/statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H \
+      timeout 90 .gpu/statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H \
         --reps 3 --json "$OUT/gpu_rnn_B16_T2048_H$H.json"
       echo "exit status $?"
     done
