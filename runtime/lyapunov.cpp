@@ -106,4 +106,15 @@ LyapunovSpectrum lyapunov_spectrum(const WcrnnConfig &cfg, const Tensor &u, cons
     return s;
 }
 
+LyapunovSpectrum elman_lyapunov_spectrum(Activation act, const Tensor &u, const Tensor &W, const Tensor *h0,
+                                         const LyapunovOptions &opt) {
+    WcrnnConfig cfg;
+    cfg.residual.kind = ResidualKind::scalar;
+    const float zero = 0.0f;
+    cfg.residual.a = Tensor::from_host({1}, &zero);
+    cfg.eps = 1.0f;
+    cfg.act = act;
+    return lyapunov_spectrum(cfg, u, W, h0, opt);
+}
+
 }  // namespace statemix

@@ -1,4 +1,4 @@
-// Lyapunov spectrum of the WCRNN along a driven trajectory (../shared/spec/layers.md §7): the QR
+// Lyapunov spectrum of the WCRNN (and the Elman RNN) along a driven trajectory (../shared/spec/layers.md §7): the QR
 // method in float64. An orthonormal frame Q (H × k) is propagated by the step Jacobians
 //   J_t = Jρ(h_{t-1}) + ε·diag(f'(a_t))·W,   Q ← J_t·Q,
 // re-orthonormalised by QR after every step (modified Gram-Schmidt, twice, so diag(R) > 0), and
@@ -29,5 +29,10 @@ struct LyapunovSpectrum {
 // Tensors may live on any device (they are read on the host).
 LyapunovSpectrum lyapunov_spectrum(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, const Tensor *h0 = nullptr,
                                    const LyapunovOptions &opt = {});
+
+// The Elman RNN h_t = f(W h_{t-1} + u_t) (spec §7-§8): the WCRNN with ρ = 0 and ε = 1, so
+// J_t = diag(f'(a_t))·W.
+LyapunovSpectrum elman_lyapunov_spectrum(Activation act, const Tensor &u, const Tensor &W, const Tensor *h0 = nullptr,
+                                         const LyapunovOptions &opt = {});
 
 }  // namespace statemix

@@ -3,7 +3,9 @@
 #include "dispatch.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace statemix {
 
@@ -196,7 +198,112 @@ void check_coeffs(const std::string &op, const ResidualCoeffs &c, int64_t H, Dev
     }
 }
 
+std::mutex g_options_mutex;
+
+RnnCudaOptions &options_storage() {
+    static RnnCudaOptions opts = [] {
+        const char *env = std::getenv("STATEMIX_RNN_CUDA");
+        return env ? parse_rnn_cuda_options(env) : RnnCudaOptions{};
+    }();
+    return opts;
+}
+
+// The CUDA forward through the persistent kernel when the options allow and it applies; false:
+// the caller runs the Halide kernel. rho: null for Elman.
+bool persistent_forward(const std::string &op, const RnnDims &d, const Tensor &u, const Tensor &W, const Tensor &h0,
+                        const ResidualCoeffs *rho, float eps, int act, Tensor &h, Tensor &h_final) {
+    if (u.device() != Device::cuda) return false;
+    const RnnCudaOptions o = rnn_cuda_options();
+    if (o.impl == RnnCudaImpl::halide) return false;
+    cuda_persistent::Plan plan;
+    if (rho && rho->m != 2) {
+        plan.why_not = "the orthogonal residual (a dense R) is not supported by the persistent kernel";
+    } else {
+        plan = cuda_persistent::plan(d.B, d.H, o.knobs);
+    }
+    if (!plan.ok) {
+        if (o.impl == RnnCudaImpl::persistent) throw Error(op + ": impl=persistent: " + plan.why_not);
+        return false;
+    }
+    cuda_persistent::ForwardArgs a;
+    a.u = u.device_data();
+    a.W = W.device_data();
+    a.h0 = h0.device_data();
+    if (rho) {
+        a.rho_d = rho->d.device_data();
+        a.rho_u = rho->up.device_data();
+        a.rho_l = rho->lo.device_data();
+        a.rho_act = rho->rho_act;
+        a.eps = eps;
+    }
+    a.act = act;
+    a.h = h.device_data();
+    a.h_final = h_final.device_data();
+    a.B = d.B;
+    a.T = d.T;
+    a.H = d.H;
+    cuda_persistent::forward(a, plan);
+    h.mark_device_written();
+    h_final.mark_device_written();
+    return true;
+}
+
 }  // namespace
+
+RnnCudaOptions parse_rnn_cuda_options(const std::string &spec) {
+    RnnCudaOptions o;
+    size_t pos = 0;
+    while (pos < spec.size()) {
+        size_t end = spec.find(',', pos);
+        if (end == std::string::npos) end = spec.size();
+        const std::string item = spec.substr(pos, end - pos);
+        pos = end + 1;
+        if (item.empty()) continue;
+        const size_t eq = item.find('=');
+        const std::string key = item.substr(0, eq), val = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (key == "impl") {
+            if (val == "automatic" || val == "auto") o.impl = RnnCudaImpl::automatic;
+            else if (val == "halide") o.impl = RnnCudaImpl::halide;
+            else if (val == "persistent") o.impl = RnnCudaImpl::persistent;
+            else throw Error("STATEMIX_RNN_CUDA: impl must be automatic, halide or persistent, got '" + val + "'");
+            continue;
+        }
+        int *slot = key == "group"           ? &o.knobs.group
+                    : key == "rows_per_warp" ? &o.knobs.rows_per_warp
+                    : key == "rows_per_cta"  ? &o.knobs.rows_per_cta
+                    : key == "batch_per_cta" ? &o.knobs.batch_per_cta
+                    : key == "batch_split"   ? &o.knobs.batch_split
+                                             : nullptr;
+        if (!slot) {
+            throw Error("STATEMIX_RNN_CUDA: unknown key '" + key +
+                        "' (expected impl, group, rows_per_warp, rows_per_cta, batch_per_cta, batch_split)");
+        }
+        char *stop = nullptr;
+        const long v = std::strtol(val.c_str(), &stop, 10);
+        if (val.empty() || *stop != '\0' || v < -1 || v > 4096) {
+            throw Error("STATEMIX_RNN_CUDA: " + key + " must be an integer in -1..4096, got '" + val + "'");
+        }
+        *slot = (int)v;
+    }
+    return o;
+}
+
+void set_rnn_cuda_options(const RnnCudaOptions &o) {
+    std::lock_guard<std::mutex> lock(g_options_mutex);
+    options_storage() = o;
+}
+
+RnnCudaOptions rnn_cuda_options() {
+    std::lock_guard<std::mutex> lock(g_options_mutex);
+    return options_storage();
+}
+
+std::string rnn_cuda_forward_plan(int64_t B, int64_t H) {
+    const RnnCudaOptions o = rnn_cuda_options();
+    if (o.impl == RnnCudaImpl::halide) return "Halide kernel (impl=halide)";
+    cuda_persistent::Plan p = cuda_persistent::plan(B, H, o.knobs);
+    return p.ok ? "persistent kernel: " + p.describe() : "Halide kernel (" + p.describe() + ")";
+}
 
 void wcrnn_forward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, const Tensor *h0, Tensor &h,
                    Tensor &h_final, const ResidualCoeffs *coeffs) {
@@ -210,9 +317,10 @@ void wcrnn_forward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, con
     if (!coeffs) own = residual_coeffs(cfg.residual, d.H, dev);
     const ResidualCoeffs &c = coeffs ? *coeffs : own;
     check_coeffs(op, c, d.H, dev);
-    const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "forward", dev, c.m);
     Tensor zero;
     if (!h0) zero = Tensor::zeros({d.B, d.H}, dev);
+    if (persistent_forward(op, d, u, W, h0 ? *h0 : zero, &c, cfg.eps, (int)cfg.act, h, h_final)) return;
+    const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "forward", dev, c.m);
     float eps = cfg.eps;
     int act = (int)cfg.act;
     std::vector<KernelArg> args = {{"u", (void *)u.raw()},      {"W", (void *)W.raw()},
@@ -324,9 +432,10 @@ void elman_forward(const Tensor &u, const Tensor &W, const Tensor *h0, Tensor &h
     const Device dev = u.device();
     check_all(op, {{{"h0", h0}, {{d.B, d.H}, "[B,H]"}}, {{"h", &h}, {{d.B, d.T, d.H}, "[B,T,H]"}},
                    {{"h_final", &h_final}, {{d.B, d.H}, "[B,H]"}}}, dev);
-    const KernelEntry &k = dispatch::find_kernel(op, "elman", "forward", dev, 0);
     Tensor zero;
     if (!h0) zero = Tensor::zeros({d.B, d.H}, dev);
+    if (persistent_forward(op, d, u, W, h0 ? *h0 : zero, nullptr, 1.0f, 0, h, h_final)) return;
+    const KernelEntry &k = dispatch::find_kernel(op, "elman", "forward", dev, 0);
     dispatch::run_kernel(k, {{"u", (void *)u.raw()},
                              {"W", (void *)W.raw()},
                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},

@@ -13,6 +13,7 @@
 // (relu passes NaN through) and never raises an error.
 #pragma once
 
+#include "cuda/rnn_persistent.h"
 #include "kernel_registry.h"
 #include "tensor.h"
 
@@ -93,6 +94,28 @@ void wcrnn_backward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, co
                     const Tensor &g, const Tensor *g_final, WcrnnGrads &out, const ResidualCoeffs *coeffs = nullptr);
 WcrnnGrads wcrnn_backward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, const Tensor *h0,
                           const Tensor &h, const Tensor &g, const Tensor *g_final = nullptr);
+
+// Which implementation runs the CUDA forward of Elman and of WCRNN with an m = 2 residual
+// (every kind but orthogonal):
+//   automatic   the persistent kernel (runtime/cuda/rnn_persistent.h: W on chip for the whole
+//               sequence, one launch) where it applies (H <= 1024, a device that runs it), else
+//               the Halide kernel
+//   halide      always the Halide kernel (schedules/cuda_rnn_schedules.h)
+//   persistent  always the persistent kernel; Error where it does not apply
+// The backward and the LSTM always run the Halide kernels.
+enum class RnnCudaImpl { automatic, halide, persistent };
+struct RnnCudaOptions {
+    RnnCudaImpl impl = RnnCudaImpl::automatic;
+    cuda_persistent::Knobs knobs;  // 0 = choose (see rnn_persistent.h)
+};
+// Process-wide. The initial value comes from the environment variable STATEMIX_RNN_CUDA, a comma
+// list of key=value: impl=automatic|halide|persistent, group=C (1, 2, 4, 8 or -1 for a grid-wide
+// group), rows_per_warp, rows_per_cta, batch_per_cta, batch_split (Error on anything else).
+void set_rnn_cuda_options(const RnnCudaOptions &o);
+RnnCudaOptions rnn_cuda_options();
+RnnCudaOptions parse_rnn_cuda_options(const std::string &spec);
+// What a CUDA Elman / WCRNN forward of this shape runs with the current options, in words.
+std::string rnn_cuda_forward_plan(int64_t B, int64_t H);
 
 // Elman RNN (spec §8): h_t = tanh(W h_{t-1} + u_t).
 void elman_forward(const Tensor &u, const Tensor &W, const Tensor *h0, Tensor &h, Tensor &h_final);

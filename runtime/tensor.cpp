@@ -138,6 +138,23 @@ void Tensor::sync() {
     if (device_ == Device::cuda && numel() > 0 && buf_->device_sync() != 0) throw Error("device cuda: synchronize failed");
 }
 
+float *Tensor::device_data() {
+    if (!defined_ || device_ != Device::cuda) throw Error("Tensor::device_data(): the tensor is not a CUDA tensor");
+    if (numel() == 0) return nullptr;
+    if (buf_->host_dirty() && buf_->copy_to_device(halide_cuda_device_interface()) != 0) {
+        throw Error("device cuda: copy to device failed");
+    }
+    return reinterpret_cast<float *>(halide_cuda_get_device_ptr(nullptr, buf_->raw_buffer()));
+}
+
+const float *Tensor::device_data() const { return const_cast<Tensor *>(this)->device_data(); }
+
+void Tensor::mark_device_written() {
+    if (device_ != Device::cuda) return;
+    buf_->set_host_dirty(false);
+    buf_->set_device_dirty(true);
+}
+
 Tensor Tensor::to(Device device) const {
     if (!defined_) throw Error("Tensor::to(): the tensor is undefined");
     Tensor dst = empty(shape_, device);

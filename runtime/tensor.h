@@ -53,6 +53,13 @@ public:
     // Waits until all device work writing this tensor is done (no-op on the CPU).
     void sync();
 
+    // CUDA tensors, for hand-written kernels (runtime/cuda/): the device address of the current
+    // contents (the host mirror is copied over first if it is newer), and the mark that a kernel
+    // has written the device copy (so a later copy to the host fetches it).
+    const float *device_data() const;
+    float *device_data();
+    void mark_device_written();
+
     // The underlying buffer, for passing to generated code.
     halide_buffer_t *raw() { return buf_->raw_buffer(); }
     const halide_buffer_t *raw() const { return buf_->raw_buffer(); }

@@ -386,9 +386,24 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RnnCpuKernel);
 INSTANTIATE_TEST_SUITE_P(AllVariants, RnnCpuKernel, ::testing::ValuesIn(rnn_kernels_on("cpu")),
                          [](const auto &info) { return std::string(info.param->name); });
 
+// Sets the CUDA forward implementation for one scope (the option is process-wide).
+struct ScopedRnnCuda {
+    RnnCudaOptions saved = rnn_cuda_options();
+    explicit ScopedRnnCuda(const RnnCudaOptions &o) { set_rnn_cuda_options(o); }
+    ~ScopedRnnCuda() { set_rnn_cuda_options(saved); }
+};
+
+RnnCudaOptions with_impl(RnnCudaImpl impl, cuda_persistent::Knobs knobs = {}) {
+    RnnCudaOptions o;
+    o.impl = impl;
+    o.knobs = knobs;
+    return o;
+}
+
 class RnnCudaKernel : public ::testing::TestWithParam<const KernelEntry *> {};
 TEST_P(RnnCudaKernel, MatchesFloat64Reference) {
     if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    ScopedRnnCuda halide_only(with_impl(RnnCudaImpl::halide));  // this entry, not the persistent kernel
     check_kernel_entry(*GetParam());
 }
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(RnnCudaKernel);
@@ -494,9 +509,7 @@ TEST(RnnCuda, MatchesCpu) {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Bad input: a clear Error naming the argument, never a crash or a silent result.
-
+// Bad input gets a clear Error naming the argument (used below and by the RnnErrors tests).
 template <typename F>
 void expect_error(F f, const std::vector<std::string> &phrases) {
     try {
@@ -506,6 +519,136 @@ void expect_error(F f, const std::vector<std::string> &phrases) {
         for (const auto &ph : phrases) EXPECT_NE(std::string(e.what()).find(ph), std::string::npos) << e.what();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The persistent CUDA forward (runtime/cuda/rnn_persistent.h), every group kind and knob family,
+// against the float64 reference on ragged shapes: H = 1, odd, prime, not a multiple of 32, of a
+// cluster rank's slice or of a warp's rows; B = 1 and B not a multiple of the batch per CTA;
+// T = 1; H = 1024 (the largest W it holds).
+
+struct PersistentCase {
+    const char *name;
+    cuda_persistent::Knobs knobs;
+};
+
+class RnnPersistentCuda : public ::testing::TestWithParam<PersistentCase> {};
+
+TEST_P(RnnPersistentCuda, MatchesFloat64Reference) {
+    if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    if (!cuda_persistent::available()) GTEST_SKIP() << cuda_persistent::plan(1, 1, {}).why_not;
+    const PersistentCase &pc = GetParam();
+    ScopedRnnCuda persistent(with_impl(RnnCudaImpl::persistent, pc.knobs));
+    const bool automatic = pc.knobs.group == 0 && pc.knobs.rows_per_warp == 0 && pc.knobs.rows_per_cta == 0 &&
+                           pc.knobs.batch_per_cta == 0 && pc.knobs.batch_split == 0;
+    const std::array<int64_t, 3> shapes[] = {{1, 1, 1},    {2, 13, 19}, {3, 5, 34},  {1, 7, 2},   {2, 4, 256},
+                                             {17, 3, 100}, {5, 3, 1000}, {16, 3, 1024}, {3, 2, 512}, {4, 6, 64}};
+    struct Layer {
+        const char *layer;
+        ResidualKind kind;
+        Activation act;
+        bool per_unit = false;
+    };
+    const Layer layers[] = {{"elman", ResidualKind::identity, Activation::tanh},
+                            {"wcrnn", ResidualKind::rotation, Activation::tanh},
+                            {"wcrnn", ResidualKind::diagonal, Activation::relu},
+                            {"wcrnn", ResidualKind::nonlinear, Activation::tanh, true}};
+    unsigned seed = 40;
+    int ran = 0;
+    for (const auto &s : shapes) {
+        const cuda_persistent::Plan plan = cuda_persistent::plan(s[0], s[2], pc.knobs);
+        if (automatic) {
+            EXPECT_TRUE(plan.ok) << "automatic plan for B=" << s[0] << " H=" << s[2] << ": " << plan.why_not;
+        }
+        if (!plan.ok) continue;  // e.g. one CTA cannot hold H = 1024 rows
+        for (const Layer &l : layers) {
+            if (l.kind == ResidualKind::rotation && s[2] % 2) continue;
+            Problem p = make_problem(l.layer, l.kind, l.act, s[0], s[1], s[2], seed++);
+            if (l.per_unit) p.cfg.residual.a = diagonal_from_timescales(s[2], 2, 50, seed++);
+            const std::string what = std::string(pc.name) + " " + l.layer + " " + residual_name(l.kind) + " " +
+                                     activation_name(l.act) + " B=" + std::to_string(s[0]) + " T=" +
+                                     std::to_string(s[1]) + " H=" + std::to_string(s[2]) + " (" + plan.describe() + ")";
+            compare(run(p, Device::cuda, false), reference(p, false), what, false);
+            if (::testing::Test::HasFailure()) return;
+            ran++;
+        }
+    }
+    EXPECT_GT(ran, 0) << "no shape could run with " << pc.name;
+}
+
+cuda_persistent::Knobs knobs(int group, int rows_per_warp = 0, int batch_per_cta = 0, int batch_split = 0,
+                             int rows_per_cta = 0) {
+    cuda_persistent::Knobs k;
+    k.group = group;
+    k.rows_per_warp = rows_per_warp;
+    k.batch_per_cta = batch_per_cta;
+    k.batch_split = batch_split;
+    k.rows_per_cta = rows_per_cta;
+    return k;
+}
+
+INSTANTIATE_TEST_SUITE_P(Knobs, RnnPersistentCuda,
+                         ::testing::Values(PersistentCase{"automatic", {}},
+                                           PersistentCase{"cluster1_r4", knobs(1, 4)},
+                                           PersistentCase{"cluster2_r1_b3", knobs(2, 1, 3)},
+                                           PersistentCase{"cluster4_r2_b2_split2", knobs(4, 2, 2, 2)},
+                                           PersistentCase{"cluster8_r4", knobs(8, 4)},
+                                           PersistentCase{"cluster8_r1_b5", knobs(8, 1, 5)},
+                                           PersistentCase{"grid_r1", knobs(-1, 1)},
+                                           PersistentCase{"grid_r2_rows6_b3_split2", knobs(-1, 2, 3, 2, 6)},
+                                           PersistentCase{"grid_r4_rows16", knobs(-1, 4, 0, 0, 16)}),
+                         [](const auto &info) { return std::string(info.param.name); });
+
+// The persistent kernel against the Halide CUDA kernel over many steps (errors that grow with T).
+TEST(RnnPersistentCuda, MatchesHalideKernelOverLongSequences) {
+    if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    if (!cuda_persistent::available()) GTEST_SKIP() << cuda_persistent::plan(1, 1, {}).why_not;
+    for (int64_t H : {256, 1024}) {
+        Problem p = make_problem("wcrnn", ResidualKind::rotation, Activation::tanh, 16, 300, H, 77);
+        p.cfg.eps = 0.05f;
+        Result halide, persistent;
+        {
+            ScopedRnnCuda o(with_impl(RnnCudaImpl::halide));
+            halide = run(p, Device::cuda, false);
+        }
+        {
+            ScopedRnnCuda o(with_impl(RnnCudaImpl::persistent));
+            persistent = run(p, Device::cuda, false);
+        }
+        compare(persistent, halide, "persistent vs halide H=" + std::to_string(H), false, 1e-4);
+    }
+}
+
+TEST(RnnCudaOptions, ParsesAndRejects) {
+    RnnCudaOptions o = parse_rnn_cuda_options("impl=persistent,group=-1,rows_per_warp=2,batch_per_cta=3");
+    EXPECT_EQ(o.impl, RnnCudaImpl::persistent);
+    EXPECT_EQ(o.knobs.group, -1);
+    EXPECT_EQ(o.knobs.rows_per_warp, 2);
+    EXPECT_EQ(o.knobs.batch_per_cta, 3);
+    EXPECT_EQ(o.knobs.batch_split, 0);
+    EXPECT_EQ(parse_rnn_cuda_options("impl=halide").impl, RnnCudaImpl::halide);
+    EXPECT_EQ(parse_rnn_cuda_options("").impl, RnnCudaImpl::automatic);
+    expect_error([] { parse_rnn_cuda_options("impl=fast"); }, {"impl", "automatic, halide or persistent", "fast"});
+    expect_error([] { parse_rnn_cuda_options("group=x"); }, {"group", "integer", "'x'"});
+    expect_error([] { parse_rnn_cuda_options("warps=4"); }, {"unknown key", "warps"});
+    // Without a GPU (or without nvcc at build time) the plan says why, and the CUDA forward falls
+    // back to the Halide kernel.
+    if (!cuda_persistent::available()) {
+        const cuda_persistent::Plan p = cuda_persistent::plan(16, 256, {});
+        EXPECT_FALSE(p.ok);
+        EXPECT_FALSE(p.why_not.empty());
+        EXPECT_NE(rnn_cuda_forward_plan(16, 256).find("Halide kernel"), std::string::npos);
+    } else {
+        EXPECT_NE(rnn_cuda_forward_plan(16, 256).find("persistent kernel"), std::string::npos);
+        // Bad knobs are refused with the knob's name.
+        EXPECT_NE(cuda_persistent::plan(16, 256, knobs(3)).why_not.find("group"), std::string::npos);
+        EXPECT_NE(cuda_persistent::plan(16, 256, knobs(0, 3)).why_not.find("rows_per_warp"), std::string::npos);
+        EXPECT_NE(cuda_persistent::plan(16, 2048, {}).why_not.find("H = 2048"), std::string::npos);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: a clear Error naming the argument, never a crash or a silent result.
+
 
 TEST(RnnErrors, BadShapesAndArguments) {
     WcrnnConfig cfg;
@@ -660,6 +803,23 @@ double spectral_norm(const Vec &W, int64_t H) {
         for (int64_t k = 0; k < H; k++) v[(size_t)k] = z[(size_t)k] / s;
     }
     return std::sqrt(s);
+}
+
+// Elman h = tanh(W h + u) at the fixed point h = 0 (u = 0): J_t = tanh'(0)·W = W for every step,
+// so a diagonal W gives log|W_ii| exactly (a residual or ε left in the mapping would shift them).
+TEST(Lyapunov, ElmanAtFixedPointGivesLogOfDiagonal) {
+    const int64_t H = 4;
+    const Vec diag = {0.9, -0.5, 0.2, 0.05};
+    Vec W(H * H, 0.0);
+    for (int64_t i = 0; i < H; i++) W[(size_t)(i * H + i)] = diag[(size_t)i];
+    Tensor u = Tensor::zeros({1, 60, H});
+    LyapunovOptions opt;
+    opt.warmup = 10;
+    LyapunovSpectrum sp = elman_lyapunov_spectrum(Activation::tanh, u, to_tensor({H, H}, W), nullptr, opt);
+    ASSERT_EQ(sp.exponents.size(), diag.size());
+    for (size_t i = 0; i < diag.size(); i++) {  // W is stored in float32
+        EXPECT_NEAR(sp.exponents[i], std::log(std::abs((double)(float)diag[i])), 1e-9) << i;
+    }
 }
 
 TEST(Lyapunov, OrthogonalResidualWithinCouplingBounds) {

@@ -1,8 +1,10 @@
-// `statemix lyapunov`: the Lyapunov spectrum of a WCRNN along a trajectory driven by noise or by
-// a given drive u.npy, by the QR method of spec §7 in float64 (runtime/lyapunov.h). Prints the
-// exponents and the memory timescales −1/λ; --json for machines. A fresh network is drawn from
-// --seed (residual from its init parameters, W ~ N(0, 1/H)), or W is given as .npy. (Elman RNNs
-// and checkpoints are not wired yet.)
+// `statemix lyapunov`: the Lyapunov spectrum of a WCRNN or an Elman RNN along a trajectory driven
+// by noise or by a given drive u.npy, by the QR method of spec §7 in float64 (runtime/lyapunov.h).
+// Prints the exponents and the memory timescales −1/λ; --json for machines. A fresh network is
+// drawn from --seed (WCRNN: residual from its init parameters, W ~ N(0, 1/H); Elman: the weakly
+// coupled initialisation W_hh = R + ε·W_0 of spec §7 with R from the same residual parameters), or
+// W is given as .npy. An Elman RNN h = f(W h + u) is the WCRNN with ρ = 0 and ε = 1, which is how
+// its spectrum is computed. (Checkpoints are not wired: training does not exist yet.)
 #include "commands.h"
 #include "json_file.h"
 #include "npy.h"
@@ -21,7 +23,7 @@ namespace statemix::cli {
 namespace {
 
 struct LyapunovCliOptions {
-    std::string residual = "orthogonal", act = "tanh", u_file, w_file, json;
+    std::string model = "wcrnn", residual = "orthogonal", act = "tanh", u_file, w_file, json;
     double eps = 0.05, a = 0.95, tau_min = 1, tau_max = 100, period = 0, noise = 1.0;
     int64_t hidden = 64, steps = 1000, batch = 1, warmup = 100, k = 0;
     uint64_t seed = 1;
@@ -49,6 +51,8 @@ void run_lyapunov(const LyapunovCliOptions &o) {
     Tensor W;
     if (!o.w_file.empty()) {
         W = load_cpu(o.w_file);
+    } else if (o.model == "elman") {
+        W = elman_init_weights(cfg.residual, o.eps, o.hidden, o.seed + 1);
     } else {
         W = Tensor::empty({o.hidden, o.hidden});
         std::mt19937_64 rng(o.seed + 1);
@@ -67,16 +71,17 @@ void run_lyapunov(const LyapunovCliOptions &o) {
     LyapunovOptions lo;
     lo.warmup = o.warmup;
     lo.num_exponents = o.k;
-    LyapunovSpectrum sp = lyapunov_spectrum(cfg, u, W, nullptr, lo);
+    LyapunovSpectrum sp = o.model == "elman" ? elman_lyapunov_spectrum(cfg.act, u, W, nullptr, lo)
+                                             : lyapunov_spectrum(cfg, u, W, nullptr, lo);
 
-    fmt::print("Lyapunov spectrum: residual={} a={} eps={} act={} H={} ({} rows x {} steps after {} warm-up)\n",
-               o.residual, o.a, o.eps, o.act, W.dim(0), sp.batch_rows, sp.steps, o.warmup);
+    fmt::print("Lyapunov spectrum: model={} residual={} a={} eps={} act={} H={} ({} rows x {} steps after {} warm-up)\n",
+               o.model, o.residual, o.a, o.eps, o.act, W.dim(0), sp.batch_rows, sp.steps, o.warmup);
     fmt::print("{:>5} {:>14} {:>16}\n", "i", "exponent", "timescale");
     for (size_t i = 0; i < sp.exponents.size(); i++) {
         fmt::print("{:>5} {:>14.6f} {:>16.3f}\n", i, sp.exponents[i], sp.timescales[i]);
     }
     if (!o.json.empty()) {
-        nlohmann::json j = {{"residual", o.residual}, {"a", o.a}, {"eps", o.eps}, {"act", o.act},
+        nlohmann::json j = {{"model", o.model}, {"residual", o.residual}, {"a", o.a}, {"eps", o.eps}, {"act", o.act},
                             {"hidden", W.dim(0)}, {"steps", sp.steps}, {"batch_rows", sp.batch_rows},
                             {"exponents", sp.exponents}};
         nlohmann::json ts = nlohmann::json::array();
@@ -90,7 +95,9 @@ void run_lyapunov(const LyapunovCliOptions &o) {
 
 void add_lyapunov_command(CLI::App &app, std::function<void()> &run) {
     auto o = std::make_shared<LyapunovCliOptions>();
-    CLI::App *cmd = app.add_subcommand("lyapunov", "Lyapunov spectrum of a WCRNN (QR method, float64)");
+    CLI::App *cmd = app.add_subcommand("lyapunov", "Lyapunov spectrum of a WCRNN or Elman RNN (QR method, float64)");
+    cmd->add_option("--model", o->model, "wcrnn, or elman (h = f(W h + u); W from the weakly coupled init R + eps W0)")
+        ->check(CLI::IsMember({"wcrnn", "elman"}))->capture_default_str();
     cmd->add_option("--residual", o->residual, "identity, scalar, diagonal, rotation, orthogonal, nonlinear")
         ->check(CLI::IsMember({"identity", "scalar", "diagonal", "rotation", "orthogonal", "nonlinear"}))->capture_default_str();
     cmd->add_option("--a", o->a, "residual scale a")->capture_default_str();

@@ -15,5 +15,7 @@ void add_apply_command(CLI::App &app, std::function<void()> &run);
 void add_bench_command(CLI::App &app, std::function<void()> &run);
 // `statemix lyapunov ...`: Lyapunov spectrum of a WCRNN (tools/cmd_lyapunov.cpp).
 void add_lyapunov_command(CLI::App &app, std::function<void()> &run);
+// `statemix tune ...`: the persistent CUDA RNN forward's knobs swept for one shape (tools/cmd_tune.cpp).
+void add_tune_command(CLI::App &app, std::function<void()> &run);
 
 }  // namespace statemix::cli

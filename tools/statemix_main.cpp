@@ -13,6 +13,7 @@ int main(int argc, char **argv) {
     statemix::cli::add_apply_command(app, run);
     statemix::cli::add_bench_command(app, run);
     statemix::cli::add_lyapunov_command(app, run);
+    statemix::cli::add_tune_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

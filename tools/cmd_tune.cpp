@@ -1,0 +1,159 @@
+// `statemix tune rnn`: sweeps the knobs of the persistent CUDA forward (runtime/cuda/
+// rnn_persistent.h) for one Elman / WCRNN shape, next to the Halide kernel, and reports each
+// configuration's time and the fastest. The winner can be passed on as STATEMIX_RNN_CUDA=... (the
+// line printed last) and, with --json, is written with every row for the autotuner's records.
+#include "commands.h"
+#include "json_file.h"
+#include "statemix.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace statemix::cli {
+namespace {
+
+struct TuneOptions {
+    std::string layer = "elman";
+    int64_t batch = 16, seq = 2048, width = 256;
+    int reps = 5;
+    std::string json;
+};
+
+struct Candidate {
+    std::string spec;  // the STATEMIX_RNN_CUDA string
+    RnnCudaOptions opts;
+};
+
+std::string knob_spec(const cuda_persistent::Knobs &k) {
+    std::string s = "impl=persistent";
+    if (k.group) s += ",group=" + std::to_string(k.group);
+    if (k.rows_per_warp) s += ",rows_per_warp=" + std::to_string(k.rows_per_warp);
+    if (k.rows_per_cta) s += ",rows_per_cta=" + std::to_string(k.rows_per_cta);
+    if (k.batch_per_cta) s += ",batch_per_cta=" + std::to_string(k.batch_per_cta);
+    if (k.batch_split) s += ",batch_split=" + std::to_string(k.batch_split);
+    return s;
+}
+
+// The automatic choice, the Halide kernel, and a grid over group kind × rows per warp × batch per
+// CTA × batch split (× rows per CTA for grid groups); candidates whose plan is refused are skipped.
+std::vector<Candidate> candidates(int64_t B, int64_t H) {
+    std::vector<Candidate> out;
+    out.push_back({"impl=halide", parse_rnn_cuda_options("impl=halide")});
+    out.push_back({"impl=automatic", parse_rnn_cuda_options("impl=automatic")});
+    std::vector<cuda_persistent::Knobs> grid;
+    for (int group : {1, 2, 4, 8, -1}) {
+        for (int r : {1, 2, 4}) {
+            for (int bg : {0, 1, 2, 4}) {
+                for (int bs : {0, 1, 2, 4}) {
+                    if (bg && bg > B) continue;
+                    if (group > 0) {
+                        grid.push_back({group, r, 0, bg, bs});
+                    } else {
+                        for (int hc : {0, 4, 8, 16, 32}) {
+                            if (hc && hc % r) continue;
+                            grid.push_back({group, r, hc, bg, bs});
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (const auto &k : grid) {
+        if (!cuda_persistent::plan(B, H, k).ok) continue;
+        RnnCudaOptions o;
+        o.impl = RnnCudaImpl::persistent;
+        o.knobs = k;
+        out.push_back({knob_spec(k), o});
+    }
+    return out;
+}
+
+void run_tune(const TuneOptions &o) {
+    if (!cuda_available()) throw Error("tune: needs a GPU: " + cuda_unavailable_reason());
+    if (o.layer != "elman" && o.layer != "wcrnn") throw Error("tune: --layer must be elman or wcrnn, got '" + o.layer + "'");
+    if (o.batch < 1 || o.seq < 1 || o.width < 1) throw Error("tune: --batch, --seq and --width must be >= 1");
+    if (o.reps < 1) throw Error("tune: --reps must be >= 1");
+    const int64_t B = o.batch, T = o.seq, H = o.width;
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> u((size_t)(B * T * H)), W((size_t)(H * H));
+    for (float &x : u) x = nd(rng);
+    for (float &x : W) x = nd(rng) * 0.9f / std::sqrt((float)H);
+    Tensor ud = Tensor::from_host({B, T, H}, u.data()).to(Device::cuda);
+    Tensor Wd = Tensor::from_host({H, H}, W.data()).to(Device::cuda);
+    Tensor h = Tensor::empty({B, T, H}, Device::cuda), hf = Tensor::empty({B, H}, Device::cuda);
+    WcrnnConfig cfg;
+    ResidualInit init;
+    init.kind = ResidualKind::rotation;
+    init.a = 0.99;
+    if (o.layer == "wcrnn") cfg.residual = make_residual(init, H, 1);
+    ResidualCoeffs coeffs;
+    if (o.layer == "wcrnn") coeffs = residual_coeffs(cfg.residual, H, Device::cuda);
+    auto forward = [&] {
+        if (o.layer == "elman") elman_forward(ud, Wd, nullptr, h, hf);
+        else wcrnn_forward(cfg, ud, Wd, nullptr, h, hf, &coeffs);
+        hf.sync();
+    };
+
+    const RnnCudaOptions saved = rnn_cuda_options();
+    nlohmann::json rows = nlohmann::json::array();
+    double best = 1e30;
+    std::string best_spec;
+    fmt::print("tune {} forward, cuda, B={} T={} H={} (median of {} runs after a warm-up)\n", o.layer, B, T, H, o.reps);
+    fmt::print("{:>10} {:>12}  {}\n", "ms", "M tokens/s", "configuration");
+    for (const Candidate &c : candidates(B, H)) {
+        set_rnn_cuda_options(c.opts);
+        std::vector<double> ts;
+        try {
+            forward();
+            for (int r = 0; r < o.reps; r++) {
+                auto t0 = std::chrono::steady_clock::now();
+                forward();
+                ts.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            }
+        } catch (const Error &e) {
+            fmt::print("{:>10} {:>12}  {}: {}\n", "-", "-", c.spec, e.what());
+            continue;
+        }
+        std::sort(ts.begin(), ts.end());
+        const double s = ts[ts.size() / 2];
+        const std::string plan = rnn_cuda_forward_plan(B, H);
+        fmt::print("{:10.3f} {:12.2f}  {}  [{}]\n", s * 1e3, B * T / s / 1e6, c.spec, plan);
+        rows.push_back({{"spec", c.spec}, {"ms", s * 1e3}, {"mtok_s", B * T / s / 1e6}, {"plan", plan}});
+        if (c.spec != "impl=halide" && s < best) {
+            best = s;
+            best_spec = c.spec;
+        }
+    }
+    set_rnn_cuda_options(saved);
+    if (best_spec.empty()) throw Error("tune: no persistent configuration ran for this shape");
+    fmt::print("fastest: {:.3f} ms, {:.2f} M tokens/s: STATEMIX_RNN_CUDA={}\n", best * 1e3, B * T / best / 1e6,
+               best_spec);
+    if (!o.json.empty()) {
+        write_json_atomically(o.json, {{"layer", o.layer}, {"device", "cuda"}, {"batch", B}, {"seq", T}, {"width", H},
+                                       {"reps", o.reps}, {"rows", rows}, {"best", best_spec}, {"best_ms", best * 1e3}});
+    }
+}
+
+}  // namespace
+
+void add_tune_command(CLI::App &app, std::function<void()> &run) {
+    auto o = std::make_shared<TuneOptions>();
+    CLI::App *cmd = app.add_subcommand("tune", "sweep the persistent CUDA RNN forward's knobs for one shape");
+    cmd->add_option("--layer", o->layer, "elman or wcrnn (rotation residual)")->capture_default_str();
+    cmd->add_option("--batch", o->batch, "B")->capture_default_str();
+    cmd->add_option("--seq", o->seq, "T")->capture_default_str();
+    cmd->add_option("--width", o->width, "H")->capture_default_str();
+    cmd->add_option("--reps", o->reps, "timed runs per configuration (median)")->capture_default_str();
+    cmd->add_option("--json", o->json, "also write every row and the winner as JSON");
+    cmd->callback([o, &run] { run = [o] { run_tune(*o); }; });
+}
+
+}  // namespace statemix::cli
