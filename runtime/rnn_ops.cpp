@@ -199,6 +199,7 @@ void check_coeffs(const std::string &op, const ResidualCoeffs &c, int64_t H, Dev
 }
 
 std::mutex g_options_mutex;
+constexpr int64_t kPersistentMaxBatch = 64;  // automatic: the persistent kernel up to this B
 
 RnnCudaOptions &options_storage() {
     static RnnCudaOptions opts = [] {
@@ -215,6 +216,9 @@ bool persistent_forward(const std::string &op, const RnnDims &d, const Tensor &u
     if (u.device() != Device::cuda) return false;
     const RnnCudaOptions o = rnn_cuda_options();
     if (o.impl == RnnCudaImpl::halide) return false;
+    // Large batches: the Halide kernel (a block per batch row, W streamed from L2) fills the GPU
+    // by itself, and was faster on the H200 at B = 256 (docs/gpu-notes.md).
+    if (o.impl == RnnCudaImpl::automatic && d.B > kPersistentMaxBatch) return false;
     cuda_persistent::Plan plan;
     if (rho && rho->m != 2) {
         plan.why_not = "the orthogonal residual (a dense R) is not supported by the persistent kernel";
@@ -301,6 +305,9 @@ RnnCudaOptions rnn_cuda_options() {
 std::string rnn_cuda_forward_plan(int64_t B, int64_t H) {
     const RnnCudaOptions o = rnn_cuda_options();
     if (o.impl == RnnCudaImpl::halide) return "Halide kernel (impl=halide)";
+    if (o.impl == RnnCudaImpl::automatic && B > kPersistentMaxBatch) {
+        return "Halide kernel (automatic: B > " + std::to_string(kPersistentMaxBatch) + ")";
+    }
     cuda_persistent::Plan p = cuda_persistent::plan(B, H, o.knobs);
     return p.ok ? "persistent kernel: " + p.describe() : "Halide kernel (" + p.describe() + ")";
 }

@@ -342,7 +342,13 @@ Plan plan(int64_t B, int64_t H, const Knobs &kn) {
     }
     p.kpl = pow2_at_least(ceil_div(H, 32));
     const int r_max = p.kpl >= 32 ? 2 : 4;
-    p.R = kn.rows_per_warp ? kn.rows_per_warp : r_max;
+    // Default R = 2: on the H200 (docs/gpu-notes.md) 2 rows per warp beat 4 at H = 256 (cluster
+    // of 8) and 1 at H = 1024 (grid); R = 4 only where R = 2 would need a larger group than 8.
+    p.R = kn.rows_per_warp ? kn.rows_per_warp : 2;
+    if (!kn.rows_per_warp && kn.group == 0 && dev.major >= 9 && ceil_div(H, 8) > 16 * 2 && ceil_div(H, 8) <= 16 * 4 &&
+        r_max == 4) {
+        p.R = 4;
+    }
     if (!kernel_for(p.kpl, p.R, true)) {
         p.why_not = "rows_per_warp = " + std::to_string(p.R) + " is not compiled for H/32 padded to " +
                     std::to_string(p.kpl) + " (expected 1, 2" + (r_max == 4 ? " or 4)" : ")");
