@@ -31,12 +31,20 @@ function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
   if (ALGORITHM STREQUAL "chunked" AND chunk EQUAL 0)
     set(chunk 64)  # the generator's default
   endif ()
+  # The lowered statement (build/generators/NAME.stmt, for reading what a schedule did) only for
+  # single-target kernels: a multi-target build writes one .stmt per target under other names, so
+  # a declared NAME.stmt would never exist and every build would regenerate every kernel.
+  list(LENGTH targets n_targets)
+  set(stmt "")
+  if (n_targets EQUAL 1)
+    set(stmt STMT ${NAME}_stmt)
+  endif ()
   add_halide_library(${NAME} FROM ${ARG_FROM}
                      GENERATOR ${LAYER}_${DIRECTION}
                      FUNCTION_NAME ${NAME}
                      TARGETS ${targets}
                      USE_RUNTIME ${STATEMIX_HALIDE_RUNTIME}
-                     STMT ${NAME}_stmt
+                     ${stmt}
                      PARAMS m=${M} algorithm=${ALGORITHM} ${ARG_PARAMS})
   set_property(GLOBAL APPEND PROPERTY STATEMIX_KERNELS "${NAME}|${LAYER}|${DIRECTION}|${ALGORITHM}|${M}|${DEVICE}|${chunk}")
 endfunction()

@@ -67,8 +67,8 @@ public:
                            [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
                                std::vector<Expr> z;
                                for (int g = 0; g < 4; g++) z.push_back(acc[g] + drive(ii, g, row - 1, b));
-                               Expr c = sigmoid(z[1]) * prev(5, ii) + sigmoid(z[0]) * tanh(z[2]);
-                               Expr hn = sigmoid(z[3]) * tanh(c);
+                               Expr c = sigmoid(z[1]) * prev(5, ii) + sigmoid(z[0]) * tanh_f32(z[2]);
+                               Expr hn = sigmoid(z[3]) * tanh_f32(c);
                                return std::vector<Expr>{acc[0], acc[1], acc[2], acc[3], hn, c};
                            });
 
@@ -143,7 +143,7 @@ public:
         }
         auto gate = [&](int g_, Expr ii, Expr tt) {
             Expr z = P.pre(ii, g_, tt, b);
-            return g_ == 2 ? tanh(z) : sigmoid(z);
+            return g_ == 2 ? tanh_f32(z) : sigmoid(z);
         };
 
         // The scan reads W_qᵀ: M_q(i, k) = W[qH + k, i] = W(i, qH + k), contiguous in i.
@@ -156,7 +156,7 @@ public:
         auto row_values = [&](Expr lh, Expr ii, Expr row, Expr next_lc) {
             Expr tt = max(row - 1, 0);
             Expr ig = gate(0, ii, tt), fg = gate(1, ii, tt), gg = gate(2, ii, tt), og = gate(3, ii, tt);
-            Expr tc = tanh(coff(ii, row, b));
+            Expr tc = tanh_f32(coff(ii, row, b));
             Expr lc = lh * og * (1.0f - tc * tc) + next_lc;
             Expr first = row >= 1;
             return std::vector<Expr>{lh,

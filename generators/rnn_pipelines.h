@@ -25,12 +25,27 @@
 
 namespace statemix::gen {
 
+// tanh for float32 that vectorizes. Halide's tanh lowers to libm's tanhf, one lane at a time, on
+// x86: 40% of the CPU Elman forward + backward went to tanhf/expm1f (perf, 2026-11-28). This is
+// Cephes' tanhf: an odd polynomial for |x| < 0.625, else 1 - 2/(e^{2|x|} + 1) with Halide's own
+// (vectorized) exp; about 2 ulp. NaN passes through; large |x| gives ±1 (e^{2|x|} = inf).
+inline Halide::Expr tanh_f32(const Halide::Expr &x) {
+    using namespace Halide;
+    Expr ax = abs(x), z = x * x;
+    Expr poly = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+                 3.33332819422e-1f) * z * x + x;
+    Expr big = 1.0f - 2.0f / (exp(2.0f * ax) + 1.0f);
+    Expr r = select(ax < 0.625f, poly, select(x < 0.0f, -big, big));
+    return select(is_nan(x), x, r);
+}
+
 // Knobs every RNN schedule reads; all are GeneratorParams so the autotuner can sweep them.
 struct RnnKnobs {
     bool gpu = false;
     int vector_width = 8;  // CPU: SIMD lanes over hidden units
     int tile = 512;        // CUDA: threads per block over hidden units (a block per batch row)
     int k_unroll = 8;      // mat-vec terms per load/store of an accumulator
+    int batch_tile = 4;    // CPU forward: batch rows per task, interleaved so each W vector load serves all
 };
 
 // wcrnn: m is the residual's block size (2: elementwise/2x2 blocks, per-unit coefficients;
@@ -41,12 +56,13 @@ struct RnnKnobs {
     GeneratorParam<int> vector_width{"vector_width", 0}; /* 0: the target's natural width */       \
     GeneratorParam<int> tile{"tile", 512};                                                         \
     GeneratorParam<int> k_unroll{"k_unroll", 8};                                                   \
+    GeneratorParam<int> batch_tile{"batch_tile", 4};                                               \
     RnnKnobs knobs() const {                                                                       \
         _halide_user_assert(algorithm == Algorithm::Sequential)                                    \
             << "RNN kernels exist only as algorithm=sequential\n";                                 \
         return {get_target().has_gpu_feature(),                                                    \
                 vector_width > 0 ? (int)vector_width : get_target().natural_vector_size(Float(32)),  \
-                tile, k_unroll};                                                                   \
+                tile, k_unroll, batch_tile};                                                       \
     }
 
 // The sequential mat-vec scan S(i, s, b) (a Tuple of `size` floats per element).

@@ -31,14 +31,14 @@ namespace {
 enum class ResidualPath { none, paired, dense };
 
 // f(a) and f'(a). relu passes NaN through explicitly: max(a, 0) may drop it (x86 max, LLVM maxnum).
-Expr act_f(Expr a, Expr act) { return select(act == 1, select(is_nan(a), a, max(a, 0.0f)), tanh(a)); }
+Expr act_f(Expr a, Expr act) { return select(act == 1, select(is_nan(a), a, max(a, 0.0f)), tanh_f32(a)); }
 Expr act_df(Expr a, Expr act) {
-    Expr th = tanh(a);
+    Expr th = tanh_f32(a);
     return select(act == 1, select(a > 0.0f, 1.0f, 0.0f), 1.0f - th * th);
 }
-Expr rho_phi(Expr h, Expr rho_act) { return select(rho_act == 1, tanh(h), h); }
+Expr rho_phi(Expr h, Expr rho_act) { return select(rho_act == 1, tanh_f32(h), h); }
 Expr rho_dphi(Expr h, Expr rho_act) {
-    Expr th = tanh(h);
+    Expr th = tanh_f32(h);
     return select(rho_act == 1, 1.0f - th * th, 1.0f);
 }
 

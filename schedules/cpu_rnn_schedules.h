@@ -44,22 +44,36 @@ inline void weights(const std::vector<Func> &ws, const MatVecScan &S, const RnnK
 // The k-chunk loop must be partitioned (its last iteration, the nonlinearity, split off so the
 // steady state is pure multiply-adds); Partition::Always turns a silent miss into a compile
 // error. (A miss was measured: the Elman forward evaluated tanh on every chunk, 10x slower.)
-inline void scan_update(MatVecScan &S, const RnnKnobs &kn) {
+// batch_tile > 1: the batch rows of the state's tile are interleaved innermost (unrolled, outside
+// the lanes), so one vector of W serves them all (see rnn_forward).
+inline void scan_update(MatVecScan &S, const RnnKnobs &kn, int batch_tile = 1) {
     RVar rio("rio"), rii("rii");
-    S.state.update(S.scan_update)
-        .allow_race_conditions()
+    Stage st = S.state.update(S.scan_update);
+    st.allow_race_conditions()
         .partition(S.rk, Partition::Always)
         .split(S.ri, rio, rii, kn.vector_width, TailStrategy::GuardWithIf)
         .vectorize(rii);
+    if (batch_tile > 1) {
+        Var sbo("sbo"), sbi("sbi");
+        st.split(S.b, sbo, sbi, batch_tile, TailStrategy::GuardWithIf)
+            .reorder(rii, sbi, rio, S.rk, S.rt, sbo)
+            .unroll(sbi);
+    }
 }
 
+// The forward runs a tile of batch_tile batch rows per task, interleaved inside the step's column
+// sweep: for each k-chunk and vector of hidden units, the k_unroll vectors of W are loaded once
+// and serve every row of the tile (LLVM shares the loads across the unrolled rows: W and the state
+// are different buffers), instead of W streaming from L2 once per batch row.
 inline void rnn_forward(RnnForward &P, const RnnKnobs &kn) {
     MatVecScan &S = P.scan;
+    const TailStrategy tail = TailStrategy::GuardWithIf;
     weights(S.weights, S, kn);
-    S.state.compute_at(P.seq, S.b).vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf);
-    scan_update(S, kn);
-    P.seq.vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf).parallel(S.b);
-    P.final_state.vectorize(S.i, kn.vector_width, TailStrategy::GuardWithIf);
+    Var bo("bo"), bi("bi");
+    P.seq.split(S.b, bo, bi, kn.batch_tile, tail).vectorize(S.i, kn.vector_width, tail).parallel(bo);
+    S.state.compute_at(P.seq, bo).vectorize(S.i, kn.vector_width, tail);
+    scan_update(S, kn, kn.batch_tile);
+    P.final_state.vectorize(S.i, kn.vector_width, tail);
 }
 
 inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
@@ -90,8 +104,8 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
             st.split(rv[0], o, in, vw, tail).vectorize(in).parallel(S.b);
         }
     }
-    scan_update(S, kn);
-    S.state.update(S.scan_update).parallel(S.b);
+    scan_update(S, kn, kn.batch_tile);  // a tile of batch rows per task, as in the forward
+    S.state.update(S.scan_update).parallel(kn.batch_tile > 1 ? Var("sbo") : S.b);
 
     for (Func f : P.pointwise) {
         f.vectorize(f.args()[0], vw, tail).parallel(f.args().back());
