@@ -83,13 +83,15 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     weights(S.weights, S, kn);
     weights(P.pre_weights, S, kn);
 
-    // Pre-activations: one task per (t, b), the mat-vec as column sweeps like the scan's.
+    // Pre-activations: one task per (4 steps, b), the mat-vec as column sweeps like the scan's,
+    // with the 4 steps interleaved so each vector of W serves them all (as the forward's batch tile).
     {
-        Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), io("io"), ii("ii");
+        Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), io("io"), ii("ii"), to("to"), ti("ti");
         P.pre.compute_root().vectorize(i, vw, tail).fuse(t, b, tb).parallel(tb);
         Stage u = P.pre.update(0);
         RVar rk = rvars_of(u)[0];
-        u.split(i, io, ii, vw, tail).reorder(ii, io, rk, q, t, b).vectorize(ii).fuse(t, b, tb).parallel(tb);
+        u.split(i, io, ii, vw, tail).split(t, to, ti, 4, tail).reorder(ii, ti, io, rk, q, to, b)
+            .vectorize(ii).unroll(ti).fuse(to, b, tb).parallel(tb);
     }
 
     // The adjoint scan: a batch row per task; its boundary row T first.
@@ -117,15 +119,17 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
             st.split(rvars_of(st)[0], o, in, vw, tail).vectorize(in).parallel(f.args().back());
         }
     }
-    // Σ_{t,b} x_j·y_k: a task per tile of 8 rows j; for each (t, b) every row of the tile
-    // streams y_{t,b} (one row of H, in L1) against its broadcast x_j.
+    // Σ_{t,b} x_j·y_k, a GEMM: a task per band of 4 rows j; inside it, a tile of 4 rows × 2
+    // vectors of k stays put while (t, b) runs innermost, so LLVM keeps its 8 accumulators in
+    // registers (the tile's address is invariant there and no other buffer aliases it): per (t, b)
+    // 4 broadcasts + 2 loads feed 8 multiply-adds, instead of a load and a store per multiply-add.
     for (Func f : P.outer) {
         Var k = f.args()[0], j = f.args()[1], jo("jo"), ji("ji"), ko("ko"), ki("ki");
         f.vectorize(k, vw, tail).parallel(j);
         Stage st = f.update(0);
         auto rv = rvars_of(st);
-        st.split(j, jo, ji, 8, tail).split(k, ko, ki, vw, tail)
-            .reorder(ki, ko, ji, rv[0], rv[1], jo).vectorize(ki).parallel(jo);
+        st.split(j, jo, ji, 4, tail).split(k, ko, ki, 2 * vw, tail)
+            .reorder(ki, ji, rv[0], rv[1], ko, jo).vectorize(ki, vw).unroll(ki).unroll(ji).parallel(jo);
     }
     for (Func f : P.sums) {
         Var i = f.args()[0], io("io"), ii("ii");
