@@ -186,11 +186,14 @@ public:
         dh0(i, b) = state_elem(S, 0, i, 0, b);
         dc0(i, b) = state_elem(S, 1, i, 0, b);
         RDom rtb(0, T, 0, B, "rtb");
-        dW(k, j) = 0.0f;
-        dW(k, j) += du(j, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
+        Func dW_acc("dW_acc");
+        dW_acc(k, j) = 0.0f;
+        dW_acc(k, j) += du(j, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
+        dW(k, j) = dW_acc(k, j);
         P.scattered = {du};
         P.pointwise = {dh0, dc0};
-        P.outer = {dW};
+        P.outer = {dW_acc};
+        P.outer_out = {dW};
         schedule_rnn_backward(P, kn);
 
         for (auto *buf : {&h, &c, &g}) buf->set_estimates({{0, kEstH}, {0, kEstT}, {0, kEstB}});

@@ -159,6 +159,8 @@ struct RnnBackward {
     std::vector<Halide::Func> pointwise;  // pure Funcs over (i, t, b) or (i, b)
     std::vector<Halide::Func> scattered;  // undef pure definition, updates over an RVar of units
     std::vector<Halide::Func> outer;      // Σ_{t,b} x_j·y_k, dims (k, j): pure 0, update 0 over (t, b)
+    std::vector<Halide::Func> outer_out;  // outer[n] copied out (the Output): the schedule computes
+                                          // outer[n] per tile of outer_out[n] (CPU: a register tile)
     std::vector<Halide::Func> sums;       // Σ_{t,b} per unit, dims (i): pure 0, update 0 over (t, b)
 };
 

@@ -200,10 +200,13 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
 
     // Reductions over every (t, b): the weight gradients and the per-unit residual gradients.
     RDom rtb(0, T, 0, a.B, "rtb");
+    Func dW_acc("dW_acc");
+    dW_acc(k, i) = 0.0f;
+    dW_acc(k, i) += G.du(i, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
     G.dW = Func("dW_sum");
-    G.dW(k, i) = 0.0f;
-    G.dW(k, i) += G.du(i, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
-    P.outer = {G.dW};
+    G.dW(k, i) = dW_acc(k, i);
+    P.outer = {dW_acc};
+    P.outer_out = {G.dW};
     if (a.path == ResidualPath::paired) {
         Expr lam_t = lam(i, rtb.x + 1, rtb.y);
         auto phi_at = [&](Expr j) { return rho_phi(hoff(clamp(j, 0, H - 1), rtb.x, rtb.y), a.rho_act); };
@@ -220,10 +223,13 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
     } else if (dense) {
         // Only on request (residual_grad != 0): it costs as much as dW.
         RDom rg(0, T * select(residual_grad != 0, 1, 0), 0, a.B, "rg");
+        Func dR_acc("dR_acc");
+        dR_acc(k, i) = 0.0f;
+        dR_acc(k, i) += lam(i, rg.x + 1, rg.y) * hoff(k, rg.x, rg.y);
         G.dR = Func("dR_sum");
-        G.dR(k, i) = 0.0f;
-        G.dR(k, i) += lam(i, rg.x + 1, rg.y) * hoff(k, rg.x, rg.y);
-        P.outer.push_back(G.dR);
+        G.dR(k, i) = dR_acc(k, i);
+        P.outer.push_back(dR_acc);
+        P.outer_out.push_back(G.dR);
     }
 }
 
@@ -409,10 +415,10 @@ public:
         dW = G.dW;
         dh0 = G.dh0;
         P.pointwise = {du, dh0};
-        P.outer[0] = dW;
+        P.outer_out[0] = dW;
         if (dR) {
             *dR = G.dR;
-            P.outer[1] = *dR;
+            P.outer_out[1] = *dR;
         }
         if (d_rho_d) {
             *d_rho_d = G.d_rho_d;

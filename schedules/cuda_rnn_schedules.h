@@ -140,9 +140,12 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
                 .gpu_threads(in).gpu_blocks(o).gpu_blocks(tb);
         }
     }
-    for (Func f : P.outer) {
+    for (size_t n = 0; n < P.outer.size(); n++) {
+        Func f = P.outer[n], out = P.outer_out[n];
+        f.compute_root();
         tile2d(f, f.args()[0], f.args()[1]);
         tile2d(f.update(0), f.args()[0], f.args()[1]);
+        tile2d(out, out.args()[0], out.args()[1]);
     }
     // Per-unit sums over (t, b): H threads alone were too few (35 ms vs 8 ms for the whole dense
     // backward at B=256, T=100, H=256), so the sum over b is factored out: a thread per (i, b)
