@@ -233,6 +233,36 @@ TEST(Cli, LyapunovPrintsTheSpectrum) {
     EXPECT_NE(bad.output.find("--steps"), std::string::npos) << bad.output;
 }
 
+// `lyapunov --model elman`: W from the weakly coupled init R + ε·W0 with R = 0.5·I and ε = 0,
+// driven by (almost) no noise, stays at h = 0 where J = tanh'(0)·W = 0.5·I: every exponent is
+// log 0.5 (a residual or ε left in the Elman mapping would move them).
+TEST(Cli, LyapunovElmanModel) {
+    Result r = run_cli("lyapunov --model elman --residual scalar --a 0.5 --eps 0 --hidden 4 --steps 200 --warmup 20 "
+                       "--noise 1e-20");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("model=elman"), std::string::npos) << r.output;
+    size_t n = 0;
+    for (size_t at = r.output.find("-0.693147"); at != std::string::npos; at = r.output.find("-0.693147", at + 1)) n++;
+    EXPECT_EQ(n, 4u) << "log(0.5) = -0.693147 four times\n" << r.output;
+    Result bad = run_cli("lyapunov --model gru");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("--model"), std::string::npos) << bad.output;
+}
+
+// `tune` sweeps the persistent CUDA forward: without a GPU it says so and fails; bad --layer too.
+TEST(Cli, TuneNeedsAGpuAndAValidLayer) {
+    Result r = run_cli("tune --layer elman --batch 2 --seq 4 --width 8 --reps 1");
+    if (r.status == 0) {
+        EXPECT_NE(r.output.find("fastest"), std::string::npos) << r.output;
+    } else {
+        EXPECT_NE(r.output.find("GPU"), std::string::npos) << r.output;
+    }
+    Result bad = run_cli("tune --layer lstm --width 8");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("--layer"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("lstm"), std::string::npos) << bad.output;
+}
+
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows for Elman, WCRNN and LSTM with positive
 // throughput, and, where the oneDNN peer was built next to the binary, its rows side by side.
 TEST(Cli, BenchRnnCoresWithPeers) {

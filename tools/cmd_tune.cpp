@@ -76,10 +76,10 @@ std::vector<Candidate> candidates(int64_t B, int64_t H) {
 }
 
 void run_tune(const TuneOptions &o) {
-    if (!cuda_available()) throw Error("tune: needs a GPU: " + cuda_unavailable_reason());
     if (o.layer != "elman" && o.layer != "wcrnn") throw Error("tune: --layer must be elman or wcrnn, got '" + o.layer + "'");
     if (o.batch < 1 || o.seq < 1 || o.width < 1) throw Error("tune: --batch, --seq and --width must be >= 1");
     if (o.reps < 1) throw Error("tune: --reps must be >= 1");
+    if (!cuda_available()) throw Error("tune: needs a GPU: " + cuda_unavailable_reason());
     const int64_t B = o.batch, T = o.seq, H = o.width;
     std::mt19937 rng(1);
     std::normal_distribution<float> nd(0.0f, 1.0f);
