@@ -14,6 +14,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "fast_math.h"
 
 #include <vector>
 
@@ -36,7 +37,7 @@ inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const 
     using namespace Halide;
     Expr e = fast ? fast_exp(z - shift) : exp(z - shift);
     return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
-                  norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh(z), z);
+                  norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh_f32(z), z);
 }
 inline Halide::Expr magnitude(const Halide::Expr &ph, const Halide::Expr &norm) {
     using namespace Halide;
