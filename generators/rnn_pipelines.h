@@ -137,7 +137,8 @@ struct RnnForward {
 };
 
 // Backward: the gate pre-activations recomputed in parallel over (t, b) (`pre`, dims (i, q, t, b),
-// pure definition = drive, update 0 = the mat-vec over k chunks), the reverse adjoint scan
+// pure definition = drive, update 0 = the mat-vec over k chunks; undefined where the saved
+// outputs give the derivatives, as for Elman), the reverse adjoint scan
 // (update 0 = its boundary row T, then the scan), and the gradients read from it.
 struct RnnBackward {
     MatVecScan scan;

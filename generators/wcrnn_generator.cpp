@@ -105,7 +105,8 @@ void build_forward(RnnForward &P, const WcrnnArgs &a, const RnnKnobs &kn) {
 //   λ_{t-1} = g_{t-1} + Jρ(h_{t-1})ᵀ λ_t + Wᵀ δ_t,   δ_t = ε f'(a_t) ⊙ λ_t,
 //   du_t = δ_t,  dW = Σ δ_t h_{t-1}ᵀ,  dR = Σ λ_t h_{t-1}ᵀ,
 //   d_rho_d_i = Σ λ_{t,i} φ(h_{t-1,i}),  d_rho_u_i = Σ λ_{t,i} φ(h_{t-1,i+1}),  d_rho_l likewise.
-// The pre-activations a_t are recomputed in parallel over (t, b) from the saved h.
+// WCRNN recomputes the pre-activations a_t in parallel over (t, b) from the saved h; Elman needs
+// only f'(a_t) = 1 - h_t².
 struct WcrnnGrads {
     Func du, dW, dh0, d_rho_d, d_rho_u, d_rho_l, dR;
 };
@@ -128,13 +129,23 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
     Func hoff("hoff");
     hoff(k, s, b) = select(s == 0, a.h0(k, b), h(k, max(s - 1, 0), b));
 
-    // a_t = u_t + W h_{t-1}, every (t, b) in parallel.
-    Func Wt("Wt_pre");
-    Wt(i, k) = select(k < H, a.W(min(k, H - 1), i), 0.0f);
-    P.pre_weights.push_back(Wt);
-    P.pre = Func("pre");
-    P.pre(i, q, t, b) = a.u(i, t, b);
-    {
+    // ε f'(a_t), read by the scan once per unit and step. Elman (f = tanh, ε = 1, no residual):
+    // f'(a_t) = 1 - h_t², from the saved output, as every framework's tanh backward does. WCRNN:
+    // h_t also holds ρ(h_{t-1}), so a_t = u_t + W h_{t-1} is recomputed, every (t, b) in parallel
+    // (a GEMM over K = H; recovering f(a_t) = (h_t - ρ(h_{t-1}))/ε would lose digits as 1/ε).
+    Func fp_step("fp_step");
+    std::function<Expr(Expr, Expr)> fp;
+    if (a.path == ResidualPath::none) {
+        fp = [&](Expr ii, Expr tt) {
+            Expr ht = h(ii, tt, b);
+            return 1.0f - ht * ht;
+        };
+    } else {
+        Func Wt("Wt_pre");
+        Wt(i, k) = select(k < H, a.W(min(k, H - 1), i), 0.0f);
+        P.pre_weights.push_back(Wt);
+        P.pre = Func("pre");
+        P.pre(i, q, t, b) = a.u(i, t, b);
         RDom rk(0, nkc, "rk");
         Expr sum = P.pre(i, q, t, b);
         for (int kk = 0; kk < ku; kk++) {
@@ -142,9 +153,8 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
             sum = sum + Wt(i, kidx) * hoff(min(kidx, H - 1), t, b);
         }
         P.pre(i, q, t, b) = sum;
+        fp = [&](Expr ii, Expr tt) { return a.eps * act_df(P.pre(ii, 0, tt, b), a.act); };
     }
-    auto fp = [&](Expr ii, Expr tt) { return a.eps * act_df(P.pre(ii, 0, tt, b), a.act); };
-    Func fp_step("fp_step");  // ε f'(a_t), read by the scan once per unit and step
     fp_step(i, t, b) = fp(i, t);
     S.step_inputs.push_back(fp_step);
 

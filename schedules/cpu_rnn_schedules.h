@@ -85,7 +85,8 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
 
     // Pre-activations: one task per (4 steps, b), the mat-vec as column sweeps like the scan's,
     // with the 4 steps interleaved so each vector of W serves them all (as the forward's batch tile).
-    {
+    // (Elman has none: its f'(a_t) comes from the saved h.)
+    if (P.pre.defined()) {
         Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), io("io"), ii("ii"), to("to"), ti("ti");
         P.pre.compute_root().vectorize(i, vw, tail).fuse(t, b, tb).parallel(tb);
         Stage u = P.pre.update(0);

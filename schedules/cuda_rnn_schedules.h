@@ -96,7 +96,7 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     MatVecScan &S = P.scan;
     weights(S.weights, S);
     weights(P.pre_weights, S);
-    {
+    if (P.pre.defined()) {
         Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), qtb("qtb");
         P.pre.compute_root().fuse(t, b, tb).fuse(q, tb, qtb);
         tile2d(P.pre, i, qtb);
