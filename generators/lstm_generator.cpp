@@ -185,10 +185,7 @@ public:
         for (int g_ = 0; g_ < 4; g_++) du(ri + g_ * H, t, b) = state_elem(S, 2 + g_, ri, t + 1, b);
         dh0(i, b) = state_elem(S, 0, i, 0, b);
         dc0(i, b) = state_elem(S, 1, i, 0, b);
-        RDom rtb(0, T, 0, B, "rtb");
-        Func dW_acc("dW_acc");
-        dW_acc(k, j) = 0.0f;
-        dW_acc(k, j) += du(j, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
+        Func dW_acc = outer_sum("dW_acc", [&](Expr jj, Expr tt, Expr bb) { return du(jj, tt, bb); }, h, h0, T, B);
         dW(k, j) = dW_acc(k, j);
         P.scattered = {du};
         P.pointwise = {dh0, dc0};

@@ -146,10 +146,29 @@ struct RnnBackward {
     std::vector<Halide::Func> pre_weights;
     std::vector<Halide::Func> pointwise;  // pure Funcs over (i, t, b) or (i, b)
     std::vector<Halide::Func> scattered;  // undef pure definition, updates over an RVar of units
-    std::vector<Halide::Func> outer;      // Σ_{t,b} x_j·y_k, dims (k, j): pure 0, update 0 over (t, b)
+    std::vector<Halide::Func> outer;      // Σ_{t,b} y_j·h_k (outer_sum: update 0 over t >= 1, update 1 t = 0)
     std::vector<Halide::Func> outer_out;  // outer[n] copied out (the Output): the schedule computes
                                           // outer[n] per tile of outer_out[n] (CPU: a register tile)
     std::vector<Halide::Func> sums;       // Σ_{t,b} per unit, dims (i): pure 0, update 0 over (t, b)
 };
+
+// A weight gradient Σ_{t,b} y(j, t, b)·h_{t-1}(k, b) with h_{-1} = h0, as acc(k, j) (the Func the
+// schedule blocks: RnnBackward::outer). Update 0 sums over t >= 1 and reads h only (the GEMM over
+// K = (T-1)·B that the schedule tiles); update 1 adds t = 0 from h0 (K = B). Splitting off t = 0
+// keeps a select between h0 and h out of the GEMM's inner loop. `active` = 0 leaves acc zero
+// (a gradient computed only on request).
+inline Halide::Func outer_sum(const std::string &name, const std::function<Halide::Expr(Halide::Expr, Halide::Expr, Halide::Expr)> &y,
+                              Halide::Func h, Halide::Func h0, Halide::Expr T, Halide::Expr B, Halide::Expr active = 1) {
+    using namespace Halide;
+    Var k("k"), j("j");
+    Expr on = select(active != 0, 1, 0);
+    RDom r(0, max(T - 1, 0) * on, 0, B, name + "_r");
+    RDom r0(0, B * on, name + "_r0");
+    Func acc(name);
+    acc(k, j) = 0.0f;
+    acc(k, j) += y(j, r.x + 1, r.y) * h(k, r.x, r.y);
+    acc(k, j) += y(j, 0, r0) * h0(k, r0);
+    return acc;
+}
 
 }  // namespace statemix::gen

@@ -210,9 +210,7 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
 
     // Reductions over every (t, b): the weight gradients and the per-unit residual gradients.
     RDom rtb(0, T, 0, a.B, "rtb");
-    Func dW_acc("dW_acc");
-    dW_acc(k, i) = 0.0f;
-    dW_acc(k, i) += G.du(i, rtb.x, rtb.y) * hoff(k, rtb.x, rtb.y);
+    Func dW_acc = outer_sum("dW_acc", [&](Expr j, Expr tt, Expr bb) { return G.du(j, tt, bb); }, h, a.h0, T, a.B);
     G.dW = Func("dW_sum");
     G.dW(k, i) = dW_acc(k, i);
     P.outer = {dW_acc};
@@ -232,10 +230,8 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
         P.sums = {G.d_rho_d, G.d_rho_u, G.d_rho_l};
     } else if (dense) {
         // Only on request (residual_grad != 0): it costs as much as dW.
-        RDom rg(0, T * select(residual_grad != 0, 1, 0), 0, a.B, "rg");
-        Func dR_acc("dR_acc");
-        dR_acc(k, i) = 0.0f;
-        dR_acc(k, i) += lam(i, rg.x + 1, rg.y) * hoff(k, rg.x, rg.y);
+        Func dR_acc = outer_sum("dR_acc", [&](Expr j, Expr tt, Expr bb) { return lam(j, tt + 1, bb); }, h, a.h0, T,
+                                a.B, residual_grad);
         G.dR = Func("dR_sum");
         G.dR(k, i) = dR_acc(k, i);
         P.outer.push_back(dR_acc);

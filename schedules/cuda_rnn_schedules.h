@@ -145,6 +145,7 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
         f.compute_root();
         tile2d(f, f.args()[0], f.args()[1]);
         tile2d(f.update(0), f.args()[0], f.args()[1]);
+        tile2d(f.update(1), f.args()[0], f.args()[1]);  // the t = 0 terms (rnn_pipelines.h: outer_sum)
         tile2d(out, out.args()[0], out.args()[1]);
     }
     // Per-unit sums over (t, b): H threads alone were too few (35 ms vs 8 ms for the whole dense
