@@ -240,9 +240,10 @@ T sigmoid(T x) {
 
 // LSTM (spec §8): z_t = u_t + W h_{t-1} (4H, gate order i, f, g, o),
 // c_t = σ(z_f)⊙c_{t-1} + σ(z_i)⊙tanh(z_g),  h_t = σ(z_o)⊙tanh(c_t).
+// zs (optional): the pre-activations z as [4,B,T,H].
 template <typename T>
 void lstm_forward(int B, int T_, int H, const T *u, const T *W, const T *h0, const T *c0, T *h, T *c,
-                  T *h_final, T *c_final) {
+                  T *h_final, T *c_final, T *zs = nullptr) {
     std::vector<T> hp(static_cast<size_t>(H)), cp(static_cast<size_t>(H)), z(static_cast<size_t>(4) * H);
     for (int b = 0; b < B; ++b) {
         for (int i = 0; i < H; ++i) {
@@ -255,6 +256,7 @@ void lstm_forward(int B, int T_, int H, const T *u, const T *W, const T *h0, con
                 T a = u[bt * 4 * H + j];
                 for (int k = 0; k < H; ++k) a += W[static_cast<size_t>(j) * H + k] * hp[k];
                 z[j] = a;
+                if (zs) zs[(static_cast<size_t>(j / H) * B * T_ + bt) * H + j % H] = a;
             }
             for (int i = 0; i < H; ++i) {
                 const T ig = sigmoid(z[i]), fg = sigmoid(z[H + i]), gg = std::tanh(z[2 * H + i]),

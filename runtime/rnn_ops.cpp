@@ -133,6 +133,20 @@ RnnDims wcrnn_dims(const std::string &op, const Tensor &u, const Tensor &W) {
     return d;
 }
 
+// The backward's z [4,B,T,H] (the forward's gate pre-activations) against W [4H,H].
+RnnDims lstm_z_dims(const std::string &op, const Tensor &z, const Tensor &W) {
+    if (!W.defined() || W.ndim() != 2 || W.dim(0) != 4 * W.dim(1)) {
+        throw Error(op + ": argument 'W' must have shape [4H,H], got " + (W.defined() ? shape_str(W.shape()) : "nothing"));
+    }
+    const int64_t H = W.dim(1);
+    if (!z.defined() || z.ndim() != 4 || z.dim(0) != 4 || z.dim(3) != H || z.dim(1) < 1 || z.dim(2) < 1) {
+        throw Error(op + ": argument 'z' (the forward's gate pre-activations) must have shape [4,B,T,H] with H = " +
+                    std::to_string(H) + " (from W), got " + (z.defined() ? shape_str(z.shape()) : "nothing"));
+    }
+    check_device(op, "W", W, z.device(), "z");
+    return RnnDims{z.dim(1), z.dim(2), H};
+}
+
 RnnDims lstm_dims(const Tensor &u, const Tensor &W) {
     const std::string op = "lstm";
     if (!u.defined() || u.ndim() != 3) {
@@ -159,11 +173,12 @@ struct Opt {
 };
 
 // Checks shape and device of every present tensor in `args` against `want`.
-void check_all(const std::string &op, const std::vector<std::pair<Opt, std::pair<Shape, const char *>>> &args, Device dev) {
+void check_all(const std::string &op, const std::vector<std::pair<Opt, std::pair<Shape, const char *>>> &args, Device dev,
+               const char *device_of = "u") {
     for (const auto &[a, want] : args) {
         if (!a.t) continue;
         check_shape(op, a.name, *a.t, want.first, want.second);
-        check_device(op, a.name, *a.t, dev, "u");
+        check_device(op, a.name, *a.t, dev, device_of);
     }
 }
 
@@ -497,44 +512,54 @@ void lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tens
     check_all(op, {{{"h0", h0}, {state, "[B,H]"}}, {{"c0", c0}, {state, "[B,H]"}}, {{"h", &out.h}, {seq, "[B,T,H]"}},
                    {{"c", &out.c}, {seq, "[B,T,H]"}}, {{"h_final", &out.h_final}, {state, "[B,H]"}},
                    {{"c_final", &out.c_final}, {state, "[B,H]"}}}, dev);
+    const Shape zshape{4, d.B, d.T, d.H};
+    check_all(op, {{{"z", out.z.defined() ? &out.z : nullptr}, {zshape, "[4,B,T,H]"}}}, dev);
     const KernelEntry &k = dispatch::find_kernel(op, "lstm", "forward", dev, 0);
     Tensor zero;
     if (!h0 || !c0) zero = Tensor::zeros(state, dev);
+    Tensor z = out.z.defined() ? out.z : Tensor::empty(zshape, dev);
+    Tensor zq[4] = {z.slice(0), z.slice(1), z.slice(2), z.slice(3)};  // the kernel's Tuple elements 2..5
     dispatch::run_kernel(k, {{"u", (void *)u.raw()},
                              {"W", (void *)W.raw()},
                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
                              {"c0", (void *)(c0 ? c0->raw() : zero.raw())},
                              {"hc.0", out.h.raw()},
                              {"hc.1", out.c.raw()},
+                             {"hc.2", zq[0].raw()},
+                             {"hc.3", zq[1].raw()},
+                             {"hc.4", zq[2].raw()},
+                             {"hc.5", zq[3].raw()},
                              {"hc_final.0", out.h_final.raw()},
                              {"hc_final.1", out.c_final.raw()}});
+    z.mark_device_written();  // written through the slices
 }
 
 LstmForwardResult lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0) {
     RnnDims d = lstm_dims(u, W);
     const Device dev = u.device();
     LstmForwardResult r{Tensor::empty({d.B, d.T, d.H}, dev), Tensor::empty({d.B, d.T, d.H}, dev),
-                        Tensor::empty({d.B, d.H}, dev), Tensor::empty({d.B, d.H}, dev)};
+                        Tensor::empty({d.B, d.H}, dev), Tensor::empty({d.B, d.H}, dev),
+                        Tensor::empty({4, d.B, d.T, d.H}, dev)};
     lstm_forward(u, W, h0, c0, r);
     return r;
 }
 
-void lstm_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
+void lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
                    const Tensor &c, const Tensor &g, const Tensor *g_final, const Tensor *gc_final, LstmGrads &out) {
     const std::string op = "lstm backward";
-    RnnDims d = lstm_dims(u, W);
-    const Device dev = u.device();
+    RnnDims d = lstm_z_dims(op, z, W);
+    const Device dev = z.device();
     const Shape seq{d.B, d.T, d.H}, state{d.B, d.H};
     check_all(op, {{{"h0", h0}, {state, "[B,H]"}}, {{"c0", c0}, {state, "[B,H]"}}, {{"h", &h}, {seq, "[B,T,H]"}},
                    {{"c", &c}, {seq, "[B,T,H]"}}, {{"g", &g}, {seq, "[B,T,H]"}},
                    {{"g_final", g_final}, {state, "[B,H]"}}, {{"gc_final", gc_final}, {state, "[B,H]"}},
-                   {{"du", &out.du}, {u.shape(), "[B,T,4H]"}}, {{"dW", &out.dW}, {W.shape(), "[4H,H]"}},
-                   {{"dh0", &out.dh0}, {state, "[B,H]"}}, {{"dc0", &out.dc0}, {state, "[B,H]"}}}, dev);
+                   {{"du", &out.du}, {{d.B, d.T, 4 * d.H}, "[B,T,4H]"}}, {{"dW", &out.dW}, {W.shape(), "[4H,H]"}},
+                   {{"dh0", &out.dh0}, {state, "[B,H]"}}, {{"dc0", &out.dc0}, {state, "[B,H]"}}}, dev, "z");
     const KernelEntry &k = dispatch::find_kernel(op, "lstm", "backward", dev, 0);
     Tensor zero;
     if (!h0 || !c0 || !g_final || !gc_final) zero = Tensor::zeros(state, dev);
     auto opt = [&](const Tensor *t) { return (void *)(t ? t->raw() : zero.raw()); };
-    dispatch::run_kernel(k, {{"u", (void *)u.raw()},
+    dispatch::run_kernel(k, {{"z", (void *)z.raw()},
                              {"W", (void *)W.raw()},
                              {"h0", opt(h0)},
                              {"c0", opt(c0)},
@@ -549,13 +574,13 @@ void lstm_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Ten
                              {"dc0", out.dc0.raw()}});
 }
 
-LstmGrads lstm_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
+LstmGrads lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
                         const Tensor &c, const Tensor &g, const Tensor *g_final, const Tensor *gc_final) {
-    RnnDims d = lstm_dims(u, W);
-    const Device dev = u.device();
-    LstmGrads r{Tensor::empty(u.shape(), dev), Tensor::empty(W.shape(), dev), Tensor::empty({d.B, d.H}, dev),
+    RnnDims d = lstm_z_dims("lstm backward", z, W);
+    const Device dev = z.device();
+    LstmGrads r{Tensor::empty({d.B, d.T, 4 * d.H}, dev), Tensor::empty(W.shape(), dev), Tensor::empty({d.B, d.H}, dev),
                 Tensor::empty({d.B, d.H}, dev)};
-    lstm_backward(u, W, h0, c0, h, c, g, g_final, gc_final, r);
+    lstm_backward(z, W, h0, c0, h, c, g, g_final, gc_final, r);
     return r;
 }
 

@@ -129,18 +129,21 @@ ElmanGrads elman_backward(const Tensor &u, const Tensor &W, const Tensor *h0, co
                           const Tensor *g_final = nullptr);
 
 // LSTM (spec §8): standard gates, zero initial state unless h0 / c0 are given.
+// z [4,B,T,H]: the gate pre-activations z_t = u_t + W h_{t-1} (gates i, f, g, o), written by the
+// forward for the backward (its workspace, as in cuDNN and oneDNN training); left undefined, the
+// forward uses a scratch tensor for it.
 struct LstmForwardResult {
-    Tensor h, c, h_final, c_final;
+    Tensor h, c, h_final, c_final, z;
 };
 void lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0, LstmForwardResult &out);
 LstmForwardResult lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0 = nullptr, const Tensor *c0 = nullptr);
 struct LstmGrads {
     Tensor du, dW, dh0, dc0;
 };
-// h, c: the forward's outputs; gc_final = ∂L/∂c_final.
-void lstm_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
+// z, h, c: the forward's outputs; gc_final = ∂L/∂c_final. du [B,T,4H] is ∂L/∂u (= ∂L/∂z).
+void lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
                    const Tensor &c, const Tensor &g, const Tensor *g_final, const Tensor *gc_final, LstmGrads &out);
-LstmGrads lstm_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
+LstmGrads lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Tensor *c0, const Tensor &h,
                         const Tensor &c, const Tensor &g, const Tensor *g_final = nullptr,
                         const Tensor *gc_final = nullptr);
 

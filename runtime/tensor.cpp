@@ -155,6 +155,20 @@ void Tensor::mark_device_written() {
     buf_->set_device_dirty(true);
 }
 
+Tensor Tensor::slice(int64_t index) const {
+    if (!defined_ || ndim() < 2) throw Error("Tensor::slice(): the tensor must have at least 2 dimensions");
+    if (index < 0 || index >= shape_[0]) {
+        throw Error("Tensor::slice(): index " + std::to_string(index) + " is outside [0, " + std::to_string(shape_[0]) + ")");
+    }
+    Tensor t;
+    t.shape_ = Shape(shape_.begin() + 1, shape_.end());
+    t.device_ = device_;
+    t.defined_ = true;
+    // Halide dims are the shape reversed: the first shape entry is the last Halide dim.
+    t.buf_ = std::make_shared<Halide::Runtime::Buffer<float>>(buf_->sliced(ndim() - 1, index));
+    return t;
+}
+
 Tensor Tensor::to(Device device) const {
     if (!defined_) throw Error("Tensor::to(): the tensor is undefined");
     Tensor dst = empty(shape_, device);

@@ -47,6 +47,11 @@ public:
     float *data();
     const float *data() const;
 
+    // The sub-tensor at `index` along the first dimension: a view sharing this tensor's memory
+    // (shape without the first entry). A CUDA kernel that writes through a view leaves the parent's
+    // "device copy is newer" mark unset: call mark_device_written() on the parent afterwards.
+    Tensor slice(int64_t index) const;
+
     // A copy on `device` (a copy even when the device is the same).
     Tensor to(Device device) const;
     void fill(float value);  // CPU only

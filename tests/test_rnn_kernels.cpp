@@ -135,7 +135,7 @@ Problem make_problem(const std::string &layer, ResidualKind kind, Activation act
 }
 
 struct Result {
-    Vec h, h_final, c, c_final;            // forward
+    Vec h, h_final, c, c_final, z;         // forward (z: LSTM's gate pre-activations [4,B,T,H])
     Vec du, dW, dh0, dc0, da, dtheta;      // backward
 };
 
@@ -155,8 +155,9 @@ Result reference(const Problem &p, bool backward) {
     } else {
         r.c.resize(seq);
         r.c_final.resize(st);
+        r.z.resize(4 * seq);
         ref::lstm_forward(B, T, H, p.u.data(), p.W.data(), p.h0.data(), p.c0.data(), r.h.data(), r.c.data(),
-                          r.h_final.data(), r.c_final.data());
+                          r.h_final.data(), r.c_final.data(), r.z.data());
     }
     if (!backward) return r;
     r.du.resize(p.u.size());
@@ -188,6 +189,7 @@ Result run(const Problem &p, Device dev, bool backward) {
     const size_t seq = (size_t)(p.B * p.T * p.H), st = (size_t)(p.B * p.H);
     Tensor h = to_tensor(p.seq(), poison(seq), dev), hf = to_tensor(p.state(), poison(st), dev);
     Tensor c = to_tensor(p.seq(), poison(seq), dev), cf = to_tensor(p.state(), poison(st), dev);
+    Tensor z;  // LSTM: the forward's gate pre-activations, the backward's workspace
     Result r;
     if (p.layer == "wcrnn") {
         Residual res = p.cfg.residual;
@@ -199,13 +201,15 @@ Result run(const Problem &p, Device dev, bool backward) {
     } else if (p.layer == "elman") {
         elman_forward(u, W, &h0, h, hf);
     } else {
-        LstmForwardResult o{h, c, hf, cf};
+        LstmForwardResult o{h, c, hf, cf, to_tensor({4, p.B, p.T, p.H}, poison(4 * seq), dev)};
         lstm_forward(u, W, &h0, &c0, o);
         h = o.h;
         hf = o.h_final;
         c = o.c;
+        z = o.z;
         r.c = to_vec(o.c);
         r.c_final = to_vec(o.c_final);
+        r.z = to_vec(o.z);
     }
     r.h = to_vec(h);
     r.h_final = to_vec(hf);
@@ -230,7 +234,7 @@ Result run(const Problem &p, Device dev, bool backward) {
     } else {
         Tensor gcf = to_tensor(p.state(), p.gc_final, dev), dc0 = to_tensor(p.state(), poison(st), dev);
         LstmGrads o{du, dW, dh0, dc0};
-        lstm_backward(u, W, &h0, &c0, h, c, g, &gf, &gcf, o);
+        lstm_backward(z, W, &h0, &c0, h, c, g, &gf, &gcf, o);
         r.du = to_vec(o.du);
         r.dW = to_vec(o.dW);
         r.dh0 = to_vec(o.dh0);
@@ -245,6 +249,7 @@ void compare(const Result &got, const Result &want, const std::string &what, boo
     if (!want.c.empty()) {
         expect_close(got.c, want.c, what + " c", rtol);
         expect_close(got.c_final, want.c_final, what + " c_final", rtol);
+        expect_close(got.z, want.z, what + " z", rtol);
     }
     if (!backward) return;
     expect_close(got.du, want.du, what + " du", 2.5 * rtol);
@@ -686,6 +691,16 @@ TEST(RnnErrors, BadShapesAndArguments) {
     expect_error([&] { elman_forward(u, Tensor::zeros({4, 2})); }, {"elman", "'W'", "square"});
     expect_error([&] { lstm_forward(u, Tensor::zeros({4, 4})); }, {"lstm", "'W'", "[4H,H]"});
     expect_error([&] { lstm_forward(Tensor::zeros({2, 5, 7}), Tensor::zeros({8, 2})); }, {"lstm", "'u'", "[2, 5, 8]"});
+    {
+        Tensor lu = Tensor::zeros({2, 5, 8}), lW = Tensor::zeros({8, 2});
+        auto lf = lstm_forward(lu, lW);
+        EXPECT_EQ(lf.z.shape(), (Shape{4, 2, 5, 2}));
+        LstmForwardResult small{lf.h, lf.c, lf.h_final, lf.c_final, Tensor::zeros({4, 2, 5, 3})};
+        expect_error([&] { lstm_forward(lu, lW, nullptr, nullptr, small); }, {"lstm forward", "'z'", "[4, 2, 5, 2]"});
+        expect_error([&] { lstm_backward(lu, lW, nullptr, nullptr, lf.h, lf.c, lf.h); }, {"lstm backward", "'z'", "[4,B,T,H]"});
+        expect_error([&] { lstm_backward(Tensor::zeros({4, 2, 5, 3}), lW, nullptr, nullptr, lf.h, lf.c, lf.h); },
+                     {"'z'", "H = 2", "[4, 2, 5, 3]"});
+    }
     expect_error([] { parse_residual("spiral"); }, {"residual", "rotation", "spiral"});
     expect_error([] { parse_activation("gelu"); }, {"act", "relu", "gelu"});
     LyapunovOptions lo;

@@ -173,13 +173,13 @@ void print_rows(const std::vector<Row> &rows) {
 // ---- The nonlinear cores (spec §7-§8) and their peers ----
 
 // Bytes that must move (fp32), the API's tensors each read or written once:
-//   forward   u in, h out (LSTM: u [B,T,4H] in, h and c out), W read;
-//   backward  u, h, g in, du out (LSTM: u, h, c, g in, du out), W read, dW written.
+//   forward   u in, h out (LSTM: u [B,T,4H] in, h, c and the gate pre-activations z [4,B,T,H] out), W read;
+//   backward  u, h, g in, du out (LSTM: z, h, c, g in, du out), W read, dW written.
 // (The states h0, h_final, g_final, dh0 are O(B·H) and left out.) These cores are compute bound
 // (H² or 4H² multiply-adds per token), so the copy ceiling is far away; it is here to show how far.
 int64_t rnn_bytes(const std::string &layer, int64_t B, int64_t T, int64_t H, bool backward) {
     const int64_t tok = B * T * H, w = H * H;
-    if (layer == "lstm") return 4 * (backward ? 11 * tok + 8 * w : 6 * tok + 4 * w);
+    if (layer == "lstm") return 4 * (backward ? 11 * tok + 8 * w : 10 * tok + 4 * w);
     return 4 * (backward ? 4 * tok + 2 * w : 2 * tok + w);
 }
 
@@ -203,7 +203,8 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
     ResidualCoeffs coeffs;
     WcrnnGrads wg{du, dW, dh0, Tensor(), Tensor()};
     ElmanGrads eg{du, dW, dh0};
-    LstmForwardResult lf{h, Tensor::empty(seq, dev), hf, Tensor::empty(state, dev)};
+    LstmForwardResult lf{h, Tensor::empty(seq, dev), hf, Tensor::empty(state, dev), Tensor()};
+    if (layer == "lstm") lf.z = Tensor::empty({4, B, T, H}, dev);
     LstmGrads lg{du, dW, dh0, Tensor::empty(state, dev)};
     if (layer == "elman") {
         what = "elman_forward / elman_backward";
@@ -220,7 +221,7 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
     } else {
         what = "lstm_forward / lstm_backward";
         fwd = [&] { lstm_forward(u, W, &zero, &zero, lf); };
-        bwd = [&] { lstm_backward(u, W, &zero, &zero, lf.h, lf.c, g, &zero, &zero, lg); };
+        bwd = [&] { lstm_backward(lf.z, W, &zero, &zero, lf.h, lf.c, g, &zero, &zero, lg); };
     }
     const double t_fwd = time_median(o.reps, [&] {
         fwd();
