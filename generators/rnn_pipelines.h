@@ -112,11 +112,34 @@ inline void define_matvec_scan(MatVecScan &P, Halide::Expr H, Halide::Expr T, bo
     std::vector<Expr> cur, acc;
     for (int e = 0; e < P.size; e++) cur.push_back(state_elem(P, e, ri, row, b));
     acc = cur;
+    // One term per accumulator: a chain of k_unroll multiply-adds that starts from the accumulator.
+    // Several terms into one accumulator (the LSTM adjoint: Σ over 4 gates) are summed apart and
+    // then added pairwise, so the dependent chain is k_unroll long instead of terms·k_unroll (one
+    // chain of 32 multiply-adds per 8 columns bound the LSTM adjoint by FMA latency).
+    std::vector<int> n_terms(P.size, 0);
+    for (const MatVecTerm &term : terms) n_terms[term.acc]++;
+    std::vector<std::vector<Expr>> parts(P.size);
     for (const MatVecTerm &term : terms) {
+        const bool alone = n_terms[term.acc] == 1;
+        Expr sum = alone ? acc[term.acc] : Expr();
         for (int kk = 0; kk < ku; kk++) {
             Expr kidx = rk * ku + kk;
-            acc[term.acc] = acc[term.acc] + term.weight(ri, kidx) * state_elem(P, term.src_elem, min(kidx, H - 1), src, b);
+            Expr prod = term.weight(ri, kidx) * state_elem(P, term.src_elem, min(kidx, H - 1), src, b);
+            sum = sum.defined() ? sum + prod : prod;
         }
+        if (alone) acc[term.acc] = sum;
+        else parts[term.acc].push_back(sum);
+    }
+    for (int e = 0; e < P.size; e++) {
+        std::vector<Expr> ps = parts[e];
+        if (ps.empty()) continue;
+        while (ps.size() > 1) {
+            std::vector<Expr> next;
+            for (size_t n = 0; n + 1 < ps.size(); n += 2) next.push_back(ps[n] + ps[n + 1]);
+            if (ps.size() % 2) next.push_back(ps.back());
+            ps = next;
+        }
+        acc[e] = acc[e] + ps[0];
     }
     PrevRow prev = [&](int e, Expr j) { return state_elem(P, e, clamp(j, 0, H - 1), src, b); };
     std::vector<Expr> fin = finalize(cur, ri, row, prev);

@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include "HalideRuntime.h"
+#include "scratch.h"
 
 #include <atomic>
 #include <cstring>
@@ -62,6 +63,7 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
         if (!used[a]) throw Error(std::string("kernel ") + k.name + " has no argument '" + args[a].name + "'");
     }
     install_error_handler();
+    install_scratch_cache();
     t_halide_error.clear();
     int rc = k.argv(argv.data());
     if (rc != 0) {

@@ -8,3 +8,4 @@
 #include "rnn_ops.h"
 #include "rnn_init.h"
 #include "lyapunov.h"
+#include "scratch.h"
