@@ -14,8 +14,9 @@
 //   u, du [B,T,4H] -> (j, t, b), j = gate·H + i    W, dW [4H,H] -> (k, j)
 //   z [4,B,T,H] -> (i, t, b, gate)
 //   h, c, g [B,T,H] -> (i, t, b)    h0, c0, h_final, c_final, g_final, gc_final, dh0, dc0 [B,H] -> (i, b)
-// The forward's (h, c, z_i, z_f, z_g, z_o) and (h_final, c_final) are Tuple outputs: one buffer
-// per element (the runtime passes the four gate slices of z as the last four).
+// The training forward's (h, c, z_i, z_f, z_g, z_o) and (h_final, c_final) are Tuple outputs: one
+// buffer per element (the runtime passes the four gate slices of z as the last four); the
+// inference forward (lstm_forward) has (h, c) only.
 #include "Halide.h"
 #include "rnn_pipelines.h"
 #include "../schedules/rnn_schedules.h"
@@ -29,15 +30,24 @@ Expr sigmoid(Expr x) { return 1.0f / (1.0f + exp(-x)); }
 
 constexpr int kEstH = 256, kEstT = 784, kEstB = 32;
 
-class LstmForward : public Generator<LstmForward> {
+// Workspace = true (lstm_forward_train): hc also holds z, for the backward. false (lstm_forward):
+// h and c only, for inference (writing z costs the forward about 20% on the CPU).
+template <bool Workspace>
+class LstmForward : public Generator<LstmForward<Workspace>> {
 public:
+    using Base = Generator<LstmForward<Workspace>>;
+    template <typename T> using Input = typename Base::template Input<T>;
+    template <typename T> using Output = typename Base::template Output<T>;
+    template <typename T> using GeneratorParam = typename Base::template GeneratorParam<T>;
+    using Base::get_target;
+
     STATEMIX_RNN_KNOBS
 
     Input<Buffer<float, 3>> u{"u"};
     Input<Buffer<float, 2>> W{"W"};
     Input<Buffer<float, 2>> h0{"h0"};
     Input<Buffer<float, 2>> c0{"c0"};
-    Output<Func> hc{"hc", {Float(32), Float(32), Float(32), Float(32), Float(32), Float(32)}, 3};
+    Output<Func> hc{"hc", std::vector<Type>(Workspace ? 6 : 2, Float(32)), 3};
     Output<Func> hc_final{"hc_final", {Float(32), Float(32)}, 2};
 
     void generate() {
@@ -81,7 +91,9 @@ public:
         // (h, c, z_i, z_f, z_g, z_o): the accumulators hold W_q h_{t-1}; z adds the drive.
         std::vector<Expr> out = {state_elem(S, 4, i, t + 1, b), state_elem(S, 5, i, t + 1, b)};
         // (u read directly: `drive` is the scan's step input, which CUDA stages inside the scan.)
-        for (int g = 0; g < 4; g++) out.push_back(state_elem(S, g, i, t + 1, b) + u(i + g * H, t, b));
+        if (Workspace) {
+            for (int g = 0; g < 4; g++) out.push_back(state_elem(S, g, i, t + 1, b) + u(i + g * H, t, b));
+        }
         hc(i, t, b) = Tuple(out);
         hc_final(i, b) = Tuple(hc(i, T - 1, b)[0], hc(i, T - 1, b)[1]);
         P.seq = hc;
@@ -200,5 +212,6 @@ public:
 }  // namespace
 }  // namespace statemix::gen
 
-HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward, lstm_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward<false>, lstm_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward<true>, lstm_forward_train)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmBackward, lstm_backward)

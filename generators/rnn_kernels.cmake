@@ -28,4 +28,6 @@ foreach (dev cpu cuda)
     statemix_kernel(sm_${layer}_fwd_${dev} ${layer} forward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
     statemix_kernel(sm_${layer}_bwd_${dev} ${layer} backward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
   endforeach ()
+  # The LSTM's training forward also writes the gate pre-activations z for the backward.
+  statemix_kernel(sm_lstm_fwdtrain_${dev} lstm forward_train sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
 endforeach ()

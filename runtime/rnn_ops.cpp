@@ -512,26 +512,26 @@ void lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tens
     check_all(op, {{{"h0", h0}, {state, "[B,H]"}}, {{"c0", c0}, {state, "[B,H]"}}, {{"h", &out.h}, {seq, "[B,T,H]"}},
                    {{"c", &out.c}, {seq, "[B,T,H]"}}, {{"h_final", &out.h_final}, {state, "[B,H]"}},
                    {{"c_final", &out.c_final}, {state, "[B,H]"}}}, dev);
-    const Shape zshape{4, d.B, d.T, d.H};
-    check_all(op, {{{"z", out.z.defined() ? &out.z : nullptr}, {zshape, "[4,B,T,H]"}}}, dev);
-    const KernelEntry &k = dispatch::find_kernel(op, "lstm", "forward", dev, 0);
+    const bool training = out.z.defined();
+    check_all(op, {{{"z", training ? &out.z : nullptr}, {{4, d.B, d.T, d.H}, "[4,B,T,H]"}}}, dev);
+    const KernelEntry &k = dispatch::find_kernel(op, "lstm", training ? "forward_train" : "forward", dev, 0);
     Tensor zero;
     if (!h0 || !c0) zero = Tensor::zeros(state, dev);
-    Tensor z = out.z.defined() ? out.z : Tensor::empty(zshape, dev);
-    Tensor zq[4] = {z.slice(0), z.slice(1), z.slice(2), z.slice(3)};  // the kernel's Tuple elements 2..5
-    dispatch::run_kernel(k, {{"u", (void *)u.raw()},
-                             {"W", (void *)W.raw()},
-                             {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
-                             {"c0", (void *)(c0 ? c0->raw() : zero.raw())},
-                             {"hc.0", out.h.raw()},
-                             {"hc.1", out.c.raw()},
-                             {"hc.2", zq[0].raw()},
-                             {"hc.3", zq[1].raw()},
-                             {"hc.4", zq[2].raw()},
-                             {"hc.5", zq[3].raw()},
-                             {"hc_final.0", out.h_final.raw()},
-                             {"hc_final.1", out.c_final.raw()}});
-    z.mark_device_written();  // written through the slices
+    std::vector<dispatch::KernelArg> args = {{"u", (void *)u.raw()},
+                                             {"W", (void *)W.raw()},
+                                             {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
+                                             {"c0", (void *)(c0 ? c0->raw() : zero.raw())},
+                                             {"hc.0", out.h.raw()},
+                                             {"hc.1", out.c.raw()},
+                                             {"hc_final.0", out.h_final.raw()},
+                                             {"hc_final.1", out.c_final.raw()}};
+    std::vector<Tensor> zq;  // the training kernel's Tuple elements 2..5: the gate slices of z
+    if (training) {
+        for (int q = 0; q < 4; q++) zq.push_back(out.z.slice(q));
+        for (int q = 0; q < 4; q++) args.push_back({"hc." + std::to_string(2 + q), zq[(size_t)q].raw()});
+    }
+    dispatch::run_kernel(k, args);
+    if (training) out.z.mark_device_written();  // written through the slices
 }
 
 LstmForwardResult lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tensor *c0) {

@@ -242,6 +242,16 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
     rows.push_back(timed_row(dname, layer, "sequential", "bwd", what, 0, B, T, H, t_bwd, bb, copy_b));
     rows.push_back(timed_row(dname, layer, "sequential", "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
                              combined_copy_gbps(fb, copy_f, bb, copy_b)));
+    if (layer == "lstm") {  // the inference forward: no workspace z (the rows above train)
+        LstmForwardResult li{lf.h, lf.c, lf.h_final, lf.c_final, Tensor()};
+        const double t_inf = time_median(o.reps, [&] {
+            lstm_forward(u, W, &zero, &zero, li);
+            h.sync();
+        });
+        const int64_t ib = rnn_bytes(layer, B, T, H, false) - 4 * 4 * B * T * H;  // z not written
+        rows.push_back(timed_row(dname, layer, "sequential", "fwd-infer", "lstm_forward (inference, no z)", 0, B, T,
+                                 H, t_inf, ib, copy_gbps(dev, ib, o.reps)));
+    }
 }
 
 std::string shell_quote(const std::string &s) {
@@ -353,14 +363,14 @@ void bench_peers(const BenchOptions &o, const std::string &dname, Device dev, st
 }
 
 void print_rnn_rows(const std::vector<Row> &rows) {
-    fmt::print("{:<5} {:<6} {:<51} {:<8} {:>10} {:>9} {:>8} {:>9} {:>7} {:>8} {:>8}\n", "dev", "core",
+    fmt::print("{:<5} {:<6} {:<51} {:<9} {:>9} {:>9} {:>8} {:>9} {:>7} {:>8} {:>8}\n", "dev", "core",
                "implementation", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "inGEMMms", "sm/peer");
     for (const Row &r : rows) {
         const std::string impl = r.peer.empty() ? "statemix" : r.peer + " (" + r.algorithm + ")";
         const std::string gemm = r.input_gemm_ms > 0 ? fmt::format("{:.2f}", r.input_gemm_ms) : "-";
         const std::string ratio = r.statemix_over_peer > 0 ? fmt::format("{:.2f}x", r.statemix_over_peer) : "-";
         const std::string pct = r.copy_gbps > 0 ? fmt::format("{:.1f}%", 100 * r.gbps / r.copy_gbps) : "-";
-        fmt::print("{:<5} {:<6} {:<51} {:<8} {:>10.3f} {:>9.3f} {:>8.2f} {:>9.1f} {:>7} {:>8} {:>8}\n", r.device,
+        fmt::print("{:<5} {:<6} {:<51} {:<9} {:>9.3f} {:>9.3f} {:>8.2f} {:>9.1f} {:>7} {:>8} {:>8}\n", r.device,
                    r.layer, impl, r.direction, r.ms, r.mtok_s, r.gbps, r.copy_gbps, pct, gemm, ratio);
     }
 }
