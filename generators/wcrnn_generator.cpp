@@ -218,16 +218,20 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
     if (a.path == ResidualPath::paired) {
         Expr lam_t = lam(i, rtb.x + 1, rtb.y);
         auto phi_at = [&](Expr j) { return rho_phi(hoff(clamp(j, 0, H - 1), rtb.x, rtb.y), a.rho_act); };
+        // The three sums in one pass over (t, b) (a Tuple): λ and h are read once, not three times.
+        Func rho_sums("rho_sums");
+        rho_sums(i) = Tuple(0.0f, 0.0f, 0.0f);
+        rho_sums(i) = Tuple(rho_sums(i)[0] + lam_t * phi_at(i),
+                            rho_sums(i)[1] + select(i + 1 < H, lam_t * phi_at(i + 1), 0.0f),
+                            rho_sums(i)[2] + select(i >= 1, lam_t * phi_at(i - 1), 0.0f));
         G.d_rho_d = Func("d_rho_d_sum");
         G.d_rho_u = Func("d_rho_u_sum");
         G.d_rho_l = Func("d_rho_l_sum");
-        G.d_rho_d(i) = 0.0f;
-        G.d_rho_d(i) += lam_t * phi_at(i);
-        G.d_rho_u(i) = 0.0f;
-        G.d_rho_u(i) += select(i + 1 < H, lam_t * phi_at(i + 1), 0.0f);
-        G.d_rho_l(i) = 0.0f;
-        G.d_rho_l(i) += select(i >= 1, lam_t * phi_at(i - 1), 0.0f);
-        P.sums = {G.d_rho_d, G.d_rho_u, G.d_rho_l};
+        G.d_rho_d(i) = rho_sums(i)[0];
+        G.d_rho_u(i) = rho_sums(i)[1];
+        G.d_rho_l(i) = rho_sums(i)[2];
+        P.sums = {rho_sums};
+        P.sum_outputs = {G.d_rho_d, G.d_rho_u, G.d_rho_l};
     } else if (dense) {
         // Only on request (residual_grad != 0): it costs as much as dW.
         Func dR_acc = outer_sum("dR_acc", [&](Expr j, Expr tt, Expr bb) { return lam(j, tt + 1, bb); }, h, a.h0, T,
@@ -430,7 +434,7 @@ public:
             *d_rho_d = G.d_rho_d;
             *d_rho_u = G.d_rho_u;
             *d_rho_l = G.d_rho_l;
-            P.sums = {*d_rho_d, *d_rho_u, *d_rho_l};
+            P.sum_outputs = {*d_rho_d, *d_rho_u, *d_rho_l};
         }
         schedule_rnn_backward(P, knobs());
         res.specialize_linear(P.scan);

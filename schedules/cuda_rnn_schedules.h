@@ -158,8 +158,12 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
         part.compute_root();
         tile2d(part, i, v);
         tile2d(part.update(0), i, v);
-        f.gpu_tile(i, io, ii, 64, TailStrategy::GuardWithIf);
+        f.compute_root().gpu_tile(i, io, ii, 64, TailStrategy::GuardWithIf);
         f.update(0).gpu_tile(i, io, ii, 64, TailStrategy::GuardWithIf);
+    }
+    for (Func f : P.sum_outputs) {
+        Var io("io"), ii("ii");
+        f.gpu_tile(f.args()[0], io, ii, 64, TailStrategy::GuardWithIf);
     }
 }
 
