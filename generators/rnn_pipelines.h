@@ -174,6 +174,7 @@ struct RnnBackward {
                                           // outer[n] per tile of outer_out[n] (CPU: a register tile)
     std::vector<Halide::Func> sums;       // Σ_{t,b} per unit, dims (i): pure 0, update 0 over (t, b)
     std::vector<Halide::Func> sum_outputs;  // pure (i) Funcs reading sums (the Outputs)
+    std::vector<Halide::Func> sum_inputs;   // pure (k, s, b) Funcs the sums read, computed per row
 };
 
 // A weight gradient Σ_{t,b} y(j, t, b)·h_{t-1}(k, b) with h_{-1} = h0, as acc(k, j) (the Func the

@@ -217,7 +217,11 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
     P.outer_out = {G.dW};
     if (a.path == ResidualPath::paired) {
         Expr lam_t = lam(i, rtb.x + 1, rtb.y);
-        auto phi_at = [&](Expr j) { return rho_phi(hoff(clamp(j, 0, H - 1), rtb.x, rtb.y), a.rho_act); };
+        // φ(h_{t-1}) once per unit (each sum reads it at i-1, i and i+1).
+        Func phi_h("phi_h");
+        phi_h(k, s, b) = rho_phi(hoff(k, s, b), a.rho_act);
+        P.sum_inputs = {phi_h};
+        auto phi_at = [&](Expr j) { return phi_h(clamp(j, 0, H - 1), rtb.x, rtb.y); };
         // The three sums in one pass over (t, b) (a Tuple): λ and h are read once, not three times.
         Func rho_sums("rho_sums");
         rho_sums(i) = Tuple(0.0f, 0.0f, 0.0f);
@@ -283,11 +287,13 @@ struct ResidualInputs {
             a.rho_act = *rho_act;
         }
     }
-    // The linear residuals (every kind but nonlinear) get a branch of the scan without the tanh of
-    // φ (three per unit and step otherwise: measured 2x on the CPU forward at H = 256). Called after
+    // The linear residuals (every kind but nonlinear) get a branch of the scan (and of `more`, the
+    // backward's φ(h)) without the tanh of φ (three per unit and step otherwise: measured 2x on the CPU forward at H = 256). Called after
     // scheduling: the branch copies the scan's schedule.
-    void specialize_linear(MatVecScan &S) {
-        if (rho_act) S.state.update(S.scan_update).specialize(*rho_act == 0);
+    void specialize_linear(MatVecScan &S, const std::vector<Func> &more = {}) {
+        if (!rho_act) return;
+        S.state.update(S.scan_update).specialize(*rho_act == 0);
+        for (Func f : more) f.specialize(*rho_act == 0);
     }
     void estimates() {
         if (R) est_mat(*R);
@@ -437,7 +443,7 @@ public:
             P.sum_outputs = {*d_rho_d, *d_rho_u, *d_rho_l};
         }
         schedule_rnn_backward(P, knobs());
-        res.specialize_linear(P.scan);
+        res.specialize_linear(P.scan, P.sum_inputs);
 
         for (auto *buf : {&u, &h, &g}) est_seq(*buf);
         est_mat(W);

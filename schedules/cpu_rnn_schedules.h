@@ -185,7 +185,9 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
         Func part = st.rfactor(rv[1], v);
         part.compute_root().vectorize(part.args()[0], vw, tail).parallel(v);
         Stage pu = part.update(0);
-        pu.reorder(part.args()[0], rvars_of(pu)[0], v).vectorize(part.args()[0], vw, tail).parallel(v);
+        RVar rt = rvars_of(pu)[0];
+        pu.reorder(part.args()[0], rt, v).vectorize(part.args()[0], vw, tail).parallel(v);
+        for (Func in : P.sum_inputs) in.compute_at(part, rt).vectorize(in.args()[0], vw, tail);  // a row of H
         f.compute_root().vectorize(i, vw, tail);
         f.update(0).vectorize(i, vw, tail);
     }

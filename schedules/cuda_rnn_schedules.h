@@ -161,6 +161,12 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
         f.compute_root().gpu_tile(i, io, ii, 64, TailStrategy::GuardWithIf);
         f.update(0).gpu_tile(i, io, ii, 64, TailStrategy::GuardWithIf);
     }
+    for (Func f : P.sum_inputs) {
+        std::vector<Var> a = f.args();
+        Var sb("sb");
+        f.compute_root().fuse(a[1], a[2], sb);
+        tile2d(f, a[0], sb);
+    }
     for (Func f : P.sum_outputs) {
         Var io("io"), ii("ii");
         f.gpu_tile(f.args()[0], io, ii, 64, TailStrategy::GuardWithIf);
