@@ -11,8 +11,18 @@ target_include_directories(statemix_rnn_generators PRIVATE ${PROJECT_SOURCE_DIR}
 # CUDA tile = threads per block over hidden units (one block per batch row). On the H200, tile=512
 # ran 1.8-3.5x faster than 128 at H = 256 and 1024 (a thread's serial dot products are the step's
 # critical path, and with one block per batch row the extra threads cost nothing).
-set(RNN_CPU_KNOBS vector_width=0 k_unroll=8)
-set(RNN_CUDA_KNOBS tile=512 k_unroll=8)
+# The CPU LSTM uses k_unroll = 4: its four gate accumulators per unit make 8 columns per chunk
+# too many live registers. In interleaved A/B runs on the dev machine (min of 3 runs each, T = 128,
+# B = 16/64, H = 256/1024; docs/benchmarks.md) k_unroll = 4 ran the LSTM forward 0.64-0.93x and its
+# backward 0.74-0.93x the time of k_unroll = 8, while Elman and WCRNN were within the noise
+# (0.85-1.18x), so they keep 8.
+# The lists are cache variables, so a build can try other knobs without editing this file
+# (-DSTATEMIX_RNN_CPU_KNOBS="vector_width=0;k_unroll=4").
+set(STATEMIX_RNN_CPU_KNOBS "vector_width=0;k_unroll=8" CACHE STRING "Generator params of the CPU WCRNN/Elman kernels")
+set(STATEMIX_LSTM_CPU_KNOBS "vector_width=0;k_unroll=4" CACHE STRING "Generator params of the CPU LSTM kernels")
+set(STATEMIX_RNN_CUDA_KNOBS "tile=512;k_unroll=8" CACHE STRING "Generator params of the CUDA RNN kernels")
+set(RNN_CPU_KNOBS ${STATEMIX_RNN_CPU_KNOBS})
+set(RNN_CUDA_KNOBS ${STATEMIX_RNN_CUDA_KNOBS})
 
 foreach (dev cpu cuda)
   if (dev STREQUAL "cpu")
@@ -24,10 +34,14 @@ foreach (dev cpu cuda)
     statemix_kernel(sm_wcrnn_fwd_m${m}_${dev} wcrnn forward sequential ${m} ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
     statemix_kernel(sm_wcrnn_bwd_m${m}_${dev} wcrnn backward sequential ${m} ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
   endforeach ()
-  foreach (layer elman lstm)
-    statemix_kernel(sm_${layer}_fwd_${dev} ${layer} forward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
-    statemix_kernel(sm_${layer}_bwd_${dev} ${layer} backward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
-  endforeach ()
-  # The LSTM's training forward also writes the gate pre-activations z for the backward.
+  statemix_kernel(sm_elman_fwd_${dev} elman forward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
+  statemix_kernel(sm_elman_bwd_${dev} elman backward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
+  if (dev STREQUAL "cpu")
+    set(knobs ${STATEMIX_LSTM_CPU_KNOBS})
+  endif ()
+  # lstm forward = inference (h, c); forward_train also writes the gate pre-activations z that
+  # the backward reads.
+  statemix_kernel(sm_lstm_fwd_${dev} lstm forward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
   statemix_kernel(sm_lstm_fwdtrain_${dev} lstm forward_train sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
+  statemix_kernel(sm_lstm_bwd_${dev} lstm backward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
 endforeach ()

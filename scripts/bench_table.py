@@ -9,6 +9,7 @@ Usage: scripts/bench_table.py ROWS.json
                                                      a row per shape, core, direction and peer)
 """
 import json
+import statistics
 import sys
 
 RNN_CORES = ("elman", "wcrnn", "lstm")
@@ -41,29 +42,50 @@ def rnn_table(rows):
             gemm=f"{gemm:.2f}" if gemm > 0 else "-", ratio=f"{ratio:.2f}×" if ratio > 0 else "-", **r))
 
 
+def peer_pairs(rows):
+    """(statemix row, peer row, core) for each peer row of one bench run."""
+    own = {(r["device"], r["layer"], r["direction"]): r for r in rows
+           if r["layer"] in RNN_CORES and not r.get("peer")}
+    for p in rows:
+        if not p.get("peer"):
+            continue
+        core = p["layer"] if (p["device"], p["layer"], p["direction"]) in own else "wcrnn"
+        s = own.get((p["device"], core, p["direction"]))
+        if s is not None:
+            yield s, p, core
+
+
 def peer_summary(paths):
     """statemix's cores against each peer row of the same shape, core and direction. "w/o input
-    GEMM": the peer's time less its input projection measured alone (oneDNN), where it has one."""
+    GEMM": the peer's time less its input projection measured alone (oneDNN), where it has one.
+    Files of the same shape are repeated runs: a row then gives the medians over the runs (ms
+    and each run's speed-up) and the range of the speed-ups, "median (min-max)"."""
+    groups = {}  # (device, B, T, H, core, direction, peer) -> [(s, p), ...] in file order
+    for path in paths:
+        for s, p, core in peer_pairs(json.load(open(path))):
+            key = (s["device"], s["B"], s["T"], s["N"], core, p["direction"], implementation(p))
+            groups.setdefault(key, []).append((s, p))
+    runs = max((len(v) for v in groups.values()), default=1)
+    if runs > 1:
+        print(f"Medians over {runs} runs; speed-ups as median (min-max).\n")
     print("| B, T, H | core | dir | statemix ms | statemix M tok/s | peer | peer ms | peer M tok/s | statemix speed-up | peer ms w/o input GEMM | speed-up vs that |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for path in paths:
-        rows = json.load(open(path))
-        own = {(r["device"], r["layer"], r["direction"]): r for r in rows
-               if r["layer"] in RNN_CORES and not r.get("peer")}
-        for p in rows:
-            if not p.get("peer"):
-                continue
-            core = p["layer"] if (p["device"], p["layer"], p["direction"]) in own else "wcrnn"
-            s = own.get((p["device"], core, p["direction"]))
-            if s is None:
-                continue
-            gemm = p.get("input_gemm_ms", 0)
-            net = p["ms"] - gemm if gemm > 0 else None
-            print("| {B}, {T}, {H} | {core} | {dir} | {sms:.1f} | {stok:.3f} | {peer} | {pms:.1f} | {ptok:.3f} | {x:.2f}× | {net} | {xn} |".format(
-                B=s["B"], T=s["T"], H=s["N"], core=core, dir=p["direction"], sms=s["ms"], stok=s["mtokens_per_s"],
-                peer=implementation(p), pms=p["ms"], ptok=p["mtokens_per_s"], x=p["ms"] / s["ms"],
-                net=f"{net:.1f}" if net is not None else "-",
-                xn=f"{net / s['ms']:.2f}×" if net is not None else "-"))
+
+    def spread(xs):
+        m = statistics.median(xs)
+        return f"{m:.2f}×" if len(xs) == 1 else f"{m:.2f}× ({min(xs):.2f}-{max(xs):.2f})"
+
+    for key, pairs in groups.items():
+        _, B, T, H, core, direction, peer = key
+        sms = statistics.median(s["ms"] for s, _ in pairs)
+        pms = statistics.median(p["ms"] for _, p in pairs)
+        tok = B * T / 1e3
+        nets = [p["ms"] - p["input_gemm_ms"] for _, p in pairs if p.get("input_gemm_ms", 0) > 0]
+        xn = [(p["ms"] - p["input_gemm_ms"]) / s["ms"] for s, p in pairs if p.get("input_gemm_ms", 0) > 0]
+        print("| {B}, {T}, {H} | {core} | {dir} | {sms:.1f} | {stok:.3f} | {peer} | {pms:.1f} | {ptok:.3f} | {x} | {net} | {xn} |".format(
+            B=B, T=T, H=H, core=core, dir=direction, sms=sms, stok=tok / sms, peer=peer, pms=pms, ptok=tok / pms,
+            x=spread([p["ms"] / s["ms"] for s, p in pairs]),
+            net=f"{statistics.median(nets):.1f}" if nets else "-", xn=spread(xn) if xn else "-"))
 
 
 def main(path):
