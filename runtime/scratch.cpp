@@ -93,6 +93,14 @@ void install_scratch_cache() {
     });
 }
 
+namespace {
+// Installed at program start as well: scratch_free reads the header scratch_malloc wrote, so no
+// block from Halide's own allocator may be freed through it. Halide's runtime allocates before
+// any kernel runs (the CUDA runtime, for instance, when the first device buffer is made), so
+// waiting for the first kernel call would hand such blocks to scratch_free.
+const bool g_installed_at_start = (install_scratch_cache(), true);
+}  // namespace
+
 void release_scratch_cache() {
     Cache &c = cache();
     std::lock_guard<std::mutex> lock(c.m);

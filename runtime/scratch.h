@@ -4,7 +4,8 @@
 // whose pages fault in again on every call (measured: 4-5% page-fault time in the CPU backward
 // profiles, more with clearing and kernel locks). The cache keeps freed blocks of at least
 // 256 KiB and hands them out again, like oneDNN's scratchpads and the caching allocators of
-// training frameworks. It is installed by the first kernel call (dispatch.cpp); STATEMIX_SCRATCH_CACHE_MB
+// training frameworks. It is installed when the program starts (and again, idempotently, by
+// every kernel call in dispatch.cpp); STATEMIX_SCRATCH_CACHE_MB
 // sets its limit (default 1024; 0 turns it off). On CUDA it turns on Halide's own reuse of device
 // allocations (halide_reuse_device_allocations).
 #pragma once

@@ -7,6 +7,7 @@
 #include "runtime/rnn_init.h"
 #include "runtime/rnn_ops.h"
 #include "runtime/scratch.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -22,56 +23,8 @@
 namespace statemix {
 namespace {
 
-using Vec = std::vector<double>;
+using namespace statemix::test;
 constexpr double kTwoPi = 6.283185307179586;
-
-Vec randn(size_t n, std::mt19937 &rng, double scale = 1.0) {
-    std::normal_distribution<double> nd(0.0, scale);
-    Vec out(n);
-    for (auto &x : out) x = nd(rng);
-    return out;
-}
-
-Tensor to_tensor(const Shape &shape, const Vec &x, Device dev = Device::cpu) {
-    std::vector<float> f(x.begin(), x.end());
-    Tensor t = Tensor::from_host(shape, f.data());
-    return dev == Device::cpu ? t : t.to(dev);
-}
-
-Vec to_vec(const Tensor &t) {
-    Tensor c = t.device() == Device::cpu ? t : t.to(Device::cpu);
-    return Vec(c.data(), c.data() + c.numel());
-}
-
-Vec poison(size_t n) { return Vec(n, NAN); }
-
-double dot(const Vec &a, const Vec &b) {
-    double s = 0;
-    for (size_t i = 0; i < a.size(); i++) s += a[i] * b[i];
-    return s;
-}
-
-// float32 kernels vs float64 reference: a tolerance relative to the array's scale, tight enough
-// that a transposed W, a missing residual term or an off-by-one step (O(1) errors) cannot pass.
-void expect_close(const Vec &got, const Vec &want, const std::string &what, double rtol = 2e-4) {
-    ASSERT_EQ(got.size(), want.size()) << what;
-    double scale = 0;
-    for (double w : want) scale = std::max(scale, std::abs(w));
-    const double tol = rtol * (1.0 + scale);
-    size_t bad = 0, first = 0;
-    double worst = 0;
-    for (size_t i = 0; i < got.size(); i++) {
-        const double e = std::abs(got[i] - want[i]);
-        if (!(e <= tol)) {  // NaN fails too
-            if (!bad) first = i;
-            bad++;
-            worst = std::max(worst, e);
-        }
-    }
-    EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " entries off by more than " << tol
-                       << " (worst " << worst << "); first at " << first << ": got " << got[first] << ", want "
-                       << want[first];
-}
 
 // ---------------------------------------------------------------------------------------------
 // Problems
@@ -552,16 +505,6 @@ TEST(RnnCuda, MatchesCpu) {
     }
 }
 
-// Bad input gets a clear Error naming the argument (used below and by the RnnErrors tests).
-template <typename F>
-void expect_error(F f, const std::vector<std::string> &phrases) {
-    try {
-        f();
-        ADD_FAILURE() << "no error thrown; expected one mentioning " << phrases[0];
-    } catch (const Error &e) {
-        for (const auto &ph : phrases) EXPECT_NE(std::string(e.what()).find(ph), std::string::npos) << e.what();
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The persistent CUDA forward (runtime/cuda/rnn_persistent.h), every group kind and knob family,

@@ -4,6 +4,7 @@
 // directional finite differences of the float32 kernels, CUDA = CPU, and bad input.
 #include "reference/scan_reference.h"
 #include "statemix.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,8 @@
 namespace statemix {
 namespace {
 
+using namespace statemix::test;
+
 constexpr Norm kAllNorms[] = {Norm::softmax, Norm::sigmoid_l1, Norm::relu_l1,
                               Norm::tanh_l1, Norm::lin_l1,     Norm::none};
 
@@ -26,12 +29,6 @@ struct Problem {
     std::vector<double> z, v, h0, g, g_final;
 };
 
-std::vector<double> randn(size_t n, std::mt19937 &rng, double scale = 1.0) {
-    std::normal_distribution<double> nd(0.0, scale);
-    std::vector<double> out(n);
-    for (auto &x : out) x = nd(rng);
-    return out;
-}
 
 size_t numel(const Shape &s) {
     size_t n = 1;
@@ -59,17 +56,6 @@ Problem make_problem(Layer layer, int m, Norm norm, int64_t B, int64_t T, int64_
     p.g = randn(numel(p.s.v), rng);
     p.g_final = randn(numel(p.s.state), rng);
     return p;
-}
-
-Tensor to_tensor(const Shape &shape, const std::vector<double> &x, Device dev = Device::cpu) {
-    std::vector<float> f(x.begin(), x.end());
-    Tensor t = Tensor::from_host(shape, f.data());
-    return dev == Device::cpu ? t : t.to(dev);
-}
-
-std::vector<double> to_vec(const Tensor &t) {
-    Tensor c = t.device() == Device::cpu ? t : t.to(Device::cpu);
-    return std::vector<double>(c.data(), c.data() + c.numel());
 }
 
 struct Ref {
@@ -102,28 +88,6 @@ Ref reference(const Problem &p, bool backward) {
     return r;
 }
 
-// float32 kernels vs float64 reference: a tolerance relative to the array's scale, tight enough
-// that a wrong lag, a transposed block or a missing term (all O(1) errors) cannot pass.
-void expect_close(const std::vector<double> &got, const std::vector<double> &want, const std::string &what,
-                  double rtol = 2e-4) {
-    ASSERT_EQ(got.size(), want.size()) << what;
-    double scale = 0;
-    for (double w : want) scale = std::max(scale, std::abs(w));
-    const double tol = rtol * (1.0 + scale);
-    size_t bad = 0, first = 0;
-    double worst = 0;
-    for (size_t i = 0; i < got.size(); i++) {
-        double e = std::abs(got[i] - want[i]);
-        if (!(e <= tol)) {  // NaN fails too
-            if (!bad) first = i;
-            bad++;
-            worst = std::max(worst, e);
-        }
-    }
-    EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " entries off by more than " << tol
-                       << " (worst " << worst << "); first at " << first << ": got " << got[first] << ", want "
-                       << want[first];
-}
 
 struct Outputs {
     std::vector<double> h, h_final, dz, dv, dh0;
@@ -370,16 +334,6 @@ TEST(ScanCuda, MatchesCpu) {
     }
 }
 
-// Bad input: a clear Error naming the argument, never a crash or a silent result.
-template <typename F>
-void expect_error(F f, const std::vector<std::string> &phrases) {
-    try {
-        f();
-        ADD_FAILURE() << "no error thrown; expected one mentioning " << phrases[0];
-    } catch (const Error &e) {
-        for (const auto &ph : phrases) EXPECT_NE(std::string(e.what()).find(ph), std::string::npos) << e.what();
-    }
-}
 
 TEST(ScanErrors, BadShapesAndArguments) {
     ScanConfig cfg;
