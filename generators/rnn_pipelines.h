@@ -166,6 +166,7 @@ struct RnnForward {
 struct RnnBackward {
     MatVecScan scan;
     Halide::Func pre;
+    Halide::Func pre_first;  // where pre reads h_{t-1} from h for t >= 1: step 0's, from h0 (i, q, b)
     std::vector<Halide::Func> pre_weights;
     std::vector<Halide::Func> pointwise;  // pure Funcs over (i, t, b) or (i, b)
     std::vector<Halide::Func> scattered;  // undef pure definition, updates over an RVar of units

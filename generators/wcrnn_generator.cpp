@@ -144,16 +144,25 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
         Func Wt("Wt_pre");
         Wt(i, k) = select(k < H, a.W(min(k, H - 1), i), 0.0f);
         P.pre_weights.push_back(Wt);
+        // Steps t >= 1 read h_{t-1} from h (the GEMM: no select between h0 and h per column; its
+        // value at t = 0 is unused), step 0 reads h0 (pre_first, K = H for B rows only).
         P.pre = Func("pre");
         P.pre(i, q, t, b) = a.u(i, t, b);
+        P.pre_first = Func("pre_first");
+        P.pre_first(i, q, b) = a.u(i, 0, b);
         RDom rk(0, nkc, "rk");
-        Expr sum = P.pre(i, q, t, b);
+        Expr sum = P.pre(i, q, t, b), sum0 = P.pre_first(i, q, b);
         for (int kk = 0; kk < ku; kk++) {
-            Expr kidx = rk * ku + kk;
-            sum = sum + Wt(i, kidx) * hoff(min(kidx, H - 1), t, b);
+            Expr kidx = rk * ku + kk, kc = min(kidx, H - 1);
+            sum = sum + Wt(i, kidx) * h(kc, max(t - 1, 0), b);
+            sum0 = sum0 + Wt(i, kidx) * a.h0(kc, b);
         }
         P.pre(i, q, t, b) = sum;
-        fp = [&](Expr ii, Expr tt) { return a.eps * act_df(P.pre(ii, 0, tt, b), a.act); };
+        P.pre_first(i, q, b) = sum0;
+        fp = [&](Expr ii, Expr tt) {
+            Expr at = select(tt == 0, P.pre_first(ii, 0, b), P.pre(ii, 0, tt, b));
+            return a.eps * act_df(at, a.act);
+        };
     }
     fp_step(i, t, b) = fp(i, t);
     S.step_inputs.push_back(fp_step);

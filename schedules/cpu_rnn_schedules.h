@@ -94,17 +94,30 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     // over all k before the tile is stored. Per column k: kVecs loads of W and kRows broadcasts
     // of h feed kRows·kVecs multiply-adds. (The column sweeps it replaces loaded and stored the
     // tile's accumulators every 8 columns.)
+    // A task is (a strip of kStrip tiles of units, a batch row): the strip's rows of W (kStrip ·
+    // kVecs · vw units × H, 512 KB at H = 1024) stay in L2 while the task walks its steps. (Tasks
+    // over (steps, batch row) streamed all of W from L3 once per kRows steps: at H = 1024 that
+    // GEMM took longer than the forward scan.)
     if (P.pre.defined()) {
-        Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), io("io"), ii("ii"), to("to"), ti("ti");
+        constexpr int kStrip = 4;
+        Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, task("task"), io("io"), ii("ii"), ioo("ioo"),
+            ioi("ioi"), to("to"), ti("ti");
         Func tiles = P.pre.in();  // every consumer reads the tiles
         tiles.compute_root()
-            .split(i, io, ii, kVecs * vw, tail).split(t, to, ti, kRows, tail)
-            .reorder(ii, ti, io, q, to, b).vectorize(ii, vw).unroll(ii).unroll(ti).fuse(to, b, tb).parallel(tb);
-        P.pre.compute_at(tiles, io).bound_storage(i, kVecs * vw).bound_storage(t, kRows)
+            .split(i, io, ii, kVecs * vw, tail).split(t, to, ti, kRows, tail).split(io, ioo, ioi, kStrip, tail)
+            .reorder(ii, ti, ioi, q, to, ioo, b).vectorize(ii, vw).unroll(ii).unroll(ti)
+            .fuse(ioo, b, task).parallel(task);
+        P.pre.compute_at(tiles, ioi).bound_storage(i, kVecs * vw).bound_storage(t, kRows)
             .vectorize(i, vw, tail).unroll(i).unroll(t);
         Stage u = P.pre.update(0);
         RVar rk = rvars_of(u)[0];
         u.reorder(i, t, rk, q, b).vectorize(i, vw, tail).unroll(i).unroll(t);
+    }
+    if (P.pre_first.defined()) {
+        Func f = P.pre_first;
+        Var i = f.args()[0], b = f.args()[2];
+        f.compute_root().vectorize(i, vw, tail).parallel(b);
+        f.update(0).vectorize(i, vw, tail).parallel(b);
     }
 
     // The adjoint scan: a batch row per task; its boundary row T first.

@@ -96,6 +96,15 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     MatVecScan &S = P.scan;
     weights(S.weights, S);
     weights(P.pre_weights, S);
+    if (P.pre_first.defined()) {
+        Func f = P.pre_first;
+        Var i = f.args()[0], qb("qb");
+        f.compute_root().fuse(f.args()[1], f.args()[2], qb);
+        tile2d(f, i, qb);
+        Stage u = f.update(0);
+        u.fuse(f.args()[1], f.args()[2], qb);
+        tile2d(u, i, qb);
+    }
     if (P.pre.defined()) {
         Var i = S.i, q = S.q, t = P.pre.args()[2], b = S.b, tb("tb"), qtb("qtb");
         P.pre.compute_root().fuse(t, b, tb).fuse(q, tb, qtb);
