@@ -3,6 +3,7 @@
 #include "HalideRuntime.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -76,7 +77,12 @@ size_t limit_from_env() {
     if (!s || !*s) return size_t(1024) << 20;
     char *end = nullptr;
     const long long mb = std::strtoll(s, &end, 10);
-    return (end && *end == '\0' && mb > 0) ? size_t(mb) << 20 : 0;  // 0 or unparsable: off
+    if (!end || *end != '\0' || mb < 0) {
+        std::fprintf(stderr, "statemix: STATEMIX_SCRATCH_CACHE_MB must be a whole number of MiB (0 = off), got '%s'; "
+                             "the scratch cache is off\n", s);
+        return 0;
+    }
+    return size_t(mb) << 20;
 }
 
 }  // namespace
