@@ -109,6 +109,54 @@ public:
     }
 };
 
+// One step of the forward, for the stepped CPU forward (rnn_pipelines.h: RnnStep; the runtime
+// calls it per step with views of u_t, h_{t-1}, c_{t-1} and the outputs at t). Wp is W packed by
+// the runtime (runtime/rnn_step_layout.h, G = 4 gates): a register tile holds all four gates of
+// its units, so the cell update runs on the tile. Workspace: hc also holds z_t (the backward's).
+//   Wp -> (ii, q, k, j)   u [B,4H] -> (j4, b), j4 = gate·H + i   h_prev, c_prev, hc [B,H] -> (i, b)
+template <bool Workspace>
+class LstmStep : public Generator<LstmStep<Workspace>> {
+public:
+    using Base = Generator<LstmStep<Workspace>>;
+    template <typename T> using Input = typename Base::template Input<T>;
+    template <typename T> using Output = typename Base::template Output<T>;
+    template <typename T> using GeneratorParam = typename Base::template GeneratorParam<T>;
+    using Base::get_target;
+
+    STATEMIX_STEP_KNOBS
+
+    Input<Buffer<float, 4>> Wp{"Wp"};
+    Input<Buffer<float, 2>> u{"u"};
+    Input<Buffer<float, 2>> h_prev{"h_prev"};
+    Input<Buffer<float, 2>> c_prev{"c_prev"};
+    Output<Func> hc{"hc", std::vector<Type>(Workspace ? 6 : 2, Float(32)), 2};
+
+    void generate() {
+        _halide_user_assert(m == 0) << "lstm: m must be 0\n";
+        const RnnKnobs kn = knobs();
+        Expr H = h_prev.dim(0).extent();
+        RnnStep P;
+        define_step_matvec(P, Wp, h_prev, H, 4);
+        Var i = P.i, b = P.b;
+        std::vector<Expr> z;
+        for (int g = 0; g < 4; g++) z.push_back(step_acc(P, g, i, b) + u(i + g * H, b));
+        Expr c = sigmoid(z[1]) * c_prev(i, b) + sigmoid(z[0]) * tanh_f32(z[2]);
+        Expr hn = sigmoid(z[3]) * tanh_f32(c);
+        std::vector<Expr> out = {hn, c};
+        if (Workspace) out.insert(out.end(), z.begin(), z.end());
+        hc(i, b) = Tuple(out);
+        Func(hc).output_buffers()[0].dim(0).set_min(0);  // the other elements share its min
+        P.out = hc;
+        schedule_rnn_step(P, kn);
+
+        Wp.set_estimates({{0, kStepUnitTile}, {0, 4}, {0, kEstH}, {0, kEstH / kStepUnitTile}});
+        u.set_estimates({{0, 4 * kEstH}, {0, kEstB}});
+        h_prev.set_estimates({{0, kEstH}, {0, kEstB}});
+        c_prev.set_estimates({{0, kEstH}, {0, kEstB}});
+        hc.set_estimates({{0, kEstH}, {0, kEstB}});
+    }
+};
+
 // Adjoint rows, r = t+1: L(i, r) = (λh_{r-1}, λc_{r-1}, dz_i, dz_f, dz_g, dz_o at step r-1);
 // row 0 = (dh0, dc0, -). With λh_t = g_t + Σ_q W_qᵀ dz_{q,t+1} and
 //   λc_t = λh_t·o_t·(1 − tanh² c_t) + λc_{t+1}·f_{t+1}   (λc_T·f_T := gc_final),
@@ -214,4 +262,6 @@ public:
 
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward<false>, lstm_forward)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward<true>, lstm_forward_train)
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmStep<false>, lstm_step)
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmStep<true>, lstm_step_train)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmBackward, lstm_backward)

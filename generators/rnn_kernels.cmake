@@ -45,3 +45,13 @@ foreach (dev cpu cuda)
   statemix_kernel(sm_lstm_fwdtrain_${dev} lstm forward_train sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
   statemix_kernel(sm_lstm_bwd_${dev} lstm backward sequential 0 ${dev} FROM statemix_rnn_generators PARAMS ${knobs})
 endforeach ()
+
+# Step kernels: one step of a forward, called T times by the runtime (the stepped CPU forward,
+# runtime/rnn_stepped.cpp); CPU only. Knobs: batch_tile (0 = from the register budget), strip.
+set(STATEMIX_STEP_CPU_KNOBS "vector_width=0" CACHE STRING "Generator params of the CPU step kernels")
+foreach (m 2 0)
+  statemix_kernel(sm_wcrnn_step_m${m}_cpu wcrnn step sequential ${m} cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+endforeach ()
+statemix_kernel(sm_elman_step_cpu elman step sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+statemix_kernel(sm_lstm_step_cpu lstm step sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+statemix_kernel(sm_lstm_steptrain_cpu lstm step_train sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})

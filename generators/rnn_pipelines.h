@@ -21,6 +21,8 @@
 #include "fast_math.h"
 #include "scan_pipelines.h"
 
+#include "../runtime/rnn_step_layout.h"
+
 #include <functional>
 #include <vector>
 
@@ -33,6 +35,8 @@ struct RnnKnobs {
     int tile = 512;        // CUDA: threads per block over hidden units (a block per batch row)
     int k_unroll = 8;      // mat-vec terms per load/store of an accumulator
     int batch_tile = 4;    // CPU forward: batch rows per task, interleaved so each W vector load serves all
+                           // (step kernels: batch rows per register tile; 0 = from the register budget)
+    int strip = 1;         // step kernels: unit tiles per parallel task
 };
 
 // wcrnn: m is the residual's block size (2: elementwise/2x2 blocks, per-unit coefficients;
@@ -50,6 +54,24 @@ struct RnnKnobs {
         return {get_target().has_gpu_feature(),                                                    \
                 vector_width > 0 ? (int)vector_width : get_target().natural_vector_size(Float(32)),  \
                 tile, k_unroll, batch_tile};                                                       \
+    }
+
+// The knobs of the step kernels (RnnStep below; CPU only). The unit tile is fixed
+// (kStepUnitTile: the runtime packs W for it), its vectors are tile / vector_width.
+#define STATEMIX_STEP_KNOBS                                                                        \
+    GeneratorParam<int> m{"m", 0, 0, 2};                                                           \
+    GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};   \
+    GeneratorParam<int> vector_width{"vector_width", 0}; /* 0: the target's natural width */       \
+    GeneratorParam<int> batch_tile{"batch_tile", 0};     /* 0: as many as 16 accumulators allow */ \
+    GeneratorParam<int> strip{"strip", 1};                                                         \
+    RnnKnobs knobs() const {                                                                       \
+        _halide_user_assert(algorithm == Algorithm::Sequential && !get_target().has_gpu_feature())  \
+            << "step kernels exist only as algorithm=sequential, for the CPU\n";                   \
+        RnnKnobs k;                                                                                \
+        k.vector_width = vector_width > 0 ? (int)vector_width : get_target().natural_vector_size(Float(32)); \
+        k.batch_tile = batch_tile;                                                                 \
+        k.strip = strip;                                                                           \
+        return k;                                                                                  \
     }
 
 // The sequential mat-vec scan S(i, s, b) (a Tuple of `size` floats per element).
@@ -195,6 +217,47 @@ inline Halide::Func outer_sum(const std::string &name, const std::function<Halid
     acc(k, j) += y(j, r.x + 1, r.y) * h(k, r.x, r.y);
     acc(k, j) += y(j, 0, r0) * h0(k, r0);
     return acc;
+}
+
+}  // namespace statemix::gen
+
+namespace statemix::gen {
+
+// ---- The stepped forward (CPU) ------------------------------------------------------------------
+// One step of a recurrence as a pipeline of its own, which the runtime calls T times
+// (runtime/rnn_stepped.cpp), as oneDNN and cuDNN's non-persistent RNNs run one GEMM per step.
+// Why, next to the scan above: in the scan, W·h_{t-1} accumulates in the state Func that also
+// holds h_{t-1}, so the accumulators live in the same buffer the broadcasts are read from and
+// LLVM must load and store them around every k-chunk (the scans ran at 100-155 GFLOP/s on the
+// 2-core dev machine). A step reads h_{t-1} from an input buffer and sums into a Func of its own,
+// which the schedule computes per register tile over all of k: a GEMM micro-kernel (per column
+// k: a few loads of W, one broadcast per batch row, rows × vectors multiply-adds), 150-175 GFLOP/s
+// in a JIT prototype at H = 1024.
+//
+// W arrives packed by the runtime as Wp(ii, q, k, j) = W_q[j·tile + ii, k] (zero past H): unit
+// tile j's column k of every gate q is contiguous, and so is the next column. (Row-major W read
+// in place put each column 4 KB apart at H = 1024: 27 GFLOP/s in the prototype.)
+struct RnnStep {
+    Halide::Func acc;   // acc(ii, q, b, j) = Σ_k Wp(ii, q, k, j)·h_{t-1}(k, b)
+    Halide::Func out;   // the step's outputs over (i, b): h_t (a Tuple with c_t, z_t for the LSTM)
+    Halide::Var i{"i"}, b{"b"}, ii{"ii"}, q{"q"}, j{"j"};
+    int gates = 1, tile = kStepUnitTile;
+};
+
+inline void define_step_matvec(RnnStep &P, Halide::Func Wp, Halide::Func hp, Halide::Expr H, int gates) {
+    using namespace Halide;
+    P.gates = gates;
+    P.tile = kStepUnitTile;
+    RDom r(0, H, "rk");
+    P.acc = Func("acc");
+    P.acc(P.ii, P.q, P.b, P.j) = 0.0f;
+    P.acc(P.ii, P.q, P.b, P.j) += Wp(P.ii, P.q, r, P.j) * hp(r, P.b);
+}
+
+// Gate g's W_g·h_{t-1} at unit i. The schedule tiles i by P.tile from 0, so the division and
+// remainder fold away (the output's min is constrained to 0).
+inline Halide::Expr step_acc(const RnnStep &P, int g, Halide::Expr i, Halide::Expr b) {
+    return P.acc(i % P.tile, g, b, i / P.tile);
 }
 
 }  // namespace statemix::gen

@@ -51,6 +51,13 @@ struct WcrnnArgs {
     Expr H, T, B;
 };
 
+// ρ(h_{t-1})_i on the paired path, from prev(j) = h_{t-1, j} (prev clamps j to [0, H)).
+Expr paired_residual(const WcrnnArgs &a, Expr i, const std::function<Expr(Expr)> &prev) {
+    return a.rho_d(i) * rho_phi(prev(i), a.rho_act) +
+           select(i + 1 < a.H, a.rho_u(i) * rho_phi(prev(i + 1), a.rho_act), 0.0f) +
+           select(i >= 1, a.rho_l(i) * rho_phi(prev(i - 1), a.rho_act), 0.0f);
+}
+
 void build_forward(RnnForward &P, const WcrnnArgs &a, const RnnKnobs &kn) {
     MatVecScan &S = P.scan;
     Var i = S.i, s = S.s, b = S.b, k = S.k;
@@ -86,9 +93,7 @@ void build_forward(RnnForward &P, const WcrnnArgs &a, const RnnKnobs &kn) {
                        [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
                            Expr res = 0.0f;
                            if (a.path == ResidualPath::paired) {
-                               res = a.rho_d(ii) * rho_phi(prev(0, ii), a.rho_act) +
-                                     select(ii + 1 < H, a.rho_u(ii) * rho_phi(prev(0, ii + 1), a.rho_act), 0.0f) +
-                                     select(ii >= 1, a.rho_l(ii) * rho_phi(prev(0, ii - 1), a.rho_act), 0.0f);
+                               res = paired_residual(a, ii, [&](Expr jj) { return prev(0, jj); });
                            } else if (dense) {
                                res = acc[1];
                            }
@@ -385,6 +390,76 @@ public:
     }
 };
 
+// One step of the forward, for the stepped CPU forward (rnn_pipelines.h: RnnStep; the runtime
+// calls it per step with views of u_t, h_{t-1} and h_t): h_t = ρ(h_{t-1}) + ε f(W h_{t-1} + u_t).
+// Wp is W packed by the runtime (runtime/rnn_step_layout.h), with R as a second gate for the
+// dense residual (m = 0), so both mat-vecs share the tile's broadcasts.
+//   Wp -> (ii, q, k, j)   u, h_prev, h [B,H] -> (i, b)
+template <bool Elman>
+class RnnStepGen : public Generator<RnnStepGen<Elman>> {
+public:
+    using Base = Generator<RnnStepGen<Elman>>;
+    template <typename T> using Input = typename Base::template Input<T>;
+    template <typename T> using Output = typename Base::template Output<T>;
+    template <typename T> using GeneratorParam = typename Base::template GeneratorParam<T>;
+    using Base::get_target;
+
+    STATEMIX_STEP_KNOBS
+    Input<Buffer<float, 4>> Wp{"Wp"};
+    Input<Buffer<float, 2>> u{"u"};
+    Input<Buffer<float, 2>> h_prev{"h_prev"};
+    Output<Buffer<float, 2>> h{"h"};
+    Input<float> *eps = nullptr;
+    Input<int> *act = nullptr;
+    ResidualInputs res;
+
+    void configure() {
+        if (Elman) return;
+        eps = this->template add_input<float>("eps");
+        act = this->template add_input<int>("act");
+        if (m != 0) res.add(*this, m);  // the dense R is packed into Wp
+    }
+
+    void generate() {
+        _halide_user_assert(Elman ? m == 0 : (m == 0 || m == 2))
+            << "m: wcrnn takes the residual block size 2 (per-unit) or 0 (dense); elman takes 0\n";
+        const RnnKnobs kn = knobs();
+        WcrnnArgs a;
+        a.path = Elman ? ResidualPath::none : path_of(m);
+        a.H = h_prev.dim(0).extent();
+        if (!Elman) {
+            a.eps = *eps;
+            a.act = *act;
+            res.fill(a);
+        }
+        const bool dense = a.path == ResidualPath::dense;
+        RnnStep P;
+        define_step_matvec(P, Wp, h_prev, a.H, dense ? 2 : 1);
+        Var i = P.i, b = P.b;
+        Expr rho = 0.0f;
+        if (a.path == ResidualPath::paired) {
+            rho = paired_residual(a, i, [&](Expr jj) { return h_prev(clamp(jj, 0, a.H - 1), b); });
+        } else if (dense) {
+            rho = step_acc(P, 1, i, b);
+        }
+        h(i, b) = rho + a.eps * act_f(step_acc(P, 0, i, b) + u(i, b), a.act);
+        h.dim(0).set_min(0);
+        P.out = h;
+        schedule_rnn_step(P, kn);
+        if (res.rho_act) h.specialize(*res.rho_act == 0);
+
+        Wp.set_estimates({{0, kStepUnitTile}, {0, dense ? 2 : 1}, {0, kEstH}, {0, kEstH / kStepUnitTile}});
+        est_state(u);
+        est_state(h_prev);
+        est_state(h);
+        if (!Elman) {
+            eps->set_estimate(0.05f);
+            act->set_estimate(0);
+            res.estimates();
+        }
+    }
+};
+
 template <bool Elman>
 class RnnBackwardGen : public Generator<RnnBackwardGen<Elman>> {
 public:
@@ -482,4 +557,6 @@ public:
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnForwardGen<false>, wcrnn_forward)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<false>, wcrnn_backward)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnForwardGen<true>, elman_forward)
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnStepGen<false>, wcrnn_step)
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnStepGen<true>, elman_step)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<true>, elman_backward)

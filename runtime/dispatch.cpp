@@ -45,7 +45,7 @@ void install_error_handler() {
 
 }  // namespace
 
-void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
+std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg> &args) {
     const halide_filter_metadata_t *md = k.metadata();
     std::vector<void *> argv((size_t)md->num_arguments, nullptr);
     std::vector<bool> used(args.size(), false);
@@ -62,6 +62,10 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
     for (size_t a = 0; a < args.size(); a++) {
         if (!used[a]) throw Error(std::string("kernel ") + k.name + " has no argument '" + args[a].name + "'");
     }
+    return argv;
+}
+
+void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     install_error_handler();
     install_scratch_cache();
     t_halide_error.clear();
@@ -71,6 +75,22 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
         while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
         throw Error(std::string("kernel ") + k.name + " failed (Halide error " + std::to_string(rc) + "): " + msg);
     }
+}
+
+void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
+    std::vector<void *> argv = bind_args(k, args);
+    call_kernel(k, argv);
+}
+
+const KernelEntry *find_kernel_or_null(const char *layer, const char *direction, Device device, int m) {
+    for (int i = 0; i < kKernelTableSize; i++) {
+        const KernelEntry &k = kKernelTable[i];
+        if (!std::strcmp(k.layer, layer) && !std::strcmp(k.direction, direction) &&
+            !std::strcmp(k.device, device_name(device)) && k.m == m) {
+            return &k;
+        }
+    }
+    return nullptr;
 }
 
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m) {

@@ -27,7 +27,15 @@ struct KernelArg {
 // unknown, or if the kernel fails (the message carries Halide's).
 void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args);
 
+// The argument vector of k for `args`, matched by name as run_kernel does (same errors), for
+// calling one kernel many times (call_kernel) after changing the buffers' contents in place: the
+// stepped forward calls its step kernel once per step with views moved along t.
+std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg> &args);
+void call_kernel(const KernelEntry &k, std::vector<void *> &argv);
+
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);
+// The same, or nullptr when this build has none (for optional variants such as step kernels).
+const KernelEntry *find_kernel_or_null(const char *layer, const char *direction, Device device, int m);
 
 }  // namespace statemix::dispatch

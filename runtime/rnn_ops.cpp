@@ -1,6 +1,7 @@
 #include "rnn_ops.h"
 
 #include "dispatch.h"
+#include "rnn_stepped.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -342,9 +343,19 @@ void wcrnn_forward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, con
     Tensor zero;
     if (!h0) zero = Tensor::zeros({d.B, d.H}, dev);
     if (persistent_forward(op, d, u, W, h0 ? *h0 : zero, &c, cfg.eps, (int)cfg.act, h, h_final)) return;
-    const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "forward", dev, c.m);
     float eps = cfg.eps;
     int act = (int)cfg.act;
+    if (dev == Device::cpu) {
+        if (const KernelEntry *sk = stepped::choose(op, "wcrnn", "step", c.m, d.B, d.H)) {
+            std::vector<KernelArg> extra = {{"eps", &eps}, {"act", &act}};
+            std::vector<const float *> gates = {W.data()};
+            if (c.m == 0) gates.push_back(c.R.data());
+            else residual_args(c, extra);
+            stepped::run_elman_wcrnn(*sk, stepped::pack(gates, d.H), u, h0 ? *h0 : zero, extra, h, h_final);
+            return;
+        }
+    }
+    const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "forward", dev, c.m);
     std::vector<KernelArg> args = {{"u", (void *)u.raw()},      {"W", (void *)W.raw()},
                                    {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
                                    {"eps", &eps},               {"act", &act},
@@ -457,6 +468,12 @@ void elman_forward(const Tensor &u, const Tensor &W, const Tensor *h0, Tensor &h
     Tensor zero;
     if (!h0) zero = Tensor::zeros({d.B, d.H}, dev);
     if (persistent_forward(op, d, u, W, h0 ? *h0 : zero, nullptr, 1.0f, 0, h, h_final)) return;
+    if (dev == Device::cpu) {
+        if (const KernelEntry *sk = stepped::choose(op, "elman", "step", 0, d.B, d.H)) {
+            stepped::run_elman_wcrnn(*sk, stepped::pack({W.data()}, d.H), u, h0 ? *h0 : zero, {}, h, h_final);
+            return;
+        }
+    }
     const KernelEntry &k = dispatch::find_kernel(op, "elman", "forward", dev, 0);
     dispatch::run_kernel(k, {{"u", (void *)u.raw()},
                              {"W", (void *)W.raw()},
@@ -514,9 +531,18 @@ void lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tens
                    {{"c_final", &out.c_final}, {state, "[B,H]"}}}, dev);
     const bool training = out.z.defined();
     check_all(op, {{{"z", training ? &out.z : nullptr}, {{4, d.B, d.T, d.H}, "[4,B,T,H]"}}}, dev);
-    const KernelEntry &k = dispatch::find_kernel(op, "lstm", training ? "forward_train" : "forward", dev, 0);
     Tensor zero;
     if (!h0 || !c0) zero = Tensor::zeros(state, dev);
+    if (dev == Device::cpu) {
+        if (const KernelEntry *sk = stepped::choose(op, "lstm", training ? "step_train" : "step", 0, d.B, d.H)) {
+            const float *w = W.data();
+            Tensor Wp = stepped::pack({w, w + d.H * d.H, w + 2 * d.H * d.H, w + 3 * d.H * d.H}, d.H);
+            stepped::run_lstm(*sk, Wp, u, h0 ? *h0 : zero, c0 ? *c0 : zero, out.h, out.c, out.h_final, out.c_final,
+                              training ? &out.z : nullptr);
+            return;
+        }
+    }
+    const KernelEntry &k = dispatch::find_kernel(op, "lstm", training ? "forward_train" : "forward", dev, 0);
     std::vector<dispatch::KernelArg> args = {{"u", (void *)u.raw()},
                                              {"W", (void *)W.raw()},
                                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},

@@ -22,6 +22,7 @@ using statemix::gen::MatVecScan;
 using statemix::gen::RnnBackward;
 using statemix::gen::RnnForward;
 using statemix::gen::RnnKnobs;
+using statemix::gen::RnnStep;
 
 inline std::vector<RVar> rvars_of(Stage s) {
     std::vector<RVar> out;
@@ -212,6 +213,30 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
         f.update(0).vectorize(i, vw, tail);
     }
     for (Func f : P.sum_outputs) f.vectorize(f.args()[0], vw, tail);
+}
+
+// A step kernel (the stepped forward, rnn_pipelines.h RnnStep): a GEMM micro-kernel per register
+// tile of batch_tile rows × the unit tile (tile / vw vectors) × the gates, summed over all of k
+// in registers (acc is computed per tile into storage of that constant size), then the step's
+// nonlinearity on the tile. A task is `strip` unit tiles and walks every batch tile, so the
+// strip's packed W (tile · G · H floats, 128 KB at H = 1024) is reused from L1/L2 across the
+// batch. batch_tile 0: as many rows as keep 16 accumulators (of 32 AVX-512 registers; 8 of 16
+// on AVX2) live. JIT prototype, Elman, H = 1024, B = 16: 8 rows × 2 vectors 176 GFLOP/s,
+// 4 × 2 160, 8 × 1 118; tasks of 1 tile 1.1-1.4x faster than of 4.
+inline void rnn_step(RnnStep &P, const RnnKnobs &kn) {
+    const int vw = kn.vector_width, tw = P.tile;
+    _halide_user_assert(tw % vw == 0) << "step kernels: the unit tile " << tw << " must be a multiple of the vector width " << vw << "\n";
+    const int budget = vw >= 16 ? 16 : 8;
+    const int bt = kn.batch_tile > 0 ? kn.batch_tile : std::max(1, budget / (P.gates * (tw / vw)));
+    const TailStrategy tail = TailStrategy::GuardWithIf;
+    Var io("io"), iv("iv"), bo("bo"), bi("bi"), ioo("ioo"), ioi("ioi");
+    P.out.split(P.i, io, iv, tw, tail).split(P.b, bo, bi, bt, tail).split(io, ioo, ioi, kn.strip, tail)
+        .reorder(iv, bi, bo, ioi, ioo).vectorize(iv, vw).unroll(iv).unroll(bi).parallel(ioo);
+    P.acc.compute_at(P.out, bo).bound_storage(P.ii, tw).bound_storage(P.q, P.gates).bound_storage(P.b, bt)
+        .vectorize(P.ii, vw).unroll(P.ii).unroll(P.q).unroll(P.b);
+    Stage u = P.acc.update(0);
+    RVar rk = rvars_of(u)[0];
+    u.reorder(P.ii, P.q, P.b, rk, P.j).vectorize(P.ii, vw).unroll(P.ii).unroll(P.q).unroll(P.b);
 }
 
 }  // namespace statemix::sched::cpu

@@ -18,4 +18,7 @@ inline void schedule_rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     else sched::cpu::rnn_backward(P, kn);
 }
 
+// Step kernels run on the CPU only (CUDA runs the whole sequence in one launch).
+inline void schedule_rnn_step(RnnStep &P, const RnnKnobs &kn) { sched::cpu::rnn_step(P, kn); }
+
 }  // namespace statemix::gen

@@ -6,6 +6,7 @@
 #include "runtime/lyapunov.h"
 #include "runtime/rnn_init.h"
 #include "runtime/rnn_ops.h"
+#include "runtime/rnn_stepped.h"
 #include "runtime/scratch.h"
 #include "tests/test_util.h"
 
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -310,11 +312,23 @@ std::vector<std::array<int64_t, 3>> shapes_for(ResidualKind kind) {
     return {{1, 1, 1}, {2, 13, 19}, {3, 5, 8}, {1, 7, 2}, {2, 3, 33}};
 }
 
+// Selects the CPU forward (scan or stepped) for one scope (the choice is process-wide).
+struct ScopedCpuImpl {
+    explicit ScopedCpuImpl(stepped::Impl impl) { stepped::set_cpu_impl(impl); }
+    ~ScopedCpuImpl() { stepped::clear_cpu_impl(); }
+};
+
 void check_kernel_entry(const KernelEntry &k) {
     const Device dev = parse_device(k.device);
     const bool backward = !std::strcmp(k.direction, "backward");
-    // lstm: "forward" is the inference kernel (h, c only), "forward_train" also writes z.
-    const bool inference = !std::strcmp(k.layer, "lstm") && !std::strcmp(k.direction, "forward");
+    // Step kernels (one step of a forward, called per step: runtime/rnn_stepped.cpp) run when the
+    // stepped CPU forward is selected, the scan kernels otherwise.
+    const bool step = !std::strcmp(k.direction, "step") || !std::strcmp(k.direction, "step_train");
+    ScopedCpuImpl impl(step ? stepped::Impl::stepped : stepped::Impl::scan);
+    // lstm: "forward"/"step" are the inference kernels (h, c only), "forward_train"/"step_train"
+    // also write z.
+    const bool inference =
+        !std::strcmp(k.layer, "lstm") && (!std::strcmp(k.direction, "forward") || !std::strcmp(k.direction, "step"));
     std::vector<ResidualKind> kinds = {ResidualKind::identity};
     if (!std::strcmp(k.layer, "wcrnn")) {
         if (k.m == 0) kinds = {ResidualKind::orthogonal};
@@ -325,7 +339,10 @@ void check_kernel_entry(const KernelEntry &k) {
     unsigned seed = 10;
     for (ResidualKind kind : kinds) {
         for (Activation act : acts) {
-            for (const auto &s : shapes_for(kind)) {
+            auto shapes = shapes_for(kind);
+            // Step kernels: several unit tiles of 32 with a ragged last one, more rows than a batch tile.
+            if (step) shapes.push_back({9, 3, kind == ResidualKind::rotation ? 70 : 71});
+            for (const auto &s : shapes) {
                 Problem p = make_problem(k.layer, kind, act, s[0], s[1], s[2], seed++);
                 const std::string what = std::string(k.name) + " " + residual_name(kind) + " " + activation_name(act) +
                                          " B=" + std::to_string(s[0]) + " T=" + std::to_string(s[1]) +
@@ -439,6 +456,8 @@ TEST(ScratchCache, ReusesLargeKernelScratchWithEqualResults) {
 // A sequence processed in two pieces (final state -> initial state, and the second piece's dh0
 // as the first piece's g_final) equals one pass, forward and backward.
 TEST(RnnKernels, TwoPiecesEqualOnePass) {
+  for (stepped::Impl impl : {stepped::Impl::scan, stepped::Impl::stepped}) {
+    ScopedCpuImpl forward(impl);
     for (const char *layer : {"wcrnn", "lstm"}) {
         const int64_t B = 2, T = 23, H = 10, T1 = 9;
         Problem whole = make_problem(layer, ResidualKind::rotation, Activation::tanh, B, T, H, 12);
@@ -477,7 +496,7 @@ TEST(RnnKernels, TwoPiecesEqualOnePass) {
             }
             return out;
         };
-        const std::string what = std::string(layer) + " two pieces";
+        const std::string what = std::string(layer) + (impl == stepped::Impl::scan ? " scan" : " stepped") + " two pieces";
         expect_close(join(fa.h, rb.h, ph), one.h, what + " h");
         expect_close(rb.h_final, one.h_final, what + " h_final");
         expect_close(join(ra.du, rb.du, pu), one.du, what + " du", 5e-4);
@@ -485,6 +504,25 @@ TEST(RnnKernels, TwoPiecesEqualOnePass) {
         for (size_t i = 0; i < dW.size(); i++) dW[i] = ra.dW[i] + rb.dW[i];
         expect_close(dW, one.dW, what + " dW", 5e-4);
         expect_close(ra.dh0, one.dh0, what + " dh0", 5e-4);
+    }
+  }
+}
+
+// The automatic CPU choice: step kernels from H = 128 (rnn_stepped.cpp), the scan below; both
+// against the float64 reference at a width with a ragged last unit tile.
+TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByWidth) {
+    ScopedCpuImpl automatic(stepped::Impl::automatic);
+    EXPECT_NE(stepped::describe("elman", 0, 4, 128).find("stepped"), std::string::npos);
+    EXPECT_NE(stepped::describe("lstm", 0, 4, 127).find("scan"), std::string::npos);
+    unsigned seed = 40;
+    for (auto [layer, kind] : std::vector<std::pair<const char *, ResidualKind>>{
+             {"elman", ResidualKind::identity}, {"lstm", ResidualKind::identity},
+             {"wcrnn", ResidualKind::rotation}, {"wcrnn", ResidualKind::orthogonal}}) {
+        for (int64_t H : {126, 130}) {
+            Problem p = make_problem(layer, kind, Activation::tanh, 3, 4, H, seed++);
+            compare(run(p, Device::cpu, false), reference(p, false),
+                    std::string(layer) + " " + residual_name(kind) + " automatic H=" + std::to_string(H), false);
+        }
     }
 }
 
@@ -704,6 +742,14 @@ TEST(RnnErrors, BadShapesAndArguments) {
 
 // Documented NaN propagation (runtime/rnn_ops.h): a NaN in u at (b, t, i) makes h_t[i] NaN, every
 // unit of that batch row NaN from t+1 on, and leaves the other rows and earlier steps untouched.
+TEST(RnnErrors, BadCpuImplementationIsNamed) {
+    ::setenv("STATEMIX_RNN_CPU", "fast", 1);
+    Tensor u = Tensor::zeros({1, 2, 4}), W = Tensor::zeros({4, 4});
+    expect_error([&] { elman_forward(u, W, nullptr); }, {"STATEMIX_RNN_CPU", "'fast'", "automatic, scan or stepped"});
+    ::unsetenv("STATEMIX_RNN_CPU");
+    EXPECT_NO_THROW(elman_forward(u, W, nullptr));
+}
+
 TEST(RnnErrors, NanInInputPropagates) {
     for (const char *layer : {"wcrnn", "elman"}) {
         for (Activation act : {Activation::tanh, Activation::relu}) {
