@@ -39,12 +39,19 @@ void clear_cpu_impl() { g_impl.store(-1); }
 
 namespace {
 
-// The automatic choice: the scan below this width, where a step's work (2·B·H² flops per gate)
-// is too small for a kernel call and a parallel loop per step to pay for themselves.
-// Measured on the 2-core dev machine (docs/benchmarks.md, 2026-11-29 "stepped forward").
-constexpr int64_t kSteppedMinH = 128;
-
-bool automatic_picks_stepped(int64_t /*B*/, int64_t H) { return H >= kSteppedMinH; }
+// The automatic choice, from interleaved scan/stepped runs of `statemix bench` on the 2-core dev
+// machine (T = 128, docs/benchmarks.md "2026-11-29: the stepped forward"):
+// - H >= 512: stepped for every core (H = 1024: Elman 1.5-1.7x, LSTM 1.7-2.5x the scan's speed;
+//   H = 512, B = 16: 1.0-1.4x).
+// - H = 128-256, B <= 16: stepped for Elman/WCRNN (1.0-2.4x), the scan for the LSTM (its gates
+//   are summed one after another in the step: 0.6-1.0x there).
+// - B = 64, H = 256: the scan (stepped 0.6-0.95x): a step's 8 unit tiles are too few tasks for
+//   the per-step parallel loop and barrier to pay off against one launch per sequence.
+// Below H = 128 a step's work is too small for a kernel call per step.
+bool automatic_picks_stepped(const char *layer, int64_t B, int64_t H) {
+    if (H >= 512) return true;
+    return std::strcmp(layer, "lstm") != 0 && H >= 128 && B <= 16;
+}
 
 }  // namespace
 
@@ -57,7 +64,7 @@ const KernelEntry *choose(const std::string &op, const char *layer, const char *
         if (!k) throw Error(op + ": STATEMIX_RNN_CPU=stepped, but this build has no " + direction + " kernel for " + layer);
         return k;
     }
-    return k && automatic_picks_stepped(B, H) ? k : nullptr;
+    return k && automatic_picks_stepped(layer, B, H) ? k : nullptr;
 }
 
 std::string describe(const char *layer, int m, int64_t B, int64_t H) {

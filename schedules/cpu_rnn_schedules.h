@@ -226,17 +226,25 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
 inline void rnn_step(RnnStep &P, const RnnKnobs &kn) {
     const int vw = kn.vector_width, tw = P.tile;
     _halide_user_assert(tw % vw == 0) << "step kernels: the unit tile " << tw << " must be a multiple of the vector width " << vw << "\n";
-    const int budget = vw >= 16 ? 16 : 8;
-    const int bt = kn.batch_tile > 0 ? kn.batch_tile : std::max(1, budget / (P.gates * (tw / vw)));
+    const int budget = vw >= 16 ? 16 : 8, vecs = tw / vw;
+    // Every gate of the tile in registers at once needs gates · vecs accumulators per batch row;
+    // when that leaves fewer than 4 rows (the LSTM: 8 per row on AVX-512), the gates are summed
+    // one after another instead (acc's tile then lives in L1, 4 KB), each with budget / vecs rows:
+    // few rows per tile made the W strip's L2 traffic the limit (per column k, 8 vector loads of W
+    // for 2 broadcasts and 16 multiply-adds).
+    const bool gates_inside = P.gates * vecs * 4 <= budget;
+    const int bt = kn.batch_tile > 0 ? kn.batch_tile : std::max(1, budget / ((gates_inside ? P.gates : 1) * vecs));
     const TailStrategy tail = TailStrategy::GuardWithIf;
     Var io("io"), iv("iv"), bo("bo"), bi("bi"), ioo("ioo"), ioi("ioi");
     P.out.split(P.i, io, iv, tw, tail).split(P.b, bo, bi, bt, tail).split(io, ioo, ioi, kn.strip, tail)
         .reorder(iv, bi, bo, ioi, ioo).vectorize(iv, vw).unroll(iv).unroll(bi).parallel(ioo);
-    P.acc.compute_at(P.out, bo).bound_storage(P.ii, tw).bound_storage(P.q, P.gates).bound_storage(P.b, bt)
+    P.acc.compute_at(P.out, bo).bound_storage(P.ii, tw).bound_storage(P.q, P.gates).bound_storage(P.b, bt).bound_storage(P.j, 1)
         .vectorize(P.ii, vw).unroll(P.ii).unroll(P.q).unroll(P.b);
     Stage u = P.acc.update(0);
     RVar rk = rvars_of(u)[0];
-    u.reorder(P.ii, P.q, P.b, rk, P.j).vectorize(P.ii, vw).unroll(P.ii).unroll(P.q).unroll(P.b);
+    if (gates_inside) u.reorder(P.ii, P.q, P.b, rk, P.j).unroll(P.q);
+    else u.reorder(P.ii, P.b, rk, P.q, P.j);
+    u.vectorize(P.ii, vw).unroll(P.ii).unroll(P.b);
 }
 
 }  // namespace statemix::sched::cpu

@@ -508,12 +508,17 @@ TEST(RnnKernels, TwoPiecesEqualOnePass) {
   }
 }
 
-// The automatic CPU choice: step kernels from H = 128 (rnn_stepped.cpp), the scan below; both
-// against the float64 reference at a width with a ragged last unit tile.
-TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByWidth) {
+// The automatic CPU choice (rnn_stepped.cpp: step kernels from H = 512, and from H = 128 at
+// B <= 16 except for the LSTM), and both choices against the float64 reference around H = 128
+// (a ragged last unit tile).
+TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByShape) {
     ScopedCpuImpl automatic(stepped::Impl::automatic);
-    EXPECT_NE(stepped::describe("elman", 0, 4, 128).find("stepped"), std::string::npos);
-    EXPECT_NE(stepped::describe("lstm", 0, 4, 127).find("scan"), std::string::npos);
+    auto picks = [](const char *layer, int64_t B, int64_t H) { return stepped::describe(layer, 0, B, H); };
+    EXPECT_NE(picks("elman", 4, 128).find("stepped"), std::string::npos);
+    EXPECT_NE(picks("elman", 4, 127).find("scan"), std::string::npos);
+    EXPECT_NE(picks("elman", 64, 256).find("scan"), std::string::npos);
+    EXPECT_NE(picks("lstm", 4, 256).find("scan"), std::string::npos);
+    EXPECT_NE(picks("lstm", 64, 512).find("stepped"), std::string::npos);
     unsigned seed = 40;
     for (auto [layer, kind] : std::vector<std::pair<const char *, ResidualKind>>{
              {"elman", ResidualKind::identity}, {"lstm", ResidualKind::identity},
