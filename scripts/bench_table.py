@@ -26,7 +26,10 @@ def scan_table(rows):
 
 
 def implementation(r):
-    return "statemix" if not r.get("peer") else "{} ({})".format(r["peer"], r["algorithm"])
+    if r.get("peer"):
+        return "{} ({})".format(r["peer"], r["algorithm"])
+    # the CPU RNN cores name their forward: "stepped" (a step kernel per step) or "scan"
+    return "statemix ({} forward)".format(r["algorithm"]) if r.get("algorithm") in ("stepped", "scan") else "statemix"
 
 
 def rnn_table(rows):

@@ -14,6 +14,7 @@
 #include "json_file.h"
 #include "reference_native.h"
 #include "statemix.h"
+#include "rnn_stepped.h"
 
 #include "HalideRuntime.h"
 #include "HalideRuntimeCuda.h"
@@ -238,9 +239,15 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
     });
     const int64_t fb = rnn_bytes(layer, B, T, H, false), bb = rnn_bytes(layer, B, T, H, true);
     const double copy_f = copy_gbps(dev, fb, o.reps), copy_b = copy_gbps(dev, bb, o.reps);
-    rows.push_back(timed_row(dname, layer, "sequential", "fwd", what, 0, B, T, H, t_fwd, fb, copy_f));
+    // Which CPU forward ran: the stepped one (a step kernel per step) or the one-launch scan.
+    const std::string fwd_alg =
+        dev != Device::cpu ? "sequential"
+                           : stepped::describe(layer.c_str(), layer == "wcrnn" ? 2 : 0, B, H).rfind("stepped", 0) == 0
+                                 ? "stepped"
+                                 : "scan";
+    rows.push_back(timed_row(dname, layer, fwd_alg, "fwd", what, 0, B, T, H, t_fwd, fb, copy_f));
     rows.push_back(timed_row(dname, layer, "sequential", "bwd", what, 0, B, T, H, t_bwd, bb, copy_b));
-    rows.push_back(timed_row(dname, layer, "sequential", "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
+    rows.push_back(timed_row(dname, layer, fwd_alg, "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
                              combined_copy_gbps(fb, copy_f, bb, copy_b)));
     if (layer == "lstm") {  // the inference forward: no workspace z (the rows above train)
         LstmForwardResult li{lf.h, lf.c, lf.h_final, lf.c_final, Tensor()};
@@ -249,7 +256,7 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
             h.sync();
         });
         const int64_t ib = rnn_bytes(layer, B, T, H, false) - 4 * 4 * B * T * H;  // z not written
-        rows.push_back(timed_row(dname, layer, "sequential", "fwd-infer", "lstm_forward (inference, no z)", 0, B, T,
+        rows.push_back(timed_row(dname, layer, fwd_alg, "fwd-infer", "lstm_forward (inference, no z)", 0, B, T,
                                  H, t_inf, ib, copy_gbps(dev, ib, o.reps)));
     }
 }
@@ -366,7 +373,8 @@ void print_rnn_rows(const std::vector<Row> &rows) {
     fmt::print("{:<5} {:<6} {:<51} {:<9} {:>9} {:>9} {:>8} {:>9} {:>7} {:>8} {:>8}\n", "dev", "core",
                "implementation", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "inGEMMms", "sm/peer");
     for (const Row &r : rows) {
-        const std::string impl = r.peer.empty() ? "statemix" : r.peer + " (" + r.algorithm + ")";
+        const std::string impl = r.peer.empty() ? (r.algorithm == "sequential" ? "statemix" : "statemix (" + r.algorithm + " forward)")
+                                                : r.peer + " (" + r.algorithm + ")";
         const std::string gemm = r.input_gemm_ms > 0 ? fmt::format("{:.2f}", r.input_gemm_ms) : "-";
         const std::string ratio = r.statemix_over_peer > 0 ? fmt::format("{:.2f}x", r.statemix_over_peer) : "-";
         const std::string pct = r.copy_gbps > 0 ? fmt::format("{:.1f}%", 100 * r.gbps / r.copy_gbps) : "-";
