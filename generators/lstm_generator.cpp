@@ -157,6 +157,52 @@ public:
     }
 };
 
+// One step of the LSTM adjoint, for the stepped CPU backward (runtime/rnn_stepped.cpp), from
+// step t+1's gate adjoints dz_{t+1} (the previous call's outputs) and λc_{t+1}·f_{t+1}:
+//   λh_t = g_t + Σ_q W_qᵀ dz_{q,t+1}     (Wp = Wᵀ packed: G = 1, K = 4H)
+//   λc_t = λh_t·o_t·(1 − tanh² c_t) + lcf_next,   lcf_next = λc_{t+1}·f_{t+1} (gc_final at T−1)
+//   dz_o = λh·tanh c·o(1−o),  dz_i = λc·g·i(1−i),  dz_f = λc·c_{t-1}·f(1−f),  dz_g = λc·i·(1−g²)
+// Outputs (dz_i, dz_f, dz_g, dz_o, lcf = λc_t·f_t): lcf is the next call's lcf_next, and at t = 0
+// it is dc0.
+//   Wp -> (ii, q, k, j)   dz_next [B,4H] -> (k, b)   g, z_i.., c, c_prev, lcf_next, out [B,H] -> (i, b)
+class LstmBackStep : public Generator<LstmBackStep> {
+public:
+    STATEMIX_STEP_KNOBS
+
+    Input<Buffer<float, 4>> Wp{"Wp"};
+    Input<Buffer<float, 2>> dz_next{"dz_next"};
+    Input<Buffer<float, 2>> g{"g"};
+    Input<Buffer<float, 2>> z_i{"z_i"};
+    Input<Buffer<float, 2>> z_f{"z_f"};
+    Input<Buffer<float, 2>> z_g{"z_g"};
+    Input<Buffer<float, 2>> z_o{"z_o"};
+    Input<Buffer<float, 2>> c{"c"};
+    Input<Buffer<float, 2>> c_prev{"c_prev"};
+    Input<Buffer<float, 2>> lcf_next{"lcf_next"};
+    Output<Func> dz{"dz", std::vector<Type>(5, Float(32)), 2};
+
+    void generate() {
+        _halide_user_assert(m == 0) << "lstm: m must be 0\n";
+        RnnStep P;
+        define_step_matvec(P, Wp, dz_next, dz_next.dim(0).extent(), 1);
+        Var i = P.i, b = P.b;
+        Expr gi = sigmoid(z_i(i, b)), gf = sigmoid(z_f(i, b)), gg = tanh_f32(z_g(i, b)), go = sigmoid(z_o(i, b));
+        Expr tc = tanh_f32(c(i, b));
+        Expr lh = g(i, b) + step_acc(P, 0, i, b);
+        Expr lc = lh * go * (1.0f - tc * tc) + lcf_next(i, b);
+        dz(i, b) = Tuple(lc * gg * gi * (1.0f - gi), lc * c_prev(i, b) * gf * (1.0f - gf), lc * gi * (1.0f - gg * gg),
+                         lh * tc * go * (1.0f - go), lc * gf);
+        Func(dz).output_buffers()[0].dim(0).set_min(0);  // the other elements share its min
+        P.out = dz;
+        schedule_rnn_step(P, knobs());
+
+        Wp.set_estimates({{0, kStepUnitTile}, {0, 1}, {0, 4 * kEstH}, {0, kEstH / kStepUnitTile}});
+        dz_next.set_estimates({{0, 4 * kEstH}, {0, kEstB}});
+        for (auto *in : {&g, &z_i, &z_f, &z_g, &z_o, &c, &c_prev, &lcf_next}) in->set_estimates({{0, kEstH}, {0, kEstB}});
+        dz.set_estimates({{0, kEstH}, {0, kEstB}});
+    }
+};
+
 // Adjoint rows, r = t+1: L(i, r) = (λh_{r-1}, λc_{r-1}, dz_i, dz_f, dz_g, dz_o at step r-1);
 // row 0 = (dh0, dc0, -). With λh_t = g_t + Σ_q W_qᵀ dz_{q,t+1} and
 //   λc_t = λh_t·o_t·(1 − tanh² c_t) + λc_{t+1}·f_{t+1}   (λc_T·f_T := gc_final),
@@ -264,4 +310,5 @@ HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward<false>, lstm_forward)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmForward<true>, lstm_forward_train)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmStep<false>, lstm_step)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmStep<true>, lstm_step_train)
+HALIDE_REGISTER_GENERATOR(statemix::gen::LstmBackStep, lstm_bstep)
 HALIDE_REGISTER_GENERATOR(statemix::gen::LstmBackward, lstm_backward)

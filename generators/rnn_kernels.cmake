@@ -55,3 +55,8 @@ endforeach ()
 statemix_kernel(sm_elman_step_cpu elman step sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
 statemix_kernel(sm_lstm_step_cpu lstm step sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
 statemix_kernel(sm_lstm_steptrain_cpu lstm step_train sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+# The stepped backward: an adjoint step per core (Elman's also gives dh0 = Wᵀ d for both), then
+# one weight-gradient GEMM.
+statemix_kernel(sm_elman_bstep_cpu elman bstep sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+statemix_kernel(sm_lstm_bstep_cpu lstm bstep sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+statemix_kernel(sm_elman_weight_grad_cpu elman weight_grad sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})

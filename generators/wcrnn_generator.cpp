@@ -460,6 +460,65 @@ public:
     }
 };
 
+// One step of the Elman adjoint, for the stepped CPU backward (runtime/rnn_stepped.cpp):
+//   δ_t = (1 − h_t²) ⊙ (g_t + Wᵀ δ_{t+1}),
+// Wp = Wᵀ packed (rnn_step_layout.h with G = 1 and K = d_next's extent). With h = g = 0 it is the
+// plain Wᵀ d: the runtime's dh0 = Wᵀ δ_0, and the LSTM's dh0 = Σ_q W_qᵀ dz_{q,0} (K = 4H).
+//   Wp -> (ii, q, k, j)   d_next [B,K] -> (k, b)   g, h, delta [B,H] -> (i, b)
+class ElmanBackStep : public Generator<ElmanBackStep> {
+public:
+    STATEMIX_STEP_KNOBS
+    Input<Buffer<float, 4>> Wp{"Wp"};
+    Input<Buffer<float, 2>> d_next{"d_next"};
+    Input<Buffer<float, 2>> g{"g"};
+    Input<Buffer<float, 2>> h{"h"};
+    Output<Buffer<float, 2>> delta{"delta"};
+
+    void generate() {
+        _halide_user_assert(m == 0) << "elman: m must be 0\n";
+        RnnStep P;
+        define_step_matvec(P, Wp, d_next, d_next.dim(0).extent(), 1);
+        Var i = P.i, b = P.b;
+        Expr ht = h(i, b);
+        delta(i, b) = (1.0f - ht * ht) * (g(i, b) + step_acc(P, 0, i, b));
+        delta.dim(0).set_min(0);
+        P.out = delta;
+        schedule_rnn_step(P, knobs());
+
+        Wp.set_estimates({{0, kStepUnitTile}, {0, 1}, {0, kEstH}, {0, kEstH / kStepUnitTile}});
+        est_state(d_next);
+        est_state(g);
+        est_state(h);
+        est_state(delta);
+    }
+};
+
+// A weight gradient of the stepped backward: dW [R,H] = Σ_{t,b} y_t h_{t-1}ᵀ (h_{-1} = h0), with
+// y = the adjoint the runtime's steps wrote (Elman: δ [B,T,H]; LSTM: dz [B,T,4H]). The same GEMM
+// (outer_sum) and schedule as inside the one-launch backward kernels.
+//   y [B,T,R] -> (j, t, b)   h [B,T,H] -> (k, t, b)   h0 [B,H] -> (k, b)   dW [R,H] -> (k, j)
+class RnnWeightGrad : public Generator<RnnWeightGrad> {
+public:
+    STATEMIX_STEP_KNOBS
+    Input<Buffer<float, 3>> y{"y"};
+    Input<Buffer<float, 3>> h{"h"};
+    Input<Buffer<float, 2>> h0{"h0"};
+    Output<Buffer<float, 2>> dW{"dW"};
+
+    void generate() {
+        Expr T = h.dim(1).extent(), B = h.dim(2).extent();
+        Func acc = outer_sum("dW_acc", [&](Expr jj, Expr tt, Expr bb) { return y(jj, tt, bb); }, h, h0, T, B);
+        Var k("k"), j("j");
+        dW(k, j) = acc(k, j);
+        sched::cpu::outer_gemm(acc, dW, knobs());
+
+        y.set_estimates({{0, kEstH}, {0, kEstT}, {0, kEstB}});
+        est_seq(h);
+        est_state(h0);
+        est_mat(dW);
+    }
+};
+
 template <bool Elman>
 class RnnBackwardGen : public Generator<RnnBackwardGen<Elman>> {
 public:
@@ -559,4 +618,6 @@ HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<false>, wcrnn_backward)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnForwardGen<true>, elman_forward)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnStepGen<false>, wcrnn_step)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnStepGen<true>, elman_step)
+HALIDE_REGISTER_GENERATOR(statemix::gen::ElmanBackStep, elman_bstep)
+HALIDE_REGISTER_GENERATOR(statemix::gen::RnnWeightGrad, elman_weight_grad)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<true>, elman_backward)

@@ -498,9 +498,16 @@ void elman_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Te
     check_all(op, {{{"h0", h0}, {state, "[B,H]"}}, {{"h", &h}, {seq, "[B,T,H]"}}, {{"g", &g}, {seq, "[B,T,H]"}},
                    {{"g_final", g_final}, {state, "[B,H]"}}, {{"du", &out.du}, {seq, "[B,T,H]"}},
                    {{"dW", &out.dW}, {{d.H, d.H}, "[H,H]"}}, {{"dh0", &out.dh0}, {state, "[B,H]"}}}, dev);
-    const KernelEntry &k = dispatch::find_kernel(op, "elman", "backward", dev, 0);
     Tensor zero;
     if (!h0 || !g_final) zero = Tensor::zeros(state, dev);
+    if (dev == Device::cpu) {
+        const stepped::BackwardKernels sk = stepped::choose_backward(op, "elman", d.B, d.H);
+        if (sk.step) {
+            stepped::run_elman_backward(sk, W, h0 ? *h0 : zero, h, g, g_final ? *g_final : zero, out.du, out.dW, out.dh0);
+            return;
+        }
+    }
+    const KernelEntry &k = dispatch::find_kernel(op, "elman", "backward", dev, 0);
     dispatch::run_kernel(k, {{"u", (void *)u.raw()},
                              {"W", (void *)W.raw()},
                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
@@ -581,9 +588,18 @@ void lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Ten
                    {{"g_final", g_final}, {state, "[B,H]"}}, {{"gc_final", gc_final}, {state, "[B,H]"}},
                    {{"du", &out.du}, {{d.B, d.T, 4 * d.H}, "[B,T,4H]"}}, {{"dW", &out.dW}, {W.shape(), "[4H,H]"}},
                    {{"dh0", &out.dh0}, {state, "[B,H]"}}, {{"dc0", &out.dc0}, {state, "[B,H]"}}}, dev, "z");
-    const KernelEntry &k = dispatch::find_kernel(op, "lstm", "backward", dev, 0);
     Tensor zero;
     if (!h0 || !c0 || !g_final || !gc_final) zero = Tensor::zeros(state, dev);
+    if (dev == Device::cpu) {
+        const stepped::BackwardKernels sk = stepped::choose_backward(op, "lstm", d.B, d.H);
+        if (sk.step) {
+            auto val = [&](const Tensor *t) -> const Tensor & { return t ? *t : zero; };
+            stepped::run_lstm_backward(sk, W, z, val(h0), val(c0), h, c, g, val(g_final), val(gc_final), out.du, out.dW,
+                                       out.dh0, out.dc0);
+            return;
+        }
+    }
+    const KernelEntry &k = dispatch::find_kernel(op, "lstm", "backward", dev, 0);
     auto opt = [&](const Tensor *t) { return (void *)(t ? t->raw() : zero.raw()); };
     dispatch::run_kernel(k, {{"z", (void *)z.raw()},
                              {"W", (void *)W.raw()},

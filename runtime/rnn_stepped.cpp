@@ -67,6 +67,22 @@ const KernelEntry *choose(const std::string &op, const char *layer, const char *
     return k && automatic_picks_stepped(layer, B, H) ? k : nullptr;
 }
 
+BackwardKernels choose_backward(const std::string &op, const char *layer, int64_t B, int64_t H) {
+    const Impl impl = cpu_impl();
+    BackwardKernels k;
+    if (impl == Impl::scan) return k;
+    k.step = dispatch::find_kernel_or_null(layer, "bstep", Device::cpu, 0);
+    k.plain = dispatch::find_kernel_or_null("elman", "bstep", Device::cpu, 0);
+    k.weight_grad = dispatch::find_kernel_or_null("elman", "weight_grad", Device::cpu, 0);
+    const bool have = k.step && k.plain && k.weight_grad;
+    if (impl == Impl::stepped) {
+        if (!have) throw Error(op + ": STATEMIX_RNN_CPU=stepped, but this build has no stepped backward for " + layer);
+        return k;
+    }
+    if (!have || !automatic_picks_stepped(layer, B, H)) return BackwardKernels{};
+    return k;
+}
+
 std::string describe(const char *layer, int m, int64_t B, int64_t H) {
     const KernelEntry *k = choose(layer, layer, "step", m, B, H);
     return k ? std::string("stepped (") + k->name + " per step)" : std::string("scan (one launch)");
@@ -95,6 +111,19 @@ Tensor pack(const std::vector<const float *> &gates, int64_t H) {
     return Wp;
 }
 
+Tensor pack_transposed(const float *W, int64_t K, int64_t H) {
+    const int64_t tw = kStepUnitTile, nj = (H + tw - 1) / tw;
+    Tensor Wp = Tensor::zeros({nj, K, 1, tw});
+    float *dst = Wp.data();
+    for (int64_t k = 0; k < K; k++) {
+        for (int64_t j = 0; j < nj; j++) {
+            const int64_t n = std::min(tw, H - j * tw);
+            std::memcpy(dst + (j * K + k) * tw, W + k * H + j * tw, (size_t)n * sizeof(float));
+        }
+    }
+    return Wp;
+}
+
 namespace {
 
 // A 2-D float view (i, b) of n units × B rows, rows `row_stride` floats apart, for a step
@@ -114,6 +143,14 @@ struct View {
     View &operator=(const View &) = delete;
     void at(const float *p) { buf.host = (uint8_t *)p; }
 };
+
+size_t slot_of(const KernelEntry &k, const char *name) {
+    const halide_filter_metadata_t *md = k.metadata();
+    for (int i = 0; i < md->num_arguments; i++) {
+        if (!std::strcmp(md->arguments[i].name, name)) return (size_t)i;
+    }
+    throw Error(std::string("kernel ") + k.name + " has no argument '" + name + "'");
+}
 
 void copy_last_step(const float *seq, float *last, int64_t B, int64_t T, int64_t H) {
     for (int64_t b = 0; b < B; b++) std::memcpy(last + b * H, seq + (b * T + T - 1) * H, (size_t)H * sizeof(float));
@@ -187,6 +224,120 @@ void run_lstm(const KernelEntry &k, const Tensor &Wp, const Tensor &u, const Ten
     }
     copy_last_step(Hs, h_final.data(), B, T, H);
     copy_last_step(Cs, c_final.data(), B, T, H);
+}
+
+namespace {
+
+// g_{T-1} + g_final (the adjoint's input at the last step), [B,H].
+Tensor last_step_plus(const Tensor &g, const Tensor &g_final, int64_t B, int64_t T, int64_t H) {
+    Tensor out = Tensor::empty({B, H});
+    const float *G = g.data(), *F = g_final.data();
+    float *o = out.data();
+    for (int64_t b = 0; b < B; b++) {
+        for (int64_t i = 0; i < H; i++) o[b * H + i] = G[(b * T + T - 1) * H + i] + F[b * H + i];
+    }
+    return out;
+}
+
+// dh = Wᵀ d for d the adjoint at t = 0 (Elman: δ_0, K = H; LSTM: dz_0, K = 4H): the plain
+// adjoint step with h = g = 0.
+void plain_transpose_step(const KernelEntry &plain, const Tensor &Wp, const float *d0, int64_t K, int64_t row_stride,
+                          int64_t B, int64_t H, Tensor &dh0) {
+    Tensor zero = Tensor::zeros({B, H});
+    View dn(K, B, row_stride), gz(H, B, H), hz(H, B, H), out(H, B, H);
+    dn.at(d0);
+    gz.at(zero.data());
+    hz.at(zero.data());
+    out.at(dh0.data());
+    dispatch::run_kernel(plain, {{"Wp", (void *)Wp.raw()}, {"d_next", &dn.buf}, {"g", &gz.buf}, {"h", &hz.buf},
+                                 {"delta", &out.buf}});
+}
+
+}  // namespace
+
+void run_elman_backward(const BackwardKernels &k, const Tensor &W, const Tensor &h0, const Tensor &h, const Tensor &g,
+                        const Tensor &g_final, Tensor &du, Tensor &dW, Tensor &dh0) {
+    const int64_t B = h.dim(0), T = h.dim(1), H = h.dim(2);
+    const Tensor Wp = pack_transposed(W.data(), H, H);
+    const Tensor g_last = last_step_plus(g, g_final, B, T, H), zero = Tensor::zeros({B, H});
+    View dn0(H, B, H), dn(H, B, T * H), gl(H, B, H), gv(H, B, T * H), hv(H, B, T * H), out(H, B, T * H);
+    dn0.at(zero.data());
+    gl.at(g_last.data());
+    std::vector<void *> argv = dispatch::bind_args(
+        *k.step, {{"Wp", (void *)Wp.raw()}, {"d_next", &dn0.buf}, {"g", &gl.buf}, {"h", &hv.buf}, {"delta", &out.buf}});
+    const size_t d_slot = slot_of(*k.step, "d_next"), g_slot = slot_of(*k.step, "g");
+    const float *G = g.data(), *Hs = h.data();
+    float *D = du.data();
+    for (int64_t t = T - 1; t >= 0; t--) {
+        hv.at(Hs + t * H);
+        out.at(D + t * H);
+        if (t < T - 1) {
+            dn.at(D + (t + 1) * H);
+            gv.at(G + t * H);
+            argv[d_slot] = &dn.buf;
+            argv[g_slot] = &gv.buf;
+        }
+        dispatch::call_kernel(*k.step, argv);
+    }
+    plain_transpose_step(*k.plain, Wp, D, H, T * H, B, H, dh0);
+    dispatch::run_kernel(*k.weight_grad, {{"y", du.raw()}, {"h", (void *)h.raw()}, {"h0", (void *)h0.raw()},
+                                          {"dW", dW.raw()}});
+}
+
+void run_lstm_backward(const BackwardKernels &k, const Tensor &W, const Tensor &z, const Tensor &h0, const Tensor &c0,
+                       const Tensor &h, const Tensor &c, const Tensor &g, const Tensor &g_final,
+                       const Tensor &gc_final, Tensor &du, Tensor &dW, Tensor &dh0, Tensor &dc0) {
+    const int64_t B = h.dim(0), T = h.dim(1), H = h.dim(2), H4 = 4 * H;
+    const Tensor Wp = pack_transposed(W.data(), H4, H);
+    const Tensor g_last = last_step_plus(g, g_final, B, T, H), zero4 = Tensor::zeros({B, H4});
+    Tensor lcf[2] = {Tensor::empty({B, H}), Tensor::empty({B, H})};  // λc·f of the last two steps
+    View dn0(H4, B, H4), dn(H4, B, T * H4), gl(H, B, H), gv(H, B, T * H), cv(H, B, T * H), cp(H, B, T * H),
+        cp0(H, B, H), lin_last(H, B, H), lin(H, B, H), lout(H, B, H);
+    View zv[4] = {View(H, B, T * H), View(H, B, T * H), View(H, B, T * H), View(H, B, T * H)};
+    View dz[4] = {View(H, B, T * H4), View(H, B, T * H4), View(H, B, T * H4), View(H, B, T * H4)};
+    dn0.at(zero4.data());
+    gl.at(g_last.data());
+    cp0.at(c0.data());
+    lin_last.at(gc_final.data());
+    std::vector<dispatch::KernelArg> args = {{"Wp", (void *)Wp.raw()}, {"dz_next", &dn0.buf}, {"g", &gl.buf},
+                                             {"c", &cv.buf},            {"c_prev", &cp.buf},    {"lcf_next", &lin_last.buf},
+                                             {"dz.4", &lout.buf}};
+    const char *znames[4] = {"z_i", "z_f", "z_g", "z_o"};
+    for (int q = 0; q < 4; q++) {
+        args.push_back({znames[q], &zv[q].buf});
+        args.push_back({"dz." + std::to_string(q), &dz[q].buf});
+    }
+    std::vector<void *> argv = dispatch::bind_args(*k.step, args);
+    const size_t d_slot = slot_of(*k.step, "dz_next"), g_slot = slot_of(*k.step, "g"),
+                 cp_slot = slot_of(*k.step, "c_prev"), l_slot = slot_of(*k.step, "lcf_next");
+    const float *G = g.data(), *C = c.data(), *Z = z.data();
+    float *D = du.data();
+    for (int64_t t = T - 1; t >= 0; t--) {
+        cv.at(C + t * H);
+        for (int q = 0; q < 4; q++) {
+            zv[q].at(Z + q * B * T * H + t * H);
+            dz[q].at(D + t * H4 + q * H);
+        }
+        if (t > 0) {
+            cp.at(C + (t - 1) * H);
+        } else {
+            argv[cp_slot] = &cp0.buf;
+        }
+        // λc·f: written into lcf[t % 2] (dc0 at t = 0), read back by step t-1.
+        lout.at(t == 0 ? dc0.data() : lcf[t % 2].data());
+        if (t < T - 1) {
+            dn.at(D + (t + 1) * H4);
+            gv.at(G + t * H);
+            lin.at(lcf[(t + 1) % 2].data());
+            argv[d_slot] = &dn.buf;
+            argv[g_slot] = &gv.buf;
+            argv[l_slot] = &lin.buf;
+        }
+        dispatch::call_kernel(*k.step, argv);
+    }
+    plain_transpose_step(*k.plain, Wp, D, H4, T * H4, B, H, dh0);
+    dispatch::run_kernel(*k.weight_grad, {{"y", du.raw()}, {"h", (void *)h.raw()}, {"h0", (void *)h0.raw()},
+                                          {"dW", dW.raw()}});
 }
 
 }  // namespace statemix::stepped

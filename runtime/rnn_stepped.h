@@ -28,8 +28,18 @@ const KernelEntry *choose(const std::string &op, const char *layer, const char *
 // What choose() picks, in words (for `statemix bench`).
 std::string describe(const char *layer, int m, int64_t B, int64_t H);
 
+// The stepped CPU backward (Elman, LSTM): its adjoint step kernel (direction "bstep") and the
+// weight-gradient kernel ("elman"/"weight_grad"), or nullptr for the one-launch backward kernel.
+struct BackwardKernels {
+    const KernelEntry *step = nullptr, *plain = nullptr, *weight_grad = nullptr;  // plain: Elman's bstep (dh0)
+};
+BackwardKernels choose_backward(const std::string &op, const char *layer, int64_t B, int64_t H);
+
 // W_q blocks packed as Wp [ceil(H/tile), H, G, tile]: gates[q] points at gate q's [H,H] rows.
 Tensor pack(const std::vector<const float *> &gates, int64_t H);
+// Wᵀ packed for the adjoint steps (G = 1): Wp [ceil(H/tile), K, 1, tile], Wp[j][k][0][ii] =
+// W[k][j·tile + ii] for W [K,H] (Elman K = H, LSTM K = 4H).
+Tensor pack_transposed(const float *W, int64_t K, int64_t H);
 
 // Elman / WCRNN: h [B,T,H], h_final [B,H] from u [B,T,H], h0 [B,H]. `extra`: the scalars and
 // residual vectors (rho_*) the kernel takes besides Wp, u, h_prev, h.
@@ -38,5 +48,13 @@ void run_elman_wcrnn(const KernelEntry &k, const Tensor &Wp, const Tensor &u, co
 // LSTM: h, c [B,T,H], h_final, c_final [B,H], and z [4,B,T,H] when defined (step_train kernel).
 void run_lstm(const KernelEntry &k, const Tensor &Wp, const Tensor &u, const Tensor &h0, const Tensor &c0, Tensor &h,
               Tensor &c, Tensor &h_final, Tensor &c_final, Tensor *z);
+
+// Elman: du = δ [B,T,H], dW [H,H], dh0 [B,H] from h [B,T,H], g [B,T,H], g_final, h0 [B,H].
+void run_elman_backward(const BackwardKernels &k, const Tensor &W, const Tensor &h0, const Tensor &h, const Tensor &g,
+                        const Tensor &g_final, Tensor &du, Tensor &dW, Tensor &dh0);
+// LSTM: du = dz [B,T,4H], dW [4H,H], dh0, dc0 [B,H] from the forward's z [4,B,T,H], h, c.
+void run_lstm_backward(const BackwardKernels &k, const Tensor &W, const Tensor &z, const Tensor &h0, const Tensor &c0,
+                       const Tensor &h, const Tensor &c, const Tensor &g, const Tensor &g_final,
+                       const Tensor &gc_final, Tensor &du, Tensor &dW, Tensor &dh0, Tensor &dc0);
 
 }  // namespace statemix::stepped

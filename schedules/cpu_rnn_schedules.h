@@ -77,6 +77,54 @@ inline void rnn_forward(RnnForward &P, const RnnKnobs &kn) {
     P.final_state.vectorize(S.i, kn.vector_width, tail);
 }
 
+// The weight gradients' GEMM: acc = outer_sum(...) (rnn_pipelines.h), out its copy (the Output).
+// Σ_{t,b} y_j·h_k, a GEMM over K = T·B, blocked like one: the sum over t is split into chunks
+// of kChunk steps (rfactor), so the rows of y and h a chunk reads (kChunk·B rows of H) stay in
+// L2 while every tile of the output passes over them. A tile is kRows rows j × kVecs vectors
+// of k, summed over the chunk into an accumulator of constant size (`part`, kept in registers
+// by LLVM): per (t, b), kRows broadcasts and kVecs loads feed kRows·kVecs multiply-adds; then
+// the tile is added to the running sum (`acc`, in memory) and finally copied to the output.
+// (Summing straight into the output loaded and stored it around every multiply-add; one tile
+// over all of K re-read y from L3/memory once per tile row.) 8 × 2 vectors: 16 accumulators,
+// 1.25-1.4x the 4 × 2 tile in a JIT sweep at H = 256/1024, B = 16/64, Elman and LSTM
+// (8 × 2 and 4 × 4 tied; chunks of 16 steps were not better). Chunks of 4 steps, not 8: a
+// chunk's rows must stay in L2 (the LSTM at B = 64 reads 5 KB per (t, b) row: 8 steps were
+// 2.5 MB), measured 1.6-1.8x faster there and at H = 1024 10-15%, 5-10% slower at B = 16, H = 256.
+inline void outer_gemm(Func acc, Func out, const RnnKnobs &kn) {
+    const int vw = kn.vector_width;
+    const TailStrategy tail = TailStrategy::GuardWithIf;
+    constexpr int kVecs = 2;
+    const int kRows = vw >= 16 ? 8 : 4;
+    constexpr int kChunk = 4;
+    Var k = acc.args()[0], j = acc.args()[1];
+    Stage st = acc.update(0);
+    auto rv = rvars_of(st);  // (t, b)
+    RVar to("to"), ti("ti");
+    Var vto("vto");
+    st.split(rv[0], to, ti, kChunk, tail);
+    Func part = st.rfactor(to, vto);
+
+    acc.compute_root().vectorize(k, vw, tail).parallel(j);
+    Var jo("jo"), ji("ji"), ko("ko"), ki("ki");
+    Stage sum = acc.update(0);
+    RVar rto = rvars_of(sum)[0];
+    sum.split(j, jo, ji, kRows, tail).split(k, ko, ki, kVecs * vw, tail)
+        .reorder(ki, ji, ko, jo, rto).vectorize(ki, vw).unroll(ki).unroll(ji).parallel(jo);
+
+    Var pk = part.args()[0], pj = part.args()[1];
+    part.compute_at(acc, ko).bound_storage(pk, kVecs * vw).bound_storage(pj, kRows)
+        .vectorize(pk, vw, tail).unroll(pk).unroll(pj);
+    Stage pu = part.update(0);
+    auto prv = rvars_of(pu);  // (ti, b)
+    pu.reorder(pk, pj, prv[0], prv[1]).vectorize(pk, vw, tail).unroll(pk).unroll(pj);
+
+    // Update 1: the t = 0 terms (h0), K = B.
+    Stage first = acc.update(1);
+    first.reorder(k, rvars_of(first)[0], j).vectorize(k, vw, tail).parallel(j);
+
+    out.vectorize(out.args()[0], vw, tail).parallel(out.args()[1]);
+}
+
 inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     MatVecScan &S = P.scan;
     const int vw = kn.vector_width;
@@ -151,49 +199,7 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
             st.split(rvars_of(st)[0], o, in, vw, tail).vectorize(in).parallel(f.args().back());
         }
     }
-    // Σ_{t,b} y_j·h_k, a GEMM over K = T·B, blocked like one: the sum over t is split into chunks
-    // of kChunk steps (rfactor), so the rows of y and h a chunk reads (kChunk·B rows of H) stay in
-    // L2 while every tile of the output passes over them. A tile is kRows rows j × kVecs vectors
-    // of k, summed over the chunk into an accumulator of constant size (`part`, kept in registers
-    // by LLVM): per (t, b), kRows broadcasts and kVecs loads feed kRows·kVecs multiply-adds; then
-    // the tile is added to the running sum (`acc`, in memory) and finally copied to the output.
-    // (Summing straight into the output loaded and stored it around every multiply-add; one tile
-    // over all of K re-read y from L3/memory once per tile row.) 8 × 2 vectors: 16 accumulators,
-    // 1.25-1.4x the 4 × 2 tile in a JIT sweep at H = 256/1024, B = 16/64, Elman and LSTM
-    // (8 × 2 and 4 × 4 tied; chunks of 16 steps were not better). Chunks of 4 steps, not 8: a
-    // chunk's rows must stay in L2 (the LSTM at B = 64 reads 5 KB per (t, b) row: 8 steps were
-    // 2.5 MB), measured 1.6-1.8x faster there and at H = 1024 10-15%, 5-10% slower at B = 16, H = 256.
-    constexpr int kChunk = 4;
-    for (size_t n = 0; n < P.outer.size(); n++) {
-        Func acc = P.outer[n], out = P.outer_out[n];
-        Var k = acc.args()[0], j = acc.args()[1];
-        Stage st = acc.update(0);
-        auto rv = rvars_of(st);  // (t, b)
-        RVar to("to"), ti("ti");
-        Var vto("vto");
-        st.split(rv[0], to, ti, kChunk, tail);
-        Func part = st.rfactor(to, vto);
-
-        acc.compute_root().vectorize(k, vw, tail).parallel(j);
-        Var jo("jo"), ji("ji"), ko("ko"), ki("ki");
-        Stage sum = acc.update(0);
-        RVar rto = rvars_of(sum)[0];
-        sum.split(j, jo, ji, kRows, tail).split(k, ko, ki, kVecs * vw, tail)
-            .reorder(ki, ji, ko, jo, rto).vectorize(ki, vw).unroll(ki).unroll(ji).parallel(jo);
-
-        Var pk = part.args()[0], pj = part.args()[1];
-        part.compute_at(acc, ko).bound_storage(pk, kVecs * vw).bound_storage(pj, kRows)
-            .vectorize(pk, vw, tail).unroll(pk).unroll(pj);
-        Stage pu = part.update(0);
-        auto prv = rvars_of(pu);  // (ti, b)
-        pu.reorder(pk, pj, prv[0], prv[1]).vectorize(pk, vw, tail).unroll(pk).unroll(pj);
-
-        // Update 1: the t = 0 terms (h0), K = B.
-        Stage first = acc.update(1);
-        first.reorder(k, rvars_of(first)[0], j).vectorize(k, vw, tail).parallel(j);
-
-        out.vectorize(out.args()[0], vw, tail).parallel(out.args()[1]);
-    }
+    for (size_t n = 0; n < P.outer.size(); n++) outer_gemm(P.outer[n], P.outer_out[n], kn);
     // Per-unit sums over (t, b) (the paired residual's gradients): factored over the batch rows
     // (rfactor), so a task per row streams its steps' contiguous rows of λ and h with the unit's
     // partial sums in L1, then the B partials are added. (A task per vector of units walked every

@@ -320,10 +320,12 @@ struct ScopedCpuImpl {
 
 void check_kernel_entry(const KernelEntry &k) {
     const Device dev = parse_device(k.device);
-    const bool backward = !std::strcmp(k.direction, "backward");
-    // Step kernels (one step of a forward, called per step: runtime/rnn_stepped.cpp) run when the
-    // stepped CPU forward is selected, the scan kernels otherwise.
-    const bool step = !std::strcmp(k.direction, "step") || !std::strcmp(k.direction, "step_train");
+    // Step kernels (one step of a forward or an adjoint, called per step, and the stepped
+    // backward's weight gradient: runtime/rnn_stepped.cpp) run when the stepped CPU forward and
+    // backward are selected, the one-launch kernels otherwise.
+    const bool step = std::strstr(k.direction, "step") || !std::strcmp(k.direction, "weight_grad");
+    const bool backward = !std::strcmp(k.direction, "backward") || !std::strcmp(k.direction, "bstep") ||
+                          !std::strcmp(k.direction, "weight_grad");
     ScopedCpuImpl impl(step ? stepped::Impl::stepped : stepped::Impl::scan);
     // lstm: "forward"/"step" are the inference kernels (h, c only), "forward_train"/"step_train"
     // also write z.
