@@ -25,8 +25,9 @@ Impl parse_cpu_impl(const std::string &s);  // Error unless automatic|scan|stepp
 // the scan kernel. direction: "step" or "step_train" (the LSTM's, writing z).
 const KernelEntry *choose(const std::string &op, const char *layer, const char *direction, int m, int64_t B,
                           int64_t H);
-// What choose() picks, in words (for `statemix bench`).
+// What choose() / choose_backward() pick, in words (for `statemix bench`).
 std::string describe(const char *layer, int m, int64_t B, int64_t H);
+std::string describe_backward(const char *layer, int64_t B, int64_t H);
 
 // The stepped CPU backward (Elman, LSTM): its adjoint step kernel (direction "bstep") and the
 // weight-gradient kernel ("elman"/"weight_grad"), or nullptr for the one-launch backward kernel.

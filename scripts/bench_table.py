@@ -28,8 +28,9 @@ def scan_table(rows):
 def implementation(r):
     if r.get("peer"):
         return "{} ({})".format(r["peer"], r["algorithm"])
-    # the CPU RNN cores name their forward: "stepped" (a step kernel per step) or "scan"
-    return "statemix ({} forward)".format(r["algorithm"]) if r.get("algorithm") in ("stepped", "scan") else "statemix"
+    # the CPU RNN cores name how they ran: "stepped" (a step kernel per step) or "scan"
+    alg = r.get("algorithm", "")
+    return "statemix ({})".format(alg) if alg.startswith(("stepped", "scan")) else "statemix"
 
 
 def rnn_table(rows):

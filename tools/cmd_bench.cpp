@@ -246,8 +246,13 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
                                  ? "stepped"
                                  : "scan";
     rows.push_back(timed_row(dname, layer, fwd_alg, "fwd", what, 0, B, T, H, t_fwd, fb, copy_f));
-    rows.push_back(timed_row(dname, layer, "sequential", "bwd", what, 0, B, T, H, t_bwd, bb, copy_b));
-    rows.push_back(timed_row(dname, layer, fwd_alg, "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
+    const std::string bwd_alg =
+        dev != Device::cpu ? "sequential"
+                           : stepped::describe_backward(layer.c_str(), B, H).rfind("stepped", 0) == 0 ? "stepped"
+                                                                                                     : "scan";
+    const std::string both_alg = fwd_alg == bwd_alg ? fwd_alg : fwd_alg + "+" + bwd_alg;
+    rows.push_back(timed_row(dname, layer, bwd_alg, "bwd", what, 0, B, T, H, t_bwd, bb, copy_b));
+    rows.push_back(timed_row(dname, layer, both_alg, "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
                              combined_copy_gbps(fb, copy_f, bb, copy_b)));
     if (layer == "lstm") {  // the inference forward: no workspace z (the rows above train)
         LstmForwardResult li{lf.h, lf.c, lf.h_final, lf.c_final, Tensor()};
@@ -373,8 +378,10 @@ void print_rnn_rows(const std::vector<Row> &rows) {
     fmt::print("{:<5} {:<6} {:<51} {:<9} {:>9} {:>9} {:>8} {:>9} {:>7} {:>8} {:>8}\n", "dev", "core",
                "implementation", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "inGEMMms", "sm/peer");
     for (const Row &r : rows) {
-        const std::string impl = r.peer.empty() ? (r.algorithm == "sequential" ? "statemix" : "statemix (" + r.algorithm + " forward)")
-                                                : r.peer + " (" + r.algorithm + ")";
+        // The CPU RNN cores name how they ran: "stepped" (a step kernel per step) or "scan".
+        const std::string impl = !r.peer.empty()              ? r.peer + " (" + r.algorithm + ")"
+                                 : r.algorithm == "sequential" ? "statemix"
+                                                               : "statemix (" + r.algorithm + ")";
         const std::string gemm = r.input_gemm_ms > 0 ? fmt::format("{:.2f}", r.input_gemm_ms) : "-";
         const std::string ratio = r.statemix_over_peer > 0 ? fmt::format("{:.2f}x", r.statemix_over_peer) : "-";
         const std::string pct = r.copy_gbps > 0 ? fmt::format("{:.1f}%", 100 * r.gbps / r.copy_gbps) : "-";
