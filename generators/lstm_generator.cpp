@@ -149,7 +149,7 @@ public:
         P.out = hc;
         schedule_rnn_step(P, kn);
 
-        Wp.set_estimates({{0, kStepUnitTile}, {0, 4}, {0, kEstH}, {0, kEstH / kStepUnitTile}});
+        Wp.set_estimates({{0, step_unit_tile(4)}, {0, 4}, {0, kEstH}, {0, kEstH / step_unit_tile(4)}});
         u.set_estimates({{0, 4 * kEstH}, {0, kEstB}});
         h_prev.set_estimates({{0, kEstH}, {0, kEstB}});
         c_prev.set_estimates({{0, kEstH}, {0, kEstB}});
@@ -196,7 +196,7 @@ public:
         P.out = dz;
         schedule_rnn_step(P, knobs());
 
-        Wp.set_estimates({{0, kStepUnitTile}, {0, 1}, {0, 4 * kEstH}, {0, kEstH / kStepUnitTile}});
+        Wp.set_estimates({{0, step_unit_tile(1)}, {0, 1}, {0, 4 * kEstH}, {0, kEstH / step_unit_tile(1)}});
         dz_next.set_estimates({{0, 4 * kEstH}, {0, kEstB}});
         for (auto *in : {&g, &z_i, &z_f, &z_g, &z_o, &c, &c_prev, &lcf_next}) in->set_estimates({{0, kEstH}, {0, kEstB}});
         dz.set_estimates({{0, kEstH}, {0, kEstB}});

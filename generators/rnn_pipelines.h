@@ -57,7 +57,7 @@ struct RnnKnobs {
     }
 
 // The knobs of the step kernels (RnnStep below; CPU only). The unit tile is fixed
-// (kStepUnitTile: the runtime packs W for it), its vectors are tile / vector_width.
+// (step_unit_tile(gates): the runtime packs W for it), its vectors are tile / vector_width.
 #define STATEMIX_STEP_KNOBS                                                                        \
     GeneratorParam<int> m{"m", 0, 0, 2};                                                           \
     GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};   \
@@ -241,13 +241,13 @@ struct RnnStep {
     Halide::Func acc;   // acc(ii, q, b, j) = Σ_k Wp(ii, q, k, j)·h_{t-1}(k, b)
     Halide::Func out;   // the step's outputs over (i, b): h_t (a Tuple with c_t, z_t for the LSTM)
     Halide::Var i{"i"}, b{"b"}, ii{"ii"}, q{"q"}, j{"j"};
-    int gates = 1, tile = kStepUnitTile;
+    int gates = 1, tile = 32;
 };
 
 inline void define_step_matvec(RnnStep &P, Halide::Func Wp, Halide::Func hp, Halide::Expr H, int gates) {
     using namespace Halide;
     P.gates = gates;
-    P.tile = kStepUnitTile;
+    P.tile = step_unit_tile(gates);
     RDom r(0, H, "rk");
     P.acc = Func("acc");
     P.acc(P.ii, P.q, P.b, P.j) = 0.0f;

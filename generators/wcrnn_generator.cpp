@@ -448,7 +448,7 @@ public:
         schedule_rnn_step(P, kn);
         if (res.rho_act) h.specialize(*res.rho_act == 0);
 
-        Wp.set_estimates({{0, kStepUnitTile}, {0, dense ? 2 : 1}, {0, kEstH}, {0, kEstH / kStepUnitTile}});
+        Wp.set_estimates({{0, step_unit_tile(dense ? 2 : 1)}, {0, dense ? 2 : 1}, {0, kEstH}, {0, kEstH / step_unit_tile(dense ? 2 : 1)}});
         est_state(u);
         est_state(h_prev);
         est_state(h);
@@ -485,7 +485,7 @@ public:
         P.out = delta;
         schedule_rnn_step(P, knobs());
 
-        Wp.set_estimates({{0, kStepUnitTile}, {0, 1}, {0, kEstH}, {0, kEstH / kStepUnitTile}});
+        Wp.set_estimates({{0, step_unit_tile(1)}, {0, 1}, {0, kEstH}, {0, kEstH / step_unit_tile(1)}});
         est_state(d_next);
         est_state(g);
         est_state(h);

@@ -40,17 +40,17 @@ void clear_cpu_impl() { g_impl.store(-1); }
 namespace {
 
 // The automatic choice, from interleaved scan/stepped runs of `statemix bench` on the 2-core dev
-// machine (T = 128, docs/benchmarks.md "2026-11-29: the stepped forward"):
-// - H >= 512: stepped for every core (H = 1024: Elman 1.5-1.7x, LSTM 1.7-2.5x the scan's speed;
-//   H = 512, B = 16: 1.0-1.4x).
-// - H = 128-256, B <= 16: stepped for Elman/WCRNN (1.0-2.4x), the scan for the LSTM (its gates
-//   are summed one after another in the step: 0.6-1.0x there).
-// - B = 64, H = 256: the scan (stepped 0.6-0.95x): a step's 8 unit tiles are too few tasks for
-//   the per-step parallel loop and barrier to pay off against one launch per sequence.
+// machine (T = 128, docs/benchmarks.md "2026-11-29: the stepped CPU forward and backward"):
+// - H >= 512: stepped for every core (H = 1024, B = 16: Elman 1.5-1.7x, LSTM 1.9-2.4x the scan's
+//   speed; H = 512, B = 16: 1.0-1.4x).
+// - H = 128-256, B <= 16: stepped for Elman/WCRNN (1.0-2.4x).
+// - The LSTM from H = 256 (B = 16 and 64: 0.9-1.15x, a tie); at H = 128 the scan.
+// - Elman/WCRNN at B = 64, H = 256: the scan (stepped 0.6-0.95x): a step's 8 unit tiles are too
+//   few tasks for the per-step parallel loop and barrier to pay off against one launch per sequence.
 // Below H = 128 a step's work is too small for a kernel call per step.
 bool automatic_picks_stepped(const char *layer, int64_t B, int64_t H) {
-    if (H >= 512) return true;
-    return std::strcmp(layer, "lstm") != 0 && H >= 128 && B <= 16;
+    if (!std::strcmp(layer, "lstm")) return H >= 256;
+    return H >= 512 || (H >= 128 && B <= 16);
 }
 
 // The backward (T = 128, same method): Elman's stepped backward ran 1.3-1.5x the scan's speed at
@@ -102,7 +102,7 @@ std::string describe(const char *layer, int m, int64_t B, int64_t H) {
 }
 
 Tensor pack(const std::vector<const float *> &gates, int64_t H) {
-    const int64_t G = (int64_t)gates.size(), tw = kStepUnitTile, nj = (H + tw - 1) / tw;
+    const int64_t G = (int64_t)gates.size(), tw = step_unit_tile((int)G), nj = (H + tw - 1) / tw;
     Tensor Wp = Tensor::zeros({nj, H, G, tw});
     float *dst = Wp.data();
     // Source rows are read contiguously; a block of 16 columns keeps the tile's destination lines
@@ -125,7 +125,7 @@ Tensor pack(const std::vector<const float *> &gates, int64_t H) {
 }
 
 Tensor pack_transposed(const float *W, int64_t K, int64_t H) {
-    const int64_t tw = kStepUnitTile, nj = (H + tw - 1) / tw;
+    const int64_t tw = step_unit_tile(1), nj = (H + tw - 1) / tw;
     Tensor Wp = Tensor::zeros({nj, K, 1, tw});
     float *dst = Wp.data();
     for (int64_t k = 0; k < K; k++) {

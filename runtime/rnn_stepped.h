@@ -36,9 +36,9 @@ struct BackwardKernels {
 };
 BackwardKernels choose_backward(const std::string &op, const char *layer, int64_t B, int64_t H);
 
-// W_q blocks packed as Wp [ceil(H/tile), H, G, tile]: gates[q] points at gate q's [H,H] rows.
+// W_q blocks packed as Wp [ceil(H/tile), H, G, tile] (tile = step_unit_tile(G)): gates[q] points at gate q's [H,H] rows.
 Tensor pack(const std::vector<const float *> &gates, int64_t H);
-// Wᵀ packed for the adjoint steps (G = 1): Wp [ceil(H/tile), K, 1, tile], Wp[j][k][0][ii] =
+// Wᵀ packed for the adjoint steps (G = 1): Wp [ceil(H/tile), K, 1, tile] (tile = step_unit_tile(1)), Wp[j][k][0][ii] =
 // W[k][j·tile + ii] for W [K,H] (Elman K = H, LSTM K = 4H).
 Tensor pack_transposed(const float *W, int64_t K, int64_t H);
 
