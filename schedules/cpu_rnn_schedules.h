@@ -221,23 +221,25 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     for (Func f : P.sum_outputs) f.vectorize(f.args()[0], vw, tail);
 }
 
-// A step kernel (the stepped forward, rnn_pipelines.h RnnStep): a GEMM micro-kernel per register
-// tile of batch_tile rows × the unit tile (tile / vw vectors) × the gates, summed over all of k
-// in registers (acc is computed per tile into storage of that constant size), then the step's
-// nonlinearity on the tile. A task is `strip` unit tiles and walks every batch tile, so the
-// strip's packed W (tile · G · H floats, 128 KB at H = 1024) is reused from L1/L2 across the
-// batch. batch_tile 0: as many rows as keep 16 accumulators (of 32 AVX-512 registers; 8 of 16
-// on AVX2) live. JIT prototype, Elman, H = 1024, B = 16: 8 rows × 2 vectors 176 GFLOP/s,
-// 4 × 2 160, 8 × 1 118; tasks of 1 tile 1.1-1.4x faster than of 4.
+// A step kernel (the stepped forward and backward, rnn_pipelines.h RnnStep): a GEMM micro-kernel
+// per register tile of batch_tile rows × the unit tile (tile / vw vectors) × the gates, summed
+// over all of k in registers (acc is computed per tile into storage of that constant size), then
+// the step's nonlinearity on the tile. A task is `strip` unit tiles and walks every batch tile,
+// so the strip's packed W (tile · G · K floats, 128 KB at H = 1024) is reused from L1/L2 across
+// the batch. batch_tile 0: as many rows as keep 16 accumulators (of 32 AVX-512 registers; 8 of 16
+// on AVX2) live: Elman 8 rows × 2 vectors, the LSTM (16-unit tiles) 4 rows × 4 gates. JIT
+// prototype, Elman, H = 1024, B = 16: 8 × 2 176 GFLOP/s, 4 × 2 160, 8 × 1 118; tasks of 1 tile
+// 1.1-1.4x faster than of 4. LSTM at H = 1024: 4 rows × 4 gates × 16 units ran 1.3-1.5x the
+// speed of 8 rows × 2 vectors with the gates summed one after another (the fallback below).
 inline void rnn_step(RnnStep &P, const RnnKnobs &kn) {
     const int vw = kn.vector_width, tw = P.tile;
     _halide_user_assert(tw % vw == 0) << "step kernels: the unit tile " << tw << " must be a multiple of the vector width " << vw << "\n";
     const int budget = vw >= 16 ? 16 : 8, vecs = tw / vw;
     // Every gate of the tile in registers at once needs gates · vecs accumulators per batch row;
-    // when that leaves fewer than 4 rows (the LSTM: 8 per row on AVX-512), the gates are summed
-    // one after another instead (acc's tile then lives in L1, 4 KB), each with budget / vecs rows:
-    // few rows per tile made the W strip's L2 traffic the limit (per column k, 8 vector loads of W
-    // for 2 broadcasts and 16 multiply-adds).
+    // when that leaves fewer than 4 rows (the LSTM on AVX2), the gates are summed one after
+    // another instead (acc's tile then lives in L1), each with budget / vecs rows: few rows per
+    // tile make the W strip's L2 traffic the limit (with 32-unit LSTM tiles on AVX-512, 2 rows:
+    // per column k, 8 vector loads of W for 2 broadcasts and 16 multiply-adds).
     const bool gates_inside = P.gates * vecs * 4 <= budget;
     const int bt = kn.batch_tile > 0 ? kn.batch_tile : std::max(1, budget / ((gates_inside ? P.gates : 1) * vecs));
     const TailStrategy tail = TailStrategy::GuardWithIf;
