@@ -39,27 +39,22 @@ void clear_cpu_impl() { g_impl.store(-1); }
 
 namespace {
 
-// The automatic choice, from interleaved scan/stepped runs of `statemix bench` on the 2-core dev
-// machine (T = 128, docs/benchmarks.md "2026-11-29: the stepped CPU forward and backward"):
-// - H >= 512: stepped for every core (H = 1024, B = 16: Elman 1.5-1.7x, LSTM 1.9-2.4x the scan's
-//   speed; H = 512, B = 16: 1.0-1.4x).
-// - H = 128-256, B <= 16: stepped for Elman/WCRNN (1.0-2.4x).
-// - The LSTM from H = 256 (B = 16 and 64: 0.9-1.15x, a tie); at H = 128 the scan.
-// - Elman/WCRNN at B = 64, H = 256: the scan (stepped 0.6-0.95x): a step's 8 unit tiles are too
-//   few tasks for the per-step parallel loop and barrier to pay off against one launch per sequence.
-// Below H = 128 a step's work is too small for a kernel call per step.
+// The automatic choice, from two interleaved rounds of scan/stepped `statemix bench` runs on the
+// 2-core dev machine (T = 128; docs/data/cpu_rnn_stepped_vs_scan_2026-11-29.txt, summarized in
+// docs/benchmarks.md "2026-11-29: the stepped CPU forward and backward"). Stepped vs scan time:
+// - H = 1024: forwards 0.43-0.70x (LSTM 0.40-0.55x), Elman/LSTM backward 0.54-0.91x.
+// - H = 512, B = 16: LSTM forward 0.55-0.60x, the rest 0.78-1.1x.
+// - H = 256: the LSTM forward 0.66-0.87x at B = 16 but 1.0-1.2x at B = 64; Elman/WCRNN forwards
+//   and every backward 0.8-1.6x, a tie within this machine's noise at best (a step's few unit
+//   tiles are few tasks for a parallel loop and a barrier per step, against one launch per
+//   sequence).
+// So: step kernels from H = 512, and for the LSTM forward from H = 256 at B <= 16; the scan below.
 bool automatic_picks_stepped(const char *layer, int64_t B, int64_t H) {
-    if (!std::strcmp(layer, "lstm")) return H >= 256;
-    return H >= 512 || (H >= 128 && B <= 16);
+    if (!std::strcmp(layer, "lstm") && H >= 256 && B <= 16) return true;
+    return H >= 512;
 }
 
-// The backward (T = 128, same method): Elman's stepped backward ran 1.3-1.5x the scan's speed at
-// B = 64, H = 256 and 0.8-1.4x at B = 16, H = 256-1024 (within the noise at H = 128, where the scan
-// stays); the LSTM's 1.0-1.3x at H = 512-1024 but 0.8x at B = 64, H = 256 (its adjoint step sums
-// over K = 4H: a batch tile's rows of dz no longer fit in L1).
-bool automatic_picks_stepped_backward(const char *layer, int64_t /*B*/, int64_t H) {
-    return std::strcmp(layer, "lstm") ? H >= 256 : H >= 512;
-}
+bool automatic_picks_stepped_backward(const char * /*layer*/, int64_t /*B*/, int64_t H) { return H >= 512; }
 
 }  // namespace
 
@@ -75,19 +70,17 @@ const KernelEntry *choose(const std::string &op, const char *layer, const char *
     return k && automatic_picks_stepped(layer, B, H) ? k : nullptr;
 }
 
-BackwardKernels choose_backward(const std::string &op, const char *layer, int64_t B, int64_t H) {
+BackwardKernels choose_backward(const std::string & /*op*/, const char *layer, int64_t B, int64_t H) {
     const Impl impl = cpu_impl();
     BackwardKernels k;
     if (impl == Impl::scan) return k;
     k.step = dispatch::find_kernel_or_null(layer, "bstep", Device::cpu, 0);
     k.plain = dispatch::find_kernel_or_null("elman", "bstep", Device::cpu, 0);
     k.weight_grad = dispatch::find_kernel_or_null("elman", "weight_grad", Device::cpu, 0);
+    // "stepped" means wherever step kernels exist: the WCRNN's backward has none (its one-launch
+    // kernel runs).
     const bool have = k.step && k.plain && k.weight_grad;
-    if (impl == Impl::stepped) {
-        if (!have) throw Error(op + ": STATEMIX_RNN_CPU=stepped, but this build has no stepped backward for " + layer);
-        return k;
-    }
-    if (!have || !automatic_picks_stepped_backward(layer, B, H)) return BackwardKernels{};
+    if (!have || (impl == Impl::automatic && !automatic_picks_stepped_backward(layer, B, H))) return BackwardKernels{};
     return k;
 }
 

@@ -13,8 +13,10 @@
 
 namespace statemix::stepped {
 
-// Which CPU forward runs: set_cpu_impl's value if set, else STATEMIX_RNN_CPU: "automatic" (or
-// unset), "scan" or "stepped"; anything else is an Error naming the variable.
+// Which CPU forward and backward run: set_cpu_impl's value if set, else STATEMIX_RNN_CPU:
+// "automatic" (or unset: by shape), "scan" (the one-launch kernels) or "stepped" (step kernels
+// wherever they exist: every forward, the Elman and LSTM backward); anything else is an Error
+// naming the variable.
 enum class Impl { automatic, scan, stepped };
 Impl cpu_impl();
 void set_cpu_impl(Impl impl);  // process-wide, overrides the environment

@@ -510,25 +510,25 @@ TEST(RnnKernels, TwoPiecesEqualOnePass) {
   }
 }
 
-// The automatic CPU choice (rnn_stepped.cpp: step kernels from H = 512, from H = 128 at B <= 16,
-// the LSTM's from H = 256), and both choices against the float64 reference around H = 128 and
-// 256 (ragged last unit tiles).
+// The automatic CPU choice (rnn_stepped.cpp: step kernels from H = 512, the LSTM forward's from
+// H = 256 at B <= 16), and both choices against the float64 reference around H = 256 and 512
+// (ragged last unit tiles).
 TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByShape) {
     ScopedCpuImpl automatic(stepped::Impl::automatic);
     auto picks = [](const char *layer, int64_t B, int64_t H) { return stepped::describe(layer, 0, B, H); };
-    EXPECT_NE(picks("elman", 4, 128).find("stepped"), std::string::npos);
-    EXPECT_NE(picks("elman", 4, 127).find("scan"), std::string::npos);
-    EXPECT_NE(picks("elman", 64, 256).find("scan"), std::string::npos);
-    EXPECT_NE(picks("lstm", 4, 255).find("scan"), std::string::npos);
-    EXPECT_NE(picks("lstm", 64, 256).find("stepped"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("lstm", 4, 256).find("one launch"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("lstm", 4, 512).find("stepped"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("elman", 4, 256).find("stepped"), std::string::npos);
+    EXPECT_NE(picks("elman", 4, 512).find("stepped"), std::string::npos);
+    EXPECT_NE(picks("elman", 4, 511).find("scan"), std::string::npos);
+    EXPECT_NE(picks("lstm", 16, 256).find("stepped"), std::string::npos);
+    EXPECT_NE(picks("lstm", 16, 255).find("scan"), std::string::npos);
+    EXPECT_NE(picks("lstm", 17, 256).find("scan"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("lstm", 4, 511).find("one launch"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("elman", 4, 512).find("stepped"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 4, 1024).find("one launch"), std::string::npos);
     unsigned seed = 40;
     for (auto [layer, kind] : std::vector<std::pair<const char *, ResidualKind>>{
              {"elman", ResidualKind::identity}, {"lstm", ResidualKind::identity},
              {"wcrnn", ResidualKind::rotation}, {"wcrnn", ResidualKind::orthogonal}}) {
-        for (int64_t H : {126, 130, 258}) {
+        for (int64_t H : {254, 258, 514}) {
             Problem p = make_problem(layer, kind, Activation::tanh, 3, 4, H, seed++);
             compare(run(p, Device::cpu, true), reference(p, true),
                     std::string(layer) + " " + residual_name(kind) + " automatic H=" + std::to_string(H), true);
