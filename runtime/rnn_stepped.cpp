@@ -41,11 +41,11 @@ namespace {
 
 // The automatic choice, from two interleaved rounds of scan/stepped `statemix bench` runs on the
 // 2-core dev machine (T = 128; docs/data/cpu_rnn_stepped_vs_scan_2026-11-29.txt, summarized in
-// docs/benchmarks.md "2026-11-29: the stepped CPU forward and backward"). Stepped vs scan time:
-// - H = 1024: forwards 0.43-0.70x (LSTM 0.40-0.55x), Elman/LSTM backward 0.54-0.91x.
-// - H = 512, B = 16: LSTM forward 0.55-0.60x, the rest 0.78-1.1x.
-// - H = 256: the LSTM forward 0.66-0.87x at B = 16 but 1.0-1.2x at B = 64; Elman/WCRNN forwards
-//   and every backward 0.8-1.6x, a tie within this machine's noise at best (a step's few unit
+// docs/benchmarks.md "the stepped CPU forward and backward"). Stepped time / scan time:
+// - H = 1024 (B = 16, 64): forwards 0.26-0.82x, Elman and LSTM backwards 0.54-0.89x.
+// - H = 512, B = 16: LSTM forward 0.51-0.60x; the rest 0.59-1.11x (B = 1: 0.45-1.13x).
+// - H = 256: the LSTM forward 0.65-0.87x at B = 16 but 1.01-1.25x at B = 64; the Elman forward
+//   1.12-1.63x, WCRNN 0.74-1.94x, the backwards 0.81-1.11x: a tie at best (a step's few unit
 //   tiles are few tasks for a parallel loop and a barrier per step, against one launch per
 //   sequence).
 // So: step kernels from H = 512, and for the LSTM forward from H = 256 at B <= 16; the scan below.
