@@ -60,3 +60,10 @@ statemix_kernel(sm_lstm_steptrain_cpu lstm step_train sequential 0 cpu FROM stat
 statemix_kernel(sm_elman_bstep_cpu elman bstep sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
 statemix_kernel(sm_lstm_bstep_cpu lstm bstep sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
 statemix_kernel(sm_elman_weight_grad_cpu elman weight_grad sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+# The WCRNN's: ε f'(a_t) for all steps first (bstep_pre), the adjoint step per residual path, and
+# the paired residual's gradients (bstep_rho).
+statemix_kernel(sm_wcrnn_bstep_pre_cpu wcrnn bstep_pre sequential 0 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+foreach (m 2 0)
+  statemix_kernel(sm_wcrnn_bstep_m${m}_cpu wcrnn bstep sequential ${m} cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+endforeach ()
+statemix_kernel(sm_wcrnn_bstep_rho_cpu wcrnn bstep_rho sequential 2 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})

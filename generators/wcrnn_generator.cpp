@@ -105,6 +105,44 @@ void build_forward(RnnForward &P, const WcrnnArgs &a, const RnnKnobs &kn) {
     P.seq(i, t, b) = state_elem(S, 0, i, t + 1, b);
 }
 
+// The paired residual's per-unit gradients d_rho_d/u/l_i = Σ_{t,b} λ_{t,i} φ(h_{t-1, i+o}) for
+// o = 0, +1, −1, as one Tuple pass over (t, b) (λ and h read once, not three times) with φ(h)
+// computed once per unit (`phi_h`, which the schedule computes per row). lam_t(i, t, b) = λ_t,
+// hoff(k, t, b) = h_{t-1}.
+struct RhoSums {
+    Func sums, phi_h, d, u, l;
+};
+
+RhoSums define_rho_sums(const WcrnnArgs &a, const std::function<Expr(Expr, Expr, Expr)> &lam_t, Func hoff, Expr T) {
+    Var i("i"), k("k"), s("s"), b("b");
+    Expr H = a.H;
+    RDom rtb(0, T, 0, a.B, "rtb");
+    RhoSums r;
+    Expr lam = lam_t(i, rtb.x, rtb.y);
+    r.phi_h = Func("phi_h");
+    r.phi_h(k, s, b) = rho_phi(hoff(k, s, b), a.rho_act);
+    auto phi_at = [&](Expr j) { return r.phi_h(clamp(j, 0, H - 1), rtb.x, rtb.y); };
+    r.sums = Func("rho_sums");
+    r.sums(i) = Tuple(0.0f, 0.0f, 0.0f);
+    r.sums(i) = Tuple(r.sums(i)[0] + lam * phi_at(i), r.sums(i)[1] + select(i + 1 < H, lam * phi_at(i + 1), 0.0f),
+                      r.sums(i)[2] + select(i >= 1, lam * phi_at(i - 1), 0.0f));
+    r.d = Func("d_rho_d_sum");
+    r.u = Func("d_rho_u_sum");
+    r.l = Func("d_rho_l_sum");
+    r.d(i) = r.sums(i)[0];
+    r.u(i) = r.sums(i)[1];
+    r.l(i) = r.sums(i)[2];
+    return r;
+}
+
+// (Jρ(h)ᵀ λ)_i for the paired path = φ'(h_i)·(d_i λ_i + u_{i-1} λ_{i-1} + l_{i+1} λ_{i+1}), from
+// lam(j) = λ_j and h_i (lam clamps j to [0, H)).
+Expr paired_residual_adjoint(const WcrnnArgs &a, Expr i, Expr h_i, const std::function<Expr(Expr)> &lam) {
+    return rho_dphi(h_i, a.rho_act) *
+           (a.rho_d(i) * lam(i) + select(i >= 1, a.rho_u(max(i - 1, 0)) * lam(i - 1), 0.0f) +
+            select(i + 1 < a.H, a.rho_l(min(i + 1, a.H - 1)) * lam(i + 1), 0.0f));
+}
+
 // BPTT (spec §7). Adjoint rows, r = t+1: L(i, r) = (accumulators..., λ_{r-1}, δ_{r-1});
 // row 0 holds dh0 as its λ.
 //   λ_{t-1} = g_{t-1} + Jρ(h_{t-1})ᵀ λ_t + Wᵀ δ_t,   δ_t = ε f'(a_t) ⊙ λ_t,
@@ -199,11 +237,8 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
                        [&](const std::vector<Expr> &acc, Expr ii, Expr row, const PrevRow &prev) {
                            Expr jr = 0.0f;  // Jρ(h_{row-1})ᵀ λ_row
                            if (a.path == ResidualPath::paired) {
-                               // (Jρᵀλ)_i = φ'(h_i)·(d_i λ_i + u_{i-1} λ_{i-1} + l_{i+1} λ_{i+1})
-                               jr = rho_dphi(hoff(ii, row, b), a.rho_act) *
-                                    (a.rho_d(ii) * prev(LAM, ii) +
-                                     select(ii >= 1, a.rho_u(max(ii - 1, 0)) * prev(LAM, ii - 1), 0.0f) +
-                                     select(ii + 1 < H, a.rho_l(min(ii + 1, H - 1)) * prev(LAM, ii + 1), 0.0f));
+                               jr = paired_residual_adjoint(a, ii, hoff(ii, row, b),
+                                                            [&](Expr j) { return prev(LAM, j); });
                            } else if (dense) {
                                jr = acc[1];
                            }
@@ -223,32 +258,18 @@ void build_backward(RnnBackward &P, WcrnnGrads &G, const WcrnnArgs &a, Func h, F
     P.pointwise = {G.du, G.dh0};
 
     // Reductions over every (t, b): the weight gradients and the per-unit residual gradients.
-    RDom rtb(0, T, 0, a.B, "rtb");
     Func dW_acc = outer_sum("dW_acc", [&](Expr j, Expr tt, Expr bb) { return G.du(j, tt, bb); }, h, a.h0, T, a.B);
     G.dW = Func("dW_sum");
     G.dW(k, i) = dW_acc(k, i);
     P.outer = {dW_acc};
     P.outer_out = {G.dW};
     if (a.path == ResidualPath::paired) {
-        Expr lam_t = lam(i, rtb.x + 1, rtb.y);
-        // φ(h_{t-1}) once per unit (each sum reads it at i-1, i and i+1).
-        Func phi_h("phi_h");
-        phi_h(k, s, b) = rho_phi(hoff(k, s, b), a.rho_act);
-        P.sum_inputs = {phi_h};
-        auto phi_at = [&](Expr j) { return phi_h(clamp(j, 0, H - 1), rtb.x, rtb.y); };
-        // The three sums in one pass over (t, b) (a Tuple): λ and h are read once, not three times.
-        Func rho_sums("rho_sums");
-        rho_sums(i) = Tuple(0.0f, 0.0f, 0.0f);
-        rho_sums(i) = Tuple(rho_sums(i)[0] + lam_t * phi_at(i),
-                            rho_sums(i)[1] + select(i + 1 < H, lam_t * phi_at(i + 1), 0.0f),
-                            rho_sums(i)[2] + select(i >= 1, lam_t * phi_at(i - 1), 0.0f));
-        G.d_rho_d = Func("d_rho_d_sum");
-        G.d_rho_u = Func("d_rho_u_sum");
-        G.d_rho_l = Func("d_rho_l_sum");
-        G.d_rho_d(i) = rho_sums(i)[0];
-        G.d_rho_u(i) = rho_sums(i)[1];
-        G.d_rho_l(i) = rho_sums(i)[2];
-        P.sums = {rho_sums};
+        RhoSums rs = define_rho_sums(a, [&](Expr ii, Expr tt, Expr bb) { return lam(ii, tt + 1, bb); }, hoff, T);
+        G.d_rho_d = rs.d;
+        G.d_rho_u = rs.u;
+        G.d_rho_l = rs.l;
+        P.sum_inputs = {rs.phi_h};
+        P.sums = {rs.sums};
         P.sum_outputs = {G.d_rho_d, G.d_rho_u, G.d_rho_l};
     } else if (dense) {
         // Only on request (residual_grad != 0): it costs as much as dW.
@@ -519,6 +540,140 @@ public:
     }
 };
 
+// The WCRNN's stepped backward (runtime/rnn_stepped.cpp) has three kernels of its own besides the
+// weight-gradient GEMM (elman_weight_grad: dW from δ, dR from λ):
+//
+// wcrnn_bstep_pre: ε f'(a) for a block of rows n (the runtime passes the steps t >= 1 of one batch
+// row, then step 0 of every row): a = u + W h_prev, Wp = W packed as for the forward step.
+//   Wp -> (ii, q, k, j)   u, h_prev, fp [rows, H] -> (i, n)
+class WcrnnBackPre : public Generator<WcrnnBackPre> {
+public:
+    STATEMIX_STEP_KNOBS
+    Input<Buffer<float, 4>> Wp{"Wp"};
+    Input<Buffer<float, 2>> u{"u"};
+    Input<Buffer<float, 2>> h_prev{"h_prev"};
+    Input<float> eps{"eps"};
+    Input<int> act{"act"};
+    Output<Buffer<float, 2>> fp{"fp"};
+
+    void generate() {
+        RnnStep P;
+        define_step_matvec(P, Wp, h_prev, h_prev.dim(0).extent(), 1);
+        Var i = P.i, n = P.b;
+        fp(i, n) = eps * act_df(step_acc(P, 0, i, n) + u(i, n), act);
+        fp.dim(0).set_min(0);
+        P.out = fp;
+        schedule_rnn_step(P, knobs());
+
+        Wp.set_estimates({{0, step_unit_tile(1)}, {0, 1}, {0, kEstH}, {0, kEstH / step_unit_tile(1)}});
+        u.set_estimates({{0, kEstH}, {0, kEstT}});
+        h_prev.set_estimates({{0, kEstH}, {0, kEstT}});
+        fp.set_estimates({{0, kEstH}, {0, kEstT}});
+        eps.set_estimate(0.05f);
+        act.set_estimate(0);
+    }
+};
+
+// wcrnn_bstep: one adjoint step, from step t's src = δ_t (m = 2; K = H) or (δ_t, λ_t) side by side
+// (m = 0, K = 2H, Wp = [Wᵀ; Rᵀ] stacked along k, so Rᵀλ_t is the second half of the one GEMM):
+//   λ_{t-1} = g_{t-1} + Jρ(h_{t-1})ᵀ λ_t + Wᵀ δ_t (+ Rᵀ λ_t),   δ_{t-1} = fp_{t-1} ⊙ λ_{t-1},
+// m = 2 reads λ_t (lam_next) and h_{t-1} (h_prev) for the paired Jρᵀλ. Outputs (λ, δ).
+//   Wp -> (ii, q, k, j)   src [B,K] -> (k, b)   g, fp, lam_next, h_prev, out [B,H] -> (i, b)
+class WcrnnBackStep : public Generator<WcrnnBackStep> {
+public:
+    STATEMIX_STEP_KNOBS
+    Input<Buffer<float, 4>> Wp{"Wp"};
+    Input<Buffer<float, 2>> src{"src"};
+    Input<Buffer<float, 2>> g{"g"};
+    Input<Buffer<float, 2>> fp{"fp"};
+    Output<Func> out{"out", {Float(32), Float(32)}, 2};
+    GeneratorInput<Buffer<float, 2>> *lam_next = nullptr, *h_prev = nullptr;
+    ResidualInputs res;
+
+    void configure() {
+        if (m == 0) return;
+        lam_next = add_input<Buffer<float, 2>>("lam_next");
+        h_prev = add_input<Buffer<float, 2>>("h_prev");
+        res.add(*this, m);
+    }
+
+    void generate() {
+        _halide_user_assert(m == 0 || m == 2) << "m: wcrnn takes the residual block size 2 (per-unit) or 0 (dense)\n";
+        WcrnnArgs a;
+        a.path = path_of(m);
+        a.H = g.dim(0).extent();
+        res.fill(a);
+        RnnStep P;
+        define_step_matvec(P, Wp, src, src.dim(0).extent(), 1);
+        Var i = P.i, b = P.b;
+        Expr jr = 0.0f;
+        if (a.path == ResidualPath::paired) {
+            Func ln = *lam_next, hp = *h_prev;
+            jr = paired_residual_adjoint(a, i, hp(i, b), [&](Expr j) { return ln(clamp(j, 0, a.H - 1), b); });
+        }
+        Expr lam = g(i, b) + jr + step_acc(P, 0, i, b);
+        out(i, b) = Tuple(lam, fp(i, b) * lam);
+        Func(out).output_buffers()[0].dim(0).set_min(0);  // the other element shares its min
+        P.out = out;
+        schedule_rnn_step(P, knobs());
+        if (res.rho_act) Func(out).specialize(*res.rho_act == 0);
+
+        const int K = m == 0 ? 2 * kEstH : kEstH;
+        Wp.set_estimates({{0, step_unit_tile(1)}, {0, 1}, {0, K}, {0, kEstH / step_unit_tile(1)}});
+        src.set_estimates({{0, K}, {0, kEstB}});
+        est_state(g);
+        est_state(fp);
+        if (lam_next) {
+            est_state(*lam_next);
+            est_state(*h_prev);
+        }
+        out.set_estimates({{0, kEstH}, {0, kEstB}});
+        res.estimates();
+    }
+};
+
+// wcrnn_bstep_rho (m = 2): the paired residual's per-unit gradients from λ [B,T,H] and h, h0
+// (define_rho_sums; a strided λ view is fine).
+//   lam, h [B,T,H] -> (i, t, b)   h0 [B,H] -> (i, b)   d_rho_* [H] -> (i)
+class WcrnnRhoGrads : public Generator<WcrnnRhoGrads> {
+public:
+    STATEMIX_STEP_KNOBS
+    Input<Buffer<float, 3>> lam{"lam"};
+    Input<Buffer<float, 3>> h{"h"};
+    Input<Buffer<float, 2>> h0{"h0"};
+    Input<int> rho_act{"rho_act"};
+    Output<Buffer<float, 1>> d_rho_d{"d_rho_d"}, d_rho_u{"d_rho_u"}, d_rho_l{"d_rho_l"};
+
+    void generate() {
+        _halide_user_assert(m == 2) << "wcrnn_bstep_rho: m must be 2 (the paired residual)\n";
+        WcrnnArgs a;
+        a.path = ResidualPath::paired;
+        a.H = h.dim(0).extent();
+        a.B = h.dim(2).extent();
+        a.rho_act = rho_act;
+        Expr T = h.dim(1).extent();
+        Var k("k"), s("s"), b("b"), i("i");
+        Func hoff("hoff");
+        hoff(k, s, b) = select(s == 0, h0(k, b), h(k, max(s - 1, 0), b));
+        RhoSums rs = define_rho_sums(a, [&](Expr ii, Expr tt, Expr bb) { return lam(ii, tt, bb); }, hoff, T);
+        d_rho_d(i) = rs.d(i);
+        d_rho_u(i) = rs.u(i);
+        d_rho_l(i) = rs.l(i);
+        const RnnKnobs kn = knobs();
+        sched::cpu::per_unit_sum(rs.sums, {rs.phi_h}, kn);
+        for (Func f : {Func(d_rho_d), Func(d_rho_u), Func(d_rho_l)}) f.vectorize(i, kn.vector_width, TailStrategy::GuardWithIf);
+        rs.phi_h.specialize(rho_act == 0);  // the linear residuals: no tanh per unit
+
+        est_seq(lam);
+        est_seq(h);
+        est_state(h0);
+        est_vec(d_rho_d);
+        est_vec(d_rho_u);
+        est_vec(d_rho_l);
+        rho_act.set_estimate(0);
+    }
+};
+
 template <bool Elman>
 class RnnBackwardGen : public Generator<RnnBackwardGen<Elman>> {
 public:
@@ -620,4 +775,7 @@ HALIDE_REGISTER_GENERATOR(statemix::gen::RnnStepGen<false>, wcrnn_step)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnStepGen<true>, elman_step)
 HALIDE_REGISTER_GENERATOR(statemix::gen::ElmanBackStep, elman_bstep)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnWeightGrad, elman_weight_grad)
+HALIDE_REGISTER_GENERATOR(statemix::gen::WcrnnBackPre, wcrnn_bstep_pre)
+HALIDE_REGISTER_GENERATOR(statemix::gen::WcrnnBackStep, wcrnn_bstep)
+HALIDE_REGISTER_GENERATOR(statemix::gen::WcrnnRhoGrads, wcrnn_bstep_rho)
 HALIDE_REGISTER_GENERATOR(statemix::gen::RnnBackwardGen<true>, elman_backward)

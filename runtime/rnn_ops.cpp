@@ -385,39 +385,52 @@ void wcrnn_backward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, co
     if (!coeffs) own = residual_coeffs(cfg.residual, d.H, dev);
     const ResidualCoeffs &c = coeffs ? *coeffs : own;
     check_coeffs(op, c, d.H, dev);
-    const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "backward", dev, c.m);
     Tensor zero;
     if (!h0 || !g_final) zero = Tensor::zeros(state, dev);
     float eps = cfg.eps;
     int act = (int)cfg.act;
     const bool want = cfg.train_residual && cfg.residual.kind != ResidualKind::identity;
     int residual_grad = want ? 1 : 0;
-    std::vector<KernelArg> args = {{"u", (void *)u.raw()},
-                                   {"W", (void *)W.raw()},
-                                   {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
-                                   {"h", (void *)h.raw()},
-                                   {"g", (void *)g.raw()},
-                                   {"g_final", (void *)(g_final ? g_final->raw() : zero.raw())},
-                                   {"eps", &eps},
-                                   {"act", &act},
-                                   {"du", out.du.raw()},
-                                   {"dW", out.dW.raw()},
-                                   {"dh0", out.dh0.raw()}};
-    residual_args(c, args);
     Tensor dR, dd, dup, dlo;
     if (c.m == 0) {
         dR = Tensor::empty({d.H, d.H}, dev);
-        args.push_back({"residual_grad", &residual_grad});
-        args.push_back({"dR", dR.raw()});
     } else {
         dd = Tensor::empty({d.H}, dev);
         dup = Tensor::empty({d.H}, dev);
         dlo = Tensor::empty({d.H}, dev);
-        args.push_back({"d_rho_d", dd.raw()});
-        args.push_back({"d_rho_u", dup.raw()});
-        args.push_back({"d_rho_l", dlo.raw()});
     }
-    dispatch::run_kernel(k, args);
+    const stepped::WcrnnBackwardKernels sk =
+        dev == Device::cpu ? stepped::choose_wcrnn_backward(c.m, d.B, d.H) : stepped::WcrnnBackwardKernels{};
+    if (sk.step) {
+        stepped::WcrnnResidualGrads rg;
+        if (want && c.m == 0) rg.dR = &dR;
+        if (want && c.m == 2) rg = {nullptr, &dd, &dup, &dlo};
+        stepped::run_wcrnn_backward(sk, c, eps, act, want, u, W, h0 ? *h0 : zero, h, g, g_final ? *g_final : zero,
+                                    out.du, out.dW, out.dh0, rg);
+    } else {
+        const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "backward", dev, c.m);
+        std::vector<KernelArg> args = {{"u", (void *)u.raw()},
+                                       {"W", (void *)W.raw()},
+                                       {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
+                                       {"h", (void *)h.raw()},
+                                       {"g", (void *)g.raw()},
+                                       {"g_final", (void *)(g_final ? g_final->raw() : zero.raw())},
+                                       {"eps", &eps},
+                                       {"act", &act},
+                                       {"du", out.du.raw()},
+                                       {"dW", out.dW.raw()},
+                                       {"dh0", out.dh0.raw()}};
+        residual_args(c, args);
+        if (c.m == 0) {
+            args.push_back({"residual_grad", &residual_grad});
+            args.push_back({"dR", dR.raw()});
+        } else {
+            args.push_back({"d_rho_d", dd.raw()});
+            args.push_back({"d_rho_u", dup.raw()});
+            args.push_back({"d_rho_l", dlo.raw()});
+        }
+        dispatch::run_kernel(k, args);
+    }
     out.da = Tensor();
     out.dtheta = Tensor();
     if (!want) return;

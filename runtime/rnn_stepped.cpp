@@ -73,7 +73,7 @@ const KernelEntry *choose(const std::string &op, const char *layer, const char *
 BackwardKernels choose_backward(const std::string & /*op*/, const char *layer, int64_t B, int64_t H) {
     const Impl impl = cpu_impl();
     BackwardKernels k;
-    if (impl == Impl::scan) return k;
+    if (impl == Impl::scan || !std::strcmp(layer, "wcrnn")) return k;  // the WCRNN: choose_wcrnn_backward
     k.step = dispatch::find_kernel_or_null(layer, "bstep", Device::cpu, 0);
     k.plain = dispatch::find_kernel_or_null("elman", "bstep", Device::cpu, 0);
     k.weight_grad = dispatch::find_kernel_or_null("elman", "weight_grad", Device::cpu, 0);
@@ -84,9 +84,10 @@ BackwardKernels choose_backward(const std::string & /*op*/, const char *layer, i
     return k;
 }
 
-std::string describe_backward(const char *layer, int64_t B, int64_t H) {
-    const BackwardKernels k = choose_backward(layer, layer, B, H);
-    return k.step ? std::string("stepped (") + k.step->name + " per step)" : std::string("one launch");
+std::string describe_backward(const char *layer, int m, int64_t B, int64_t H) {
+    const KernelEntry *step = !std::strcmp(layer, "wcrnn") ? choose_wcrnn_backward(m, B, H).step
+                                                           : choose_backward(layer, layer, B, H).step;
+    return step ? std::string("stepped (") + step->name + " per step)" : std::string("one launch");
 }
 
 std::string describe(const char *layer, int m, int64_t B, int64_t H) {
@@ -135,14 +136,17 @@ namespace {
 // A 2-D float view (i, b) of n units × B rows, rows `row_stride` floats apart, for a step
 // kernel's argument; at() moves it.
 struct View {
-    halide_dimension_t dim[2];
+    halide_dimension_t dim[3];
     halide_buffer_t buf;
-    View(int64_t n, int64_t B, int64_t row_stride) {
+    View(int64_t n, int64_t B, int64_t row_stride) : View(n, B, row_stride, 0, 0) {}
+    // A 3-D view (i, t, b): n units, T steps `step_stride` apart, B rows `row_stride` apart.
+    View(int64_t n, int64_t T, int64_t step_stride, int64_t B, int64_t row_stride) {
         std::memset(&buf, 0, sizeof buf);
         dim[0] = halide_dimension_t(0, (int32_t)n, 1);
-        dim[1] = halide_dimension_t(0, (int32_t)B, (int32_t)row_stride);
+        dim[1] = halide_dimension_t(0, (int32_t)T, (int32_t)step_stride);
+        dim[2] = halide_dimension_t(0, (int32_t)B, (int32_t)row_stride);
         buf.type = halide_type_t(halide_type_float, 32);
-        buf.dimensions = 2;
+        buf.dimensions = B > 0 ? 3 : 2;
         buf.dim = dim;
     }
     View(const View &) = delete;
@@ -344,6 +348,145 @@ void run_lstm_backward(const BackwardKernels &k, const Tensor &W, const Tensor &
     plain_transpose_step(*k.plain, Wp, D, H4, T * H4, B, H, dh0);
     dispatch::run_kernel(*k.weight_grad, {{"y", du.raw()}, {"h", (void *)h.raw()}, {"h0", (void *)h0.raw()},
                                           {"dW", dW.raw()}});
+}
+
+WcrnnBackwardKernels choose_wcrnn_backward(int m, int64_t B, int64_t H) {
+    const Impl impl = cpu_impl();
+    WcrnnBackwardKernels k;
+    if (impl == Impl::scan || (impl == Impl::automatic && !automatic_picks_stepped_backward("wcrnn", B, H))) return k;
+    k.pre = dispatch::find_kernel_or_null("wcrnn", "bstep_pre", Device::cpu, 0);
+    k.step = dispatch::find_kernel_or_null("wcrnn", "bstep", Device::cpu, m);
+    k.rho = m == 2 ? dispatch::find_kernel_or_null("wcrnn", "bstep_rho", Device::cpu, 2) : nullptr;
+    k.weight_grad = dispatch::find_kernel_or_null("elman", "weight_grad", Device::cpu, 0);
+    if (!k.pre || !k.step || !k.weight_grad || (m == 2 && !k.rho)) return WcrnnBackwardKernels{};
+    return k;
+}
+
+void run_wcrnn_backward(const WcrnnBackwardKernels &k, const ResidualCoeffs &c, float eps, int act,
+                        bool residual_grad, const Tensor &u, const Tensor &W, const Tensor &h0, const Tensor &h,
+                        const Tensor &g, const Tensor &g_final, Tensor &du, Tensor &dW, Tensor &dh0,
+                        const WcrnnResidualGrads &rg) {
+    const int64_t B = h.dim(0), T = h.dim(1), H = h.dim(2);
+    const bool dense = c.m == 0;
+    const int64_t K = dense ? 2 * H : H, H2 = 2 * H;
+
+    // ε f'(a_t) for every step: a_t = u_t + W h_{t-1}, as GEMMs over the rows of each batch row's
+    // steps t >= 1 (h_{t-1} is the row before), then step 0 of every row from h0.
+    const Tensor Wf = pack({W.data()}, H);
+    Tensor fp = Tensor::empty({B, T, H});
+    {
+        const float *U = u.data(), *Hs = h.data();
+        float *F = fp.data();
+        if (T > 1) {
+            View uv(H, T - 1, H), hv(H, T - 1, H), fv(H, T - 1, H);
+            for (int64_t b = 0; b < B; b++) {
+                uv.at(U + (b * T + 1) * H);
+                hv.at(Hs + b * T * H);
+                fv.at(F + (b * T + 1) * H);
+                dispatch::run_kernel(*k.pre, {{"Wp", (void *)Wf.raw()}, {"u", &uv.buf}, {"h_prev", &hv.buf},
+                                              {"eps", &eps}, {"act", &act}, {"fp", &fv.buf}});
+            }
+        }
+        View uv(H, B, T * H), hv(H, B, H), fv(H, B, T * H);
+        uv.at(U);
+        hv.at(h0.data());
+        fv.at(F);
+        dispatch::run_kernel(*k.pre, {{"Wp", (void *)Wf.raw()}, {"u", &uv.buf}, {"h_prev", &hv.buf}, {"eps", &eps},
+                                      {"act", &act}, {"fp", &fv.buf}});
+    }
+
+    // The adjoint: (δ_t, λ_t) side by side per (b, t) in `comb` [B,T,2H], so that the dense path's
+    // GEMM source (δ_t, λ_t) is one row of K = 2H.
+    Tensor Wb;
+    if (dense) {
+        std::vector<float> stacked((size_t)(2 * H * H));
+        std::memcpy(stacked.data(), W.data(), (size_t)(H * H) * sizeof(float));
+        std::memcpy(stacked.data() + H * H, c.R.data(), (size_t)(H * H) * sizeof(float));
+        Wb = pack_transposed(stacked.data(), 2 * H, H);
+    } else {
+        Wb = pack_transposed(W.data(), H, H);
+    }
+    Tensor comb = Tensor::empty({B, T, H2});
+    const Tensor g_last = last_step_plus(g, g_final, B, T, H), zero2 = Tensor::zeros({B, H2}),
+                 zero = Tensor::zeros({B, H});
+    Tensor scratch = Tensor::empty({B, H});
+    View src0(K, B, H2), src(K, B, T * H2), gl(H, B, H), gv(H, B, T * H), fv(H, B, T * H), ln0(H, B, H2),
+        ln(H, B, T * H2), hp(H, B, T * H), lam_out(H, B, T * H2), del_out(H, B, T * H2);
+    src0.at(zero2.data());
+    ln0.at(zero2.data());
+    gl.at(g_last.data());
+    std::vector<dispatch::KernelArg> args = {{"Wp", (void *)Wb.raw()}, {"src", &src0.buf}, {"g", &gl.buf},
+                                             {"fp", &fv.buf},           {"out.0", &lam_out.buf}, {"out.1", &del_out.buf}};
+    if (!dense) {
+        args.push_back({"lam_next", &ln0.buf});
+        args.push_back({"h_prev", &hp.buf});
+        args.push_back({"rho_d", (void *)c.d.raw()});
+        args.push_back({"rho_u", (void *)c.up.raw()});
+        args.push_back({"rho_l", (void *)c.lo.raw()});
+        args.push_back({"rho_act", (void *)&c.rho_act});
+    }
+    std::vector<void *> argv = dispatch::bind_args(*k.step, args);
+    const size_t src_slot = slot_of(*k.step, "src"), g_slot = slot_of(*k.step, "g");
+    const size_t ln_slot = dense ? 0 : slot_of(*k.step, "lam_next");
+    const float *G = g.data(), *Hs = h.data(), *F = fp.data();
+    float *C = comb.data();
+    for (int64_t t = T - 1; t >= 0; t--) {  // (λ_t, δ_t) from step t+1's
+        fv.at(F + t * H);
+        hp.at(Hs + t * H);
+        lam_out.at(C + t * H2 + H);
+        del_out.at(C + t * H2);
+        if (t < T - 1) {
+            src.at(C + (t + 1) * H2);
+            ln.at(C + (t + 1) * H2 + H);
+            gv.at(G + t * H);
+            argv[src_slot] = &src.buf;
+            argv[g_slot] = &gv.buf;
+            if (!dense) argv[ln_slot] = &ln.buf;
+        }
+        dispatch::call_kernel(*k.step, argv);
+    }
+    // dh0 = λ_{-1}: the same step from step 0 with h_{-1} = h0, g = 0 (its δ is not used).
+    {
+        View hp0(H, B, H), g0(H, B, H), f0(H, B, H), lam0(H, B, H), del0(H, B, H);
+        hp0.at(h0.data());
+        g0.at(zero.data());
+        f0.at(zero.data());
+        lam0.at(dh0.data());
+        del0.at(scratch.data());
+        src.at(C);
+        ln.at(C + H);
+        std::vector<dispatch::KernelArg> a0 = {{"Wp", (void *)Wb.raw()}, {"src", &src.buf}, {"g", &g0.buf},
+                                               {"fp", &f0.buf},           {"out.0", &lam0.buf}, {"out.1", &del0.buf}};
+        if (!dense) {
+            a0.push_back({"lam_next", &ln.buf});
+            a0.push_back({"h_prev", &hp0.buf});
+            a0.push_back({"rho_d", (void *)c.d.raw()});
+            a0.push_back({"rho_u", (void *)c.up.raw()});
+            a0.push_back({"rho_l", (void *)c.lo.raw()});
+            a0.push_back({"rho_act", (void *)&c.rho_act});
+        }
+        dispatch::run_kernel(*k.step, a0);
+    }
+
+    // du = δ; dW = Σ δ_t h_{t-1}ᵀ; the residual's gradients from λ.
+    float *D = du.data();
+    for (int64_t r = 0; r < B * T; r++) std::memcpy(D + r * H, C + r * H2, (size_t)H * sizeof(float));
+    dispatch::run_kernel(*k.weight_grad, {{"y", du.raw()}, {"h", (void *)h.raw()}, {"h0", (void *)h0.raw()},
+                                          {"dW", dW.raw()}});
+    View lam_all(H, T, H2, B, T * H2);
+    lam_all.at(C + H);
+    if (dense && residual_grad && rg.dR) {
+        dispatch::run_kernel(*k.weight_grad, {{"y", &lam_all.buf}, {"h", (void *)h.raw()}, {"h0", (void *)h0.raw()},
+                                              {"dW", rg.dR->raw()}});
+    } else if (!dense && rg.d) {
+        dispatch::run_kernel(*k.rho, {{"lam", &lam_all.buf},
+                                      {"h", (void *)h.raw()},
+                                      {"h0", (void *)h0.raw()},
+                                      {"rho_act", (void *)&c.rho_act},
+                                      {"d_rho_d", rg.d->raw()},
+                                      {"d_rho_u", rg.up->raw()},
+                                      {"d_rho_l", rg.lo->raw()}});
+    }
 }
 
 }  // namespace statemix::stepped

@@ -6,6 +6,7 @@
 
 #include "dispatch.h"
 #include "kernel_registry.h"
+#include "rnn_ops.h"
 #include "tensor.h"
 
 #include <string>
@@ -14,9 +15,8 @@
 namespace statemix::stepped {
 
 // Which CPU forward and backward run: set_cpu_impl's value if set, else STATEMIX_RNN_CPU:
-// "automatic" (or unset: by shape), "scan" (the one-launch kernels) or "stepped" (step kernels
-// wherever they exist: every forward, the Elman and LSTM backward); anything else is an Error
-// naming the variable.
+// "automatic" (or unset: by shape), "scan" (the one-launch kernels) or "stepped" (step kernels,
+// every core and direction); anything else is an Error naming the variable.
 enum class Impl { automatic, scan, stepped };
 Impl cpu_impl();
 void set_cpu_impl(Impl impl);  // process-wide, overrides the environment
@@ -29,10 +29,11 @@ const KernelEntry *choose(const std::string &op, const char *layer, const char *
                           int64_t H);
 // What choose() / choose_backward() pick, in words (for `statemix bench`).
 std::string describe(const char *layer, int m, int64_t B, int64_t H);
-std::string describe_backward(const char *layer, int64_t B, int64_t H);
+std::string describe_backward(const char *layer, int m, int64_t B, int64_t H);
 
-// The stepped CPU backward (Elman, LSTM): its adjoint step kernel (direction "bstep") and the
-// weight-gradient kernel ("elman"/"weight_grad"), or nullptr for the one-launch backward kernel.
+// The stepped CPU backward of Elman and the LSTM: its adjoint step kernel (direction "bstep") and
+// the weight-gradient kernel ("elman"/"weight_grad"), or nullptr for the one-launch backward
+// kernel (always for the WCRNN: choose_wcrnn_backward).
 struct BackwardKernels {
     const KernelEntry *step = nullptr, *plain = nullptr, *weight_grad = nullptr;  // plain: Elman's bstep (dh0)
 };
@@ -59,5 +60,20 @@ void run_elman_backward(const BackwardKernels &k, const Tensor &W, const Tensor 
 void run_lstm_backward(const BackwardKernels &k, const Tensor &W, const Tensor &z, const Tensor &h0, const Tensor &c0,
                        const Tensor &h, const Tensor &c, const Tensor &g, const Tensor &g_final,
                        const Tensor &gc_final, Tensor &du, Tensor &dW, Tensor &dh0, Tensor &dc0);
+
+// The WCRNN's stepped backward: ε f'(a_t) for all steps (bstep_pre), the adjoint step per
+// residual path (bstep, m), the paired residual's gradients (bstep_rho), dW/dR (weight_grad).
+struct WcrnnBackwardKernels {
+    const KernelEntry *pre = nullptr, *step = nullptr, *rho = nullptr, *weight_grad = nullptr;
+};
+WcrnnBackwardKernels choose_wcrnn_backward(int m, int64_t B, int64_t H);
+// Where the residual's gradients go (null: not wanted): dR [H,H] (m = 0) or d, up, lo [H] (m = 2).
+struct WcrnnResidualGrads {
+    Tensor *dR = nullptr, *d = nullptr, *up = nullptr, *lo = nullptr;
+};
+void run_wcrnn_backward(const WcrnnBackwardKernels &k, const ResidualCoeffs &c, float eps, int act,
+                        bool residual_grad, const Tensor &u, const Tensor &W, const Tensor &h0, const Tensor &h,
+                        const Tensor &g, const Tensor &g_final, Tensor &du, Tensor &dW, Tensor &dh0,
+                        const WcrnnResidualGrads &rg);
 
 }  // namespace statemix::stepped

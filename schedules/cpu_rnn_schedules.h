@@ -125,6 +125,28 @@ inline void outer_gemm(Func acc, Func out, const RnnKnobs &kn) {
     out.vectorize(out.args()[0], vw, tail).parallel(out.args()[1]);
 }
 
+// Per-unit sums over (t, b) (the paired residual's gradients): factored over the batch rows
+// (rfactor), so a task per row streams its steps' contiguous rows of λ and h with the unit's
+// partial sums in L1, then the B partials are added. (A task per vector of units walked every
+// (t, b) row with a stride of H floats: measured 18% of the WCRNN backward, as much as the
+// adjoint scan.)
+// f: pure 0, update 0 over (t, b); `inputs`: pure (k, s, b) Funcs it reads, computed per row.
+inline void per_unit_sum(Func f, const std::vector<Func> &inputs, const RnnKnobs &kn) {
+    const int vw = kn.vector_width;
+    const TailStrategy tail = TailStrategy::GuardWithIf;
+    Var i = f.args()[0], v("v");
+    Stage st = f.update(0);
+    auto rv = rvars_of(st);  // (t, b)
+    Func part = st.rfactor(rv[1], v);
+    part.compute_root().vectorize(part.args()[0], vw, tail).parallel(v);
+    Stage pu = part.update(0);
+    RVar rt = rvars_of(pu)[0];
+    pu.reorder(part.args()[0], rt, v).vectorize(part.args()[0], vw, tail).parallel(v);
+    for (Func in : inputs) in.compute_at(part, rt).vectorize(in.args()[0], vw, tail);  // a row of H
+    f.compute_root().vectorize(i, vw, tail);
+    f.update(0).vectorize(i, vw, tail);
+}
+
 inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
     MatVecScan &S = P.scan;
     const int vw = kn.vector_width;
@@ -200,24 +222,7 @@ inline void rnn_backward(RnnBackward &P, const RnnKnobs &kn) {
         }
     }
     for (size_t n = 0; n < P.outer.size(); n++) outer_gemm(P.outer[n], P.outer_out[n], kn);
-    // Per-unit sums over (t, b) (the paired residual's gradients): factored over the batch rows
-    // (rfactor), so a task per row streams its steps' contiguous rows of λ and h with the unit's
-    // partial sums in L1, then the B partials are added. (A task per vector of units walked every
-    // (t, b) row with a stride of H floats: measured 18% of the WCRNN backward, as much as the
-    // adjoint scan.)
-    for (Func f : P.sums) {
-        Var i = f.args()[0], v("v");
-        Stage st = f.update(0);
-        auto rv = rvars_of(st);  // (t, b)
-        Func part = st.rfactor(rv[1], v);
-        part.compute_root().vectorize(part.args()[0], vw, tail).parallel(v);
-        Stage pu = part.update(0);
-        RVar rt = rvars_of(pu)[0];
-        pu.reorder(part.args()[0], rt, v).vectorize(part.args()[0], vw, tail).parallel(v);
-        for (Func in : P.sum_inputs) in.compute_at(part, rt).vectorize(in.args()[0], vw, tail);  // a row of H
-        f.compute_root().vectorize(i, vw, tail);
-        f.update(0).vectorize(i, vw, tail);
-    }
+    for (Func f : P.sums) per_unit_sum(f, P.sum_inputs, kn);
     for (Func f : P.sum_outputs) f.vectorize(f.args()[0], vw, tail);
 }
 

@@ -324,7 +324,7 @@ void check_kernel_entry(const KernelEntry &k) {
     // backward's weight gradient: runtime/rnn_stepped.cpp) run when the stepped CPU forward and
     // backward are selected, the one-launch kernels otherwise.
     const bool step = std::strstr(k.direction, "step") || !std::strcmp(k.direction, "weight_grad");
-    const bool backward = !std::strcmp(k.direction, "backward") || !std::strcmp(k.direction, "bstep") ||
+    const bool backward = !std::strcmp(k.direction, "backward") || !std::strncmp(k.direction, "bstep", 5) ||
                           !std::strcmp(k.direction, "weight_grad");
     ScopedCpuImpl impl(step ? stepped::Impl::stepped : stepped::Impl::scan);
     // lstm: "forward"/"step" are the inference kernels (h, c only), "forward_train"/"step_train"
@@ -521,9 +521,11 @@ TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByShape) {
     EXPECT_NE(picks("lstm", 16, 256).find("stepped"), std::string::npos);
     EXPECT_NE(picks("lstm", 16, 255).find("scan"), std::string::npos);
     EXPECT_NE(picks("lstm", 17, 256).find("scan"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("lstm", 4, 511).find("one launch"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("elman", 4, 512).find("stepped"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("wcrnn", 4, 1024).find("one launch"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("lstm", 0, 4, 511).find("one launch"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("elman", 0, 4, 512).find("stepped"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 511).find("one launch"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 512).find("sm_wcrnn_bstep_m2_cpu"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 0, 4, 512).find("sm_wcrnn_bstep_m0_cpu"), std::string::npos);
     unsigned seed = 40;
     for (auto [layer, kind] : std::vector<std::pair<const char *, ResidualKind>>{
              {"elman", ResidualKind::identity}, {"lstm", ResidualKind::identity},
