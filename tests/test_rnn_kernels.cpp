@@ -523,9 +523,12 @@ TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByShape) {
     EXPECT_NE(picks("lstm", 17, 256).find("scan"), std::string::npos);
     EXPECT_NE(stepped::describe_backward("lstm", 0, 4, 511).find("one launch"), std::string::npos);
     EXPECT_NE(stepped::describe_backward("elman", 0, 4, 512).find("stepped"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 511).find("one launch"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 512).find("sm_wcrnn_bstep_m2_cpu"), std::string::npos);
-    EXPECT_NE(stepped::describe_backward("wcrnn", 0, 4, 512).find("sm_wcrnn_bstep_m0_cpu"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 1024).find("one launch"), std::string::npos);
+    {
+        ScopedCpuImpl forced(stepped::Impl::stepped);
+        EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 8).find("sm_wcrnn_bstep_m2_cpu"), std::string::npos);
+        EXPECT_NE(stepped::describe_backward("wcrnn", 0, 4, 8).find("sm_wcrnn_bstep_m0_cpu"), std::string::npos);
+    }
     unsigned seed = 40;
     for (auto [layer, kind] : std::vector<std::pair<const char *, ResidualKind>>{
              {"elman", ResidualKind::identity}, {"lstm", ResidualKind::identity},
