@@ -55,8 +55,8 @@ bool automatic_picks_stepped(const char *layer, int64_t B, int64_t H) {
 }
 
 // The WCRNN's stepped backward runs three GEMMs of a forward's size (ε f'(a_t) recomputed for every
-// step, the adjoint steps, dW), as its one-launch kernel does, and measured 0.84-1.19x the
-// scan's time at H = 1024 and 1.05-1.36x below: never picked automatically. (With the forward's
+// step, the adjoint steps, dW), as its one-launch kernel does, and measured 0.56-1.19x the
+// scan's time at H = 1024 and 0.94-1.43x below: never picked automatically. (With the forward's
 // a_t kept as a training workspace, as the LSTM keeps z, the first GEMM would go.)
 bool automatic_picks_stepped_backward(const char *layer, int64_t /*B*/, int64_t H) {
     return std::strcmp(layer, "wcrnn") != 0 && H >= 512;
