@@ -6,6 +6,7 @@
 #include "HalideRuntime.h"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -147,6 +148,13 @@ struct View {
     View(int64_t n, int64_t B, int64_t row_stride) : View(n, B, row_stride, 0, 0) {}
     // A 3-D view (i, t, b): n units, T steps `step_stride` apart, B rows `row_stride` apart.
     View(int64_t n, int64_t T, int64_t step_stride, int64_t B, int64_t row_stride) {
+        for (int64_t v : {n, T, step_stride, B, row_stride}) {
+            if (v > INT32_MAX) {
+                throw Error("stepped RNN: a view of " + std::to_string(v) +
+                            " elements exceeds Halide's 32-bit extents and strides; use STATEMIX_RNN_CPU=scan or "
+                            "split the sequence");
+            }
+        }
         std::memset(&buf, 0, sizeof buf);
         dim[0] = halide_dimension_t(0, (int32_t)n, 1);
         dim[1] = halide_dimension_t(0, (int32_t)T, (int32_t)step_stride);
