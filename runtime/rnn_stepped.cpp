@@ -431,14 +431,17 @@ void run_wcrnn_backward(const WcrnnBackwardKernels &k, const ResidualCoeffs &c, 
     gl.at(g_last.data());
     std::vector<dispatch::KernelArg> args = {{"Wp", (void *)Wb.raw()}, {"src", &src0.buf}, {"g", &gl.buf},
                                              {"fp", &fv.buf},           {"out.0", &lam_out.buf}, {"out.1", &del_out.buf}};
-    if (!dense) {
-        args.push_back({"lam_next", &ln0.buf});
-        args.push_back({"h_prev", &hp.buf});
-        args.push_back({"rho_d", (void *)c.d.raw()});
-        args.push_back({"rho_u", (void *)c.up.raw()});
-        args.push_back({"rho_l", (void *)c.lo.raw()});
-        args.push_back({"rho_act", (void *)&c.rho_act});
-    }
+    // The paired path's extra inputs: λ_{t+1} and h_t for Jρ(h_t)ᵀλ_{t+1}, and the coefficients.
+    auto paired_args = [&](std::vector<dispatch::KernelArg> &a, View &lam_next, View &h_prev) {
+        if (dense) return;
+        a.insert(a.end(), {{"lam_next", &lam_next.buf},
+                           {"h_prev", &h_prev.buf},
+                           {"rho_d", (void *)c.d.raw()},
+                           {"rho_u", (void *)c.up.raw()},
+                           {"rho_l", (void *)c.lo.raw()},
+                           {"rho_act", (void *)&c.rho_act}});
+    };
+    paired_args(args, ln0, hp);
     std::vector<void *> argv = dispatch::bind_args(*k.step, args);
     const size_t src_slot = slot_of(*k.step, "src"), g_slot = slot_of(*k.step, "g");
     const size_t ln_slot = dense ? 0 : slot_of(*k.step, "lam_next");
@@ -471,14 +474,7 @@ void run_wcrnn_backward(const WcrnnBackwardKernels &k, const ResidualCoeffs &c, 
         ln.at(C + H);
         std::vector<dispatch::KernelArg> a0 = {{"Wp", (void *)Wb.raw()}, {"src", &src.buf}, {"g", &g0.buf},
                                                {"fp", &f0.buf},           {"out.0", &lam0.buf}, {"out.1", &del0.buf}};
-        if (!dense) {
-            a0.push_back({"lam_next", &ln.buf});
-            a0.push_back({"h_prev", &hp0.buf});
-            a0.push_back({"rho_d", (void *)c.d.raw()});
-            a0.push_back({"rho_u", (void *)c.up.raw()});
-            a0.push_back({"rho_l", (void *)c.lo.raw()});
-            a0.push_back({"rho_act", (void *)&c.rho_act});
-        }
+        paired_args(a0, ln, hp0);
         dispatch::run_kernel(*k.step, a0);
     }
 
