@@ -192,11 +192,7 @@ void run_elman_wcrnn(const KernelEntry &k, const Tensor &Wp, const Tensor &u, co
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<void *> argv = dispatch::bind_args(k, args);
     // The argument slot of h_prev: h0 at t = 0, then the previous step's row of h.
-    const halide_filter_metadata_t *md = k.metadata();
-    size_t prev_slot = 0;
-    for (int i = 0; i < md->num_arguments; i++) {
-        if (!std::strcmp(md->arguments[i].name, "h_prev")) prev_slot = (size_t)i;
-    }
+    const size_t prev_slot = slot_of(k, "h_prev");
     const float *U = u.data();
     float *Hs = h.data();
     for (int64_t t = 0; t < T; t++) {
@@ -225,12 +221,7 @@ void run_lstm(const KernelEntry &k, const Tensor &Wp, const Tensor &u, const Ten
         for (int q = 0; q < 4; q++) args.push_back({"hc." + std::to_string(2 + q), &zt[q].buf});
     }
     std::vector<void *> argv = dispatch::bind_args(k, args);
-    const halide_filter_metadata_t *md = k.metadata();
-    size_t h_slot = 0, c_slot = 0;
-    for (int i = 0; i < md->num_arguments; i++) {
-        if (!std::strcmp(md->arguments[i].name, "h_prev")) h_slot = (size_t)i;
-        if (!std::strcmp(md->arguments[i].name, "c_prev")) c_slot = (size_t)i;
-    }
+    const size_t h_slot = slot_of(k, "h_prev"), c_slot = slot_of(k, "c_prev");
     const float *U = u.data();
     float *Hs = h.data(), *Cs = c.data(), *Z = z ? z->data() : nullptr;
     for (int64_t t = 0; t < T; t++) {

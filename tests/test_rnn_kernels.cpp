@@ -458,56 +458,56 @@ TEST(ScratchCache, ReusesLargeKernelScratchWithEqualResults) {
 // A sequence processed in two pieces (final state -> initial state, and the second piece's dh0
 // as the first piece's g_final) equals one pass, forward and backward.
 TEST(RnnKernels, TwoPiecesEqualOnePass) {
-  for (stepped::Impl impl : {stepped::Impl::scan, stepped::Impl::stepped}) {
-    ScopedCpuImpl forward(impl);
-    for (const char *layer : {"wcrnn", "lstm"}) {
-        const int64_t B = 2, T = 23, H = 10, T1 = 9;
-        Problem whole = make_problem(layer, ResidualKind::rotation, Activation::tanh, B, T, H, 12);
-        whole.cfg.train_residual = false;
-        Result one = run(whole, Device::cpu, true);
-        auto cut = [&](const Vec &x, int64_t t0, int64_t len, size_t per_t) {
-            Vec out;
-            for (int64_t b = 0; b < B; b++) {
-                auto begin = x.begin() + (size_t)(b * T + t0) * per_t;
-                out.insert(out.end(), begin, begin + (size_t)len * per_t);
-            }
-            return out;
-        };
-        const size_t pu = (size_t)(whole.gates() * H), ph = (size_t)H;
-        auto piece = [&](int64_t t0, int64_t len) {
-            Problem p = whole;
-            p.T = len;
-            p.u = cut(whole.u, t0, len, pu);
-            p.g = cut(whole.g, t0, len, ph);
-            return p;
-        };
-        Problem a = piece(0, T1), b = piece(T1, T - T1);
-        Result fa = run(a, Device::cpu, false);
-        b.h0 = fa.h_final;
-        if (whole.layer == "lstm") b.c0 = fa.c_final;
-        Result rb = run(b, Device::cpu, true);
-        a.g_final = rb.dh0;
-        if (whole.layer == "lstm") a.gc_final = rb.dc0;
-        else std::fill(a.gc_final.begin(), a.gc_final.end(), 0.0);
-        Result ra = run(a, Device::cpu, true);
-        auto join = [&](const Vec &x1, const Vec &x2, size_t per_t) {
-            Vec out;
-            for (int64_t bb = 0; bb < B; bb++) {
-                out.insert(out.end(), x1.begin() + bb * T1 * per_t, x1.begin() + (bb + 1) * T1 * per_t);
-                out.insert(out.end(), x2.begin() + bb * (T - T1) * per_t, x2.begin() + (bb + 1) * (T - T1) * per_t);
-            }
-            return out;
-        };
-        const std::string what = std::string(layer) + (impl == stepped::Impl::scan ? " scan" : " stepped") + " two pieces";
-        expect_close(join(fa.h, rb.h, ph), one.h, what + " h");
-        expect_close(rb.h_final, one.h_final, what + " h_final");
-        expect_close(join(ra.du, rb.du, pu), one.du, what + " du", 5e-4);
-        Vec dW(one.dW.size());
-        for (size_t i = 0; i < dW.size(); i++) dW[i] = ra.dW[i] + rb.dW[i];
-        expect_close(dW, one.dW, what + " dW", 5e-4);
-        expect_close(ra.dh0, one.dh0, what + " dh0", 5e-4);
+    for (stepped::Impl impl : {stepped::Impl::scan, stepped::Impl::stepped}) {
+        ScopedCpuImpl forward(impl);
+        for (const char *layer : {"wcrnn", "lstm"}) {
+            const int64_t B = 2, T = 23, H = 10, T1 = 9;
+            Problem whole = make_problem(layer, ResidualKind::rotation, Activation::tanh, B, T, H, 12);
+            whole.cfg.train_residual = false;
+            Result one = run(whole, Device::cpu, true);
+            auto cut = [&](const Vec &x, int64_t t0, int64_t len, size_t per_t) {
+                Vec out;
+                for (int64_t b = 0; b < B; b++) {
+                    auto begin = x.begin() + (size_t)(b * T + t0) * per_t;
+                    out.insert(out.end(), begin, begin + (size_t)len * per_t);
+                }
+                return out;
+            };
+            const size_t pu = (size_t)(whole.gates() * H), ph = (size_t)H;
+            auto piece = [&](int64_t t0, int64_t len) {
+                Problem p = whole;
+                p.T = len;
+                p.u = cut(whole.u, t0, len, pu);
+                p.g = cut(whole.g, t0, len, ph);
+                return p;
+            };
+            Problem a = piece(0, T1), b = piece(T1, T - T1);
+            Result fa = run(a, Device::cpu, false);
+            b.h0 = fa.h_final;
+            if (whole.layer == "lstm") b.c0 = fa.c_final;
+            Result rb = run(b, Device::cpu, true);
+            a.g_final = rb.dh0;
+            if (whole.layer == "lstm") a.gc_final = rb.dc0;
+            else std::fill(a.gc_final.begin(), a.gc_final.end(), 0.0);
+            Result ra = run(a, Device::cpu, true);
+            auto join = [&](const Vec &x1, const Vec &x2, size_t per_t) {
+                Vec out;
+                for (int64_t bb = 0; bb < B; bb++) {
+                    out.insert(out.end(), x1.begin() + bb * T1 * per_t, x1.begin() + (bb + 1) * T1 * per_t);
+                    out.insert(out.end(), x2.begin() + bb * (T - T1) * per_t, x2.begin() + (bb + 1) * (T - T1) * per_t);
+                }
+                return out;
+            };
+            const std::string what = std::string(layer) + (impl == stepped::Impl::scan ? " scan" : " stepped") + " two pieces";
+            expect_close(join(fa.h, rb.h, ph), one.h, what + " h");
+            expect_close(rb.h_final, one.h_final, what + " h_final");
+            expect_close(join(ra.du, rb.du, pu), one.du, what + " du", 5e-4);
+            Vec dW(one.dW.size());
+            for (size_t i = 0; i < dW.size(); i++) dW[i] = ra.dW[i] + rb.dW[i];
+            expect_close(dW, one.dW, what + " dW", 5e-4);
+            expect_close(ra.dh0, one.dh0, what + " dh0", 5e-4);
+        }
     }
-  }
 }
 
 // The automatic CPU choice (rnn_stepped.cpp: step kernels from H = 512, the LSTM forward's from
@@ -524,11 +524,6 @@ TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByShape) {
     EXPECT_NE(stepped::describe_backward("lstm", 0, 4, 511).find("one launch"), std::string::npos);
     EXPECT_NE(stepped::describe_backward("elman", 0, 4, 512).find("stepped"), std::string::npos);
     EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 1024).find("one launch"), std::string::npos);
-    {
-        ScopedCpuImpl forced(stepped::Impl::stepped);
-        EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 8).find("sm_wcrnn_bstep_m2_cpu"), std::string::npos);
-        EXPECT_NE(stepped::describe_backward("wcrnn", 0, 4, 8).find("sm_wcrnn_bstep_m0_cpu"), std::string::npos);
-    }
     unsigned seed = 40;
     for (auto [layer, kind] : std::vector<std::pair<const char *, ResidualKind>>{
              {"elman", ResidualKind::identity}, {"lstm", ResidualKind::identity},
@@ -539,6 +534,10 @@ TEST(RnnKernels, AutomaticCpuForwardPicksStepKernelsByShape) {
                     std::string(layer) + " " + residual_name(kind) + " automatic H=" + std::to_string(H), true);
         }
     }
+    // Forced: the WCRNN stepped backward, which the automatic choice never picks.
+    stepped::set_cpu_impl(stepped::Impl::stepped);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 2, 4, 8).find("sm_wcrnn_bstep_m2_cpu"), std::string::npos);
+    EXPECT_NE(stepped::describe_backward("wcrnn", 0, 4, 8).find("sm_wcrnn_bstep_m0_cpu"), std::string::npos);
 }
 
 TEST(RnnCuda, MatchesCpu) {
