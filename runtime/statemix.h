@@ -9,3 +9,5 @@
 #include "rnn_init.h"
 #include "lyapunov.h"
 #include "scratch.h"
+#include "nn_ops.h"
+#include "dense_ops.h"

@@ -134,6 +134,42 @@ void Tensor::fill(float value) {
     for (int64_t i = 0; i < numel(); i++) p[i] = value;
 }
 
+void Tensor::copy_from_host(const float *src) {
+    if (!defined_) throw Error("Tensor::copy_from_host(): the tensor is undefined");
+    if (numel() == 0) return;
+    if (device_ == Device::cpu) {
+        std::memcpy(buf_->data(), src, numel() * sizeof(float));
+        return;
+    }
+    std::memcpy(buf_->data(), src, numel() * sizeof(float));
+    buf_->set_device_dirty(false);
+    buf_->set_host_dirty(true);
+    if (buf_->copy_to_device(halide_cuda_device_interface()) != 0) throw Error("device cuda: copy to device failed");
+}
+
+void Tensor::copy_to_host(float *dst) const {
+    if (!defined_) throw Error("Tensor::copy_to_host(): the tensor is undefined");
+    if (numel() == 0) return;
+    if (device_ == Device::cuda && buf_->copy_to_host() != 0) throw Error("device cuda: copy to host failed");
+    std::memcpy(dst, buf_->data(), numel() * sizeof(float));
+}
+
+void Tensor::copy_from(const Tensor &src) {
+    if (!defined_ || !src.defined_) throw Error("Tensor::copy_from(): a tensor is undefined");
+    if (src.shape_ != shape_ || src.device_ != device_) {
+        throw Error("Tensor::copy_from(): source " + shape_str(src.shape_) + " on " + device_name(src.device_) +
+                    " does not match destination " + shape_str(shape_) + " on " + device_name(device_));
+    }
+    if (numel() == 0) return;
+    if (device_ == Device::cpu) {
+        std::memcpy(buf_->data(), src.buf_->data(), numel() * sizeof(float));
+        return;
+    }
+    if (halide_buffer_copy(nullptr, src.buf_->raw_buffer(), halide_cuda_device_interface(), buf_->raw_buffer()) != 0) {
+        throw Error("device cuda: device-to-device copy failed");
+    }
+}
+
 void Tensor::sync() {
     if (device_ == Device::cuda && numel() > 0 && buf_->device_sync() != 0) throw Error("device cuda: synchronize failed");
 }
@@ -166,7 +202,63 @@ Tensor Tensor::slice(int64_t index) const {
     t.defined_ = true;
     // Halide dims are the shape reversed: the first shape entry is the last Halide dim.
     t.buf_ = std::make_shared<Halide::Runtime::Buffer<float>>(buf_->sliced(ndim() - 1, index));
+    t.owner_ = owner_;
     return t;
+}
+
+Tensor Tensor::view(const Shape &shape, int64_t offset) const {
+    if (!defined_) throw Error("Tensor::view(): the tensor is undefined");
+    int64_t n = 1;
+    for (auto e : shape) {
+        if (e < 0 || e > INT_MAX) throw Error("Tensor::view(): shape " + shape_str(shape) + " has an extent outside [0, 2^31)");
+        n *= e;
+    }
+    if (offset < 0 || offset + n > numel()) {
+        throw Error("Tensor::view(): elements [" + std::to_string(offset) + ", " + std::to_string(offset + n) +
+                    ") of shape " + shape_str(shape) + " do not fit in a tensor of " + std::to_string(numel()) +
+                    " elements " + shape_str(shape_));
+    }
+    // Dense row-major tensors only: a view's elements are consecutive in memory.
+    const halide_buffer_t *b = raw();
+    int64_t stride = 1;
+    for (int i = 0; i < b->dimensions; i++) {
+        if (b->dim[i].stride != stride) throw Error("Tensor::view(): the tensor is not dense (a view of a view with gaps)");
+        stride *= b->dim[i].extent;
+    }
+    std::vector<halide_dimension_t> dims;
+    stride = 1;
+    for (auto it = shape.rbegin(); it != shape.rend(); ++it) {
+        dims.push_back(halide_dimension_t(0, (int32_t)*it, (int32_t)stride));
+        stride *= *it;
+    }
+    halide_buffer_t vb{};
+    vb.type = halide_type_of<float>();
+    vb.dimensions = (int32_t)dims.size();
+    vb.dim = dims.data();
+    vb.host = b->host ? b->host + offset * (int64_t)sizeof(float) : nullptr;
+    if (device_ == Device::cuda && n > 0) {
+        // The parent's device allocation, offset; the view never frees it (Unmanaged).
+        const float *base = const_cast<Tensor *>(this)->device_data();
+        vb.device = (uint64_t)(uintptr_t)(base + offset);
+        vb.device_interface = halide_cuda_device_interface();
+    }
+    Tensor t;
+    t.shape_ = shape;
+    t.device_ = device_;
+    t.defined_ = true;
+    t.buf_ = std::make_shared<Halide::Runtime::Buffer<float>>(vb, Halide::Runtime::BufferDeviceOwnership::Unmanaged);
+    t.owner_ = owner_ ? owner_ : std::static_pointer_cast<void>(buf_);
+    return t;
+}
+
+Tensor Tensor::reshape(const Shape &shape) const {
+    int64_t n = 1;
+    for (auto e : shape) n *= e;
+    if (n != numel()) {
+        throw Error("Tensor::reshape(): " + shape_str(shape_) + " has " + std::to_string(numel()) + " elements, " +
+                    shape_str(shape) + " has " + std::to_string(n));
+    }
+    return view(shape, 0);
 }
 
 Tensor Tensor::to(Device device) const {

@@ -52,9 +52,25 @@ public:
     // "device copy is newer" mark unset: call mark_device_written() on the parent afterwards.
     Tensor slice(int64_t index) const;
 
+    // A view of numel(shape) consecutive elements of this dense tensor, starting at element
+    // `offset` (row-major order), with its own shape; it shares this tensor's memory (CPU or
+    // CUDA) and keeps it alive. This is how one allocation is carved into named tensors
+    // (models/arena.h) and how [B,T,D] activations are seen as [B·T, D] matrices.
+    // Error if the range does not fit.
+    Tensor view(const Shape &shape, int64_t offset = 0) const;
+    // view(shape, 0) with the same number of elements (Error otherwise).
+    Tensor reshape(const Shape &shape) const;
+
     // A copy on `device` (a copy even when the device is the same).
     Tensor to(Device device) const;
     void fill(float value);  // CPU only
+    // Overwrites the contents with numel() floats from host memory / copies them out (CPU or CUDA;
+    // for CUDA the device copy is updated / read). What a training step uses to move a batch in
+    // and the loss out without allocating.
+    void copy_from_host(const float *src);
+    void copy_to_host(float *dst) const;
+    // Overwrites the contents with src's (same shape and device; CUDA: device to device).
+    void copy_from(const Tensor &src);
     // Waits until all device work writing this tensor is done (no-op on the CPU).
     void sync();
 
@@ -73,6 +89,7 @@ private:
     // Shared, not copied: copies of a Tensor are views of one buffer, so a kernel's "device copy
     // is newer" flag seen through one copy holds for all (a Buffer copy would carry its own).
     std::shared_ptr<Halide::Runtime::Buffer<float>> buf_;
+    std::shared_ptr<void> owner_;  // a view's parent storage, kept alive while the view lives
     Shape shape_;
     Device device_ = Device::cpu;
     bool defined_ = false;

@@ -18,4 +18,8 @@ void add_lyapunov_command(CLI::App &app, std::function<void()> &run);
 // `statemix tune ...`: the persistent CUDA RNN forward's knobs swept for one shape (tools/cmd_tune.cpp).
 void add_tune_command(CLI::App &app, std::function<void()> &run);
 
+// `statemix train [CONFIG]` / `statemix eval CHECKPOINT`: the training runtime (tools/cmd_train.cpp).
+void add_train_command(CLI::App &app, std::function<void()> &run);
+void add_eval_command(CLI::App &app, std::function<void()> &run);
+
 }  // namespace statemix::cli

@@ -10,6 +10,8 @@ int main(int argc, char **argv) {
     CLI::App app{"statemix: structured recurrent layers (H-LRU, BD-LRU, WCRNN) compiled with Halide"};
     app.require_subcommand(1);
     std::function<void()> run;
+    statemix::cli::add_train_command(app, run);
+    statemix::cli::add_eval_command(app, run);
     statemix::cli::add_apply_command(app, run);
     statemix::cli::add_bench_command(app, run);
     statemix::cli::add_lyapunov_command(app, run);
