@@ -5,13 +5,15 @@
 //   statemix_dense_bench [--rows R] [--reps N] [--device cpu|cuda] [IxO ...]
 //       forward (with bias), dx, dW, db for each Linear [I -> O] at R rows, best of N
 //       (default: R = 32768 = batch 128 x L 256, N = 5, the six Linears of the D = 128 model).
-//       linear_backward computes dx, dW and db in one call, so dx and db are timed as the
-//       difference of calls with and without them.
+//       linear_backward computes dx, dW and db in one call: dx is timed as the difference of
+//       calls with and without it, db alone as a call with I = 0 (empty x, W, dW).
 //   statemix_dense_bench --alternate [--reps N]
 //       N times: a forward at R = 32768, 128 -> 256, then a BD-LRU m = 2 scan_forward at
 //       B = 128, T = 256, N = 128; each alone, then alternating; and the CPU time the process
 //       burns in 20 ms of idle right after a product (threads left spinning). Run it under
 //       different OMP_WAIT_POLICY / GOMP_SPINCOUNT settings to compare.
+// Like statemix, it runs with OMP_WAIT_POLICY=passive unless the environment says otherwise
+// (use_passive_openmp_wait, dense_ops.h); GOMP_SPINCOUNT=300000 gives libgomp's default.
 #include "runtime/dense_ops.h"
 #include "runtime/scan_ops.h"
 
@@ -87,8 +89,9 @@ int run_products(int64_t R, int reps, Device device, const std::vector<std::pair
         const double fwd = best_ms(reps, y, [&] { linear_forward(x, W, &b, y); });
         const double w = best_ms(reps, dW, [&] { linear_backward(x, W, dy, nullptr, false, dW, nullptr); });
         const double wx = best_ms(reps, dW, [&] { linear_backward(x, W, dy, &dx, false, dW, nullptr); });
-        const double wb = best_ms(reps, dW, [&] { linear_backward(x, W, dy, nullptr, false, dW, &db); });
-        const double flop = 2.0 * R * I * O, dxm = std::max(wx - w, 1e-6), dbm = std::max(wb - w, 1e-6);
+        Tensor x0 = Tensor::empty({R, 0}, device), W0 = Tensor::empty({O, 0}, device), dW0 = Tensor::empty({O, 0}, device);
+        const double dbm = best_ms(reps, db, [&] { linear_backward(x0, W0, dy, nullptr, false, dW0, &db); });
+        const double flop = 2.0 * R * I * O, dxm = std::max(wx - w, 1e-6);
         std::printf("%6lld %6lld | %9.3f %8.1f | %9.3f %8.1f | %9.3f %8.1f | %8.3f %7.1f\n", (long long)I,
                     (long long)O, fwd, flop / fwd * 1e-6, dxm, flop / dxm * 1e-6, w, flop / w * 1e-6, dbm,
                     R * O * 4.0 / dbm * 1e-6);
@@ -146,6 +149,7 @@ int run_alternate(int reps) {
 }  // namespace
 
 int main(int argc, char **argv) {
+    use_passive_openmp_wait(argv);
     int64_t R = 32768;
     int reps = 5;
     bool alternate = false;

@@ -17,7 +17,7 @@ foreach (dev cpu cuda)
     set(emb_rows rows=0)
   else ()
     set(knobs ${STATEMIX_NN_CUDA_KNOBS})
-    set(emb_rows rows=1024)  # chunks of the scatter-add: 32 partial tables at 32K rows
+    set(emb_rows rows=256)  # chunks of the scatter-add: 128 partial tables at 32K rows
   endif ()
   set(nn FROM statemix_nn_generators PARAMS ${knobs})
   set(emb_knobs ${knobs})

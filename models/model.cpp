@@ -206,7 +206,7 @@ void Model::plan(int64_t B) {
 }
 
 void Model::set_profile(bool on) {
-    profiling_ = on;
+    profiling_ = profile_requested_ = on;
     set_dense_profiling(on);
     for (auto &b : blocks_) {
         b->layer->profile = on;
@@ -220,6 +220,13 @@ void Model::set_profile(bool on) {
         prof_.backward.push_back(0);
         prof_.scan.push_back(0);
     }
+}
+
+void Model::pause_profile(bool paused) {
+    if (!profile_requested_) return;
+    profiling_ = !paused;
+    set_dense_profiling(!paused);
+    for (auto &b : blocks_) b->layer->profile = !paused;
 }
 
 void Model::finish_profile() {

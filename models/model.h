@@ -65,6 +65,8 @@ public:
     // dense products' seconds into profile().
     void set_profile(bool on);
     void finish_profile();
+    // Stops / restarts the clocks without resetting them (evaluations inside a profiled run).
+    void pause_profile(bool paused);
     Profile &profile() { return prof_; }
 
 private:
@@ -80,7 +82,7 @@ private:
     ParamStore ps_;
     Arena acts_, scratch_;
     std::vector<std::unique_ptr<Block>> blocks_;
-    bool profiling_ = false;
+    bool profiling_ = false, profile_requested_ = false;
     Profile prof_;
 
     // parameters (indices into ps_), -1 where the family has none

@@ -17,6 +17,8 @@
 
 #include <dnnl.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <functional>
 #include <mutex>
@@ -237,6 +239,14 @@ void linear_backward(const Tensor &x, const Tensor &W, const Tensor &dy, Tensor 
         }
     }
     if (db && d.O > 0) column_sums(d.R > 0 ? dy.data() : nullptr, d.R, d.O, db->data());
+}
+
+void use_passive_openmp_wait(char **argv) {
+    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || !argv || !argv[0]) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 0) != 0) return;
+    execv("/proc/self/exe", argv);
+    // Not re-executed (no /proc): this process keeps libgomp's default; the setting still reaches
+    // child processes.
 }
 
 }  // namespace statemix

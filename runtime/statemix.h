@@ -9,5 +9,6 @@
 #include "rnn_init.h"
 #include "lyapunov.h"
 #include "scratch.h"
+#include "thread_pool.h"
 #include "nn_ops.h"
 #include "dense_ops.h"

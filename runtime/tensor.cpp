@@ -150,7 +150,13 @@ void Tensor::copy_from_host(const float *src) {
 void Tensor::copy_to_host(float *dst) const {
     if (!defined_) throw Error("Tensor::copy_to_host(): the tensor is undefined");
     if (numel() == 0) return;
-    if (device_ == Device::cuda && buf_->copy_to_host() != 0) throw Error("device cuda: copy to host failed");
+    if (device_ == Device::cuda) {
+        // A view can be written on the device through another view of the same memory (an arena's
+        // flat range), which leaves this buffer's "device is newer" mark unset: read the device
+        // copy unconditionally unless the host mirror holds the newer data.
+        if (!buf_->host_dirty()) buf_->set_device_dirty(true);
+        if (buf_->copy_to_host() != 0) throw Error("device cuda: copy to host failed");
+    }
     std::memcpy(dst, buf_->data(), numel() * sizeof(float));
 }
 

@@ -33,9 +33,6 @@ using statemix::gen::SumSquares;
 using statemix::gen::SwiGluBackward;
 
 constexpr TailStrategy kNnTail = TailStrategy::GuardWithIf;
-// Independent vector accumulators per row reduction of a LayerNorm row (D = 128: 4 iterations of
-// 4 vectors instead of 16 dependent adds).
-constexpr int kRowAccs = 4;
 // Elements per parallel task of a flat op: 64 KB, a few tasks per core at the training sizes.
 constexpr int kFlatChunk = 16384;
 
@@ -46,27 +43,22 @@ inline std::vector<RVar> nn_rvars(Stage s) {
 }
 
 // A reduction over a row's contiguous dim (pure init + one update over one RVar), computed per
-// row at `level` of `at` (its loop over rows): factored into `accs` vectors of lane partials
-// (`intm`: vectorized loads, `accs` independent add chains, no horizontal op per element), the
-// vectors added into one (`intm2`), then its vw lanes added in order. Everything stays in
-// registers: the loop over the row is partitioned (a masked store for the ragged last vector kept
-// the partials on the stack, and the loop ran at the store-to-load latency: ~2x slower LayerNorm
-// forward), and the row's results live in one-row buffers (a chunk-wide one put the lane
-// additions through memory: 1.6x slower cross-entropy at V = 16).
-inline void row_reduce(Func f, Func at, Var level, int vw, int accs) {
-    Var r = f.args()[0], lane("lane"), lane2("lane2"), lo("lo"), li("li");
+// row at `level` of `at` (its loop over rows): factored into one vector of vw lane partials
+// (`intm`: vectorized loads, no horizontal op per element), then the lanes added in order.
+// Partials and sum stay in registers: the loop over the row is partitioned (a masked store for
+// the ragged last vector kept the partials on the stack, and the loop ran at the store-to-load
+// latency: ~2x slower LayerNorm forward), and the row's results live in one-row buffers (with
+// chunk-wide ones the lane additions went through memory).
+// One vector of partials, not several: 4 (and 2) independent vectors were slower (LayerNorm
+// forward, one thread, R = 32K, D = 128: 3.6 ms with 1, 4.2 with 2, 5.1 with 4 vectors).
+inline void row_reduce(Func f, Func at, Var level, int vw) {
+    Var r = f.args()[0], lane("lane");
     f.compute_at(at, level).bound_storage(r, 1).store_in(MemoryType::Register);
     Stage st = f.update(0);
-    RVar rj = nn_rvars(st)[0], rjo("rjo"), rji("rji"), ra("ra"), rb("rb");
-    Func intm = st.split(rj, rjo, rji, accs * vw, kNnTail).rfactor(rji, lane);
-    intm.compute_at(f, r).split(lane, lo, li, vw).vectorize(li).unroll(lo).store_in(MemoryType::Register);
-    intm.update(0).partition(rjo, Partition::Always).split(lane, lo, li, vw).vectorize(li).unroll(lo);
-    if (accs > 1) {
-        Stage fu = f.update(0);
-        Func intm2 = fu.split(nn_rvars(fu)[0], ra, rb, vw, kNnTail).rfactor(rb, lane2);
-        intm2.compute_at(f, r).vectorize(lane2).store_in(MemoryType::Register);
-        intm2.update(0).unroll(nn_rvars(intm2.update(0))[0]).vectorize(lane2);
-    }
+    RVar rj = nn_rvars(st)[0], rjo("rjo"), rji("rji");
+    Func intm = st.split(rj, rjo, rji, vw, kNnTail).rfactor(rji, lane);
+    intm.compute_at(f, r).vectorize(lane).store_in(MemoryType::Register);
+    intm.update(0).partition(rjo, Partition::Always).vectorize(lane);
 }
 
 // `out` (one value per row) computed in the loop over rows `ri` of `base`: same split of r into
@@ -85,8 +77,8 @@ inline void schedule(LayerNormForward &P, const NnKnobs &kn) {
     fuse_rows(P.rstd_out, P.y, r, ro, ri, kn);
     P.mean.compute_at(P.y, ri).bound_storage(r, 1).store_in(MemoryType::Register);
     P.stats.compute_at(P.y, ri).bound_storage(r, 1).store_in(MemoryType::Register);
-    row_reduce(P.sum, P.y, ri, vw, kRowAccs);
-    row_reduce(P.sq, P.y, ri, vw, kRowAccs);
+    row_reduce(P.sum, P.y, ri, vw);
+    row_reduce(P.sq, P.y, ri, vw);
 }
 
 // dx and the dgamma/dbeta partials of a chunk in one loop: part's chunk index is its Var r, split
@@ -95,7 +87,7 @@ inline void schedule(LayerNormBackward &P, const NnKnobs &kn) {
     const int vw = kn.vector_width;
     Var d = P.d, r = P.r, ro("ro"), ri("ri"), ri1("ri1");
     P.dx.split(r, ro, ri, kn.rows, kNnTail).parallel(ro).vectorize(d, vw, kNnTail);
-    row_reduce(P.sums, P.dx, ri, vw, kRowAccs);
+    row_reduce(P.sums, P.dx, ri, vw);
     P.part.compute_root().vectorize(d, vw, kNnTail).parallel(r);
     Stage pu = P.part.update(0);
     RVar rc = nn_rvars(pu)[0];
@@ -123,7 +115,7 @@ inline void schedule(SwiGluBackward &P, const NnKnobs &kn) {
     const int vw = kn.vector_width;
     Var ro("ro"), ri("ri");
     P.dab.split(P.r, ro, ri, kn.rows, kNnTail).parallel(ro).vectorize(P.f, vw, kNnTail).unroll(P.half);
-    P.sig.compute_at(P.dab, ri).vectorize(P.f, vw, kNnTail);
+    P.sig.store_at(P.dab, ro).compute_at(P.dab, ri).vectorize(P.f, vw, kNnTail);  // one allocation per task
 }
 
 // The scatter-add: a task per block of 16 columns (a cache line, or two vectors) walks the rows of
@@ -157,10 +149,9 @@ inline void schedule(CrossEntropy &P, const NnKnobs &kn) {
     fuse_rows(P.pred, P.dlogits, r, ro, ri, kn);
     P.stats.compute_at(P.dlogits, ri).bound_storage(r, 1).store_in(MemoryType::Register);
     P.e.store_at(P.dlogits, ro).compute_at(P.dlogits, ri).vectorize(c, vw, kNnTail);  // one allocation per task
-    // Short rows (V = 16: two vectors): one chain each.
-    row_reduce(P.mx, P.dlogits, ri, vw, 1);
-    row_reduce(P.se, P.dlogits, ri, vw, 1);
-    row_reduce(P.idx, P.dlogits, ri, vw, 1);
+    row_reduce(P.mx, P.dlogits, ri, vw);
+    row_reduce(P.se, P.dlogits, ri, vw);
+    row_reduce(P.idx, P.dlogits, ri, vw);
 }
 
 // float64 lanes (two or four vectors of the float width per lane group), a task per chunk.
@@ -187,7 +178,7 @@ inline void schedule(LagStackBackward &P, const NnKnobs &kn) {
     Var to("to"), ti("ti"), tb("tb");
     P.ds.split(P.t, to, ti, kn.rows, kNnTail).reorder(P.n, ti, to, P.b).fuse(to, P.b, tb).parallel(tb)
         .vectorize(P.n, vw, kNnTail);
-    P.acc.compute_at(P.ds, ti).vectorize(P.n, vw, kNnTail);
+    P.acc.store_at(P.ds, tb).compute_at(P.ds, ti).vectorize(P.n, vw, kNnTail);  // one allocation per task
     Stage au = P.acc.update(0);
     au.reorder(P.n, nn_rvars(au)[0]).vectorize(P.n, vw, kNnTail);
 }

@@ -17,8 +17,8 @@ const char *kDefaultConfig = R"({
             "mixer": {"kind": "bdlru", "m": 2, "n": 64}},
   "task":  {"name": "selective_copy", "vocab": 16, "seq_len": 64, "n_tokens": 8,
             "n_train": 12800, "n_test": 1280},
-  "train": {"steps": 1500, "batch": 64, "lr": 3e-3, "min_lr": 1e-5, "warmup": 100,
-            "eval_every": 500, "log_every": 10}
+  "train": {"steps": 3000, "batch": 64, "lr": 3e-3, "min_lr": 1e-5, "warmup": 100,
+            "eval_every": 1000, "log_every": 10}
 })";
 
 struct TrainCli {

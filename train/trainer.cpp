@@ -4,6 +4,7 @@
 #include "optimizer.h"
 #include "runtime/error.h"
 #include "runtime/tensor.h"
+#include "runtime/thread_pool.h"
 #include "tasks/task.h"
 #include "train/atomic_file.h"
 #include "train/checkpoint.h"
@@ -12,7 +13,6 @@
 
 #include "HalideRuntime.h"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -49,13 +49,6 @@ struct SigintGuard {
     ~SigintGuard() { sigaction(SIGINT, &old, nullptr); }
 };
 
-// Both thread pools (Halide's, oneDNN's OpenMP) get the same count; 0 leaves their default (every core).
-void set_threads(int n) {
-    if (n <= 0) return;
-    halide_set_num_threads(n);
-    using SetFn = void (*)(int);
-    if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) f(n);
-}
 
 // Everything a run is built from its resolved config.
 struct Setup {
@@ -76,7 +69,7 @@ std::unique_ptr<Setup> build(const json &resolved) {
     if (s->device == Device::cuda && !cuda_available()) {
         throw Error("train.device: cuda was asked for, but " + cuda_unavailable_reason());
     }
-    set_threads(s->tcfg.threads);
+    set_num_threads(s->tcfg.threads);
     s->data = tasks::make_task(resolved["task"], s->tcfg.seed);
     const tasks::Dataset &d = s->data.train;
     if (d.n < 1 || s->data.test.n < 1) throw Error("task: the train and test splits must both hold sequences");
@@ -116,6 +109,7 @@ private:
 };
 
 models::BatchStats evaluate(models::Model &model, const tasks::Dataset &test, int64_t batch, int64_t max_batches) {
+    model.pause_profile(true);
     models::BatchStats total;
     tasks::Batch b;
     std::vector<int64_t> idx;
@@ -128,6 +122,7 @@ models::BatchStats evaluate(models::Model &model, const tasks::Dataset &test, in
         total.add(model.run_batch(b, false));
         done++;
     }
+    model.pause_profile(false);
     return total;
 }
 
@@ -230,22 +225,24 @@ std::string default_run_dir(const json &cfg) {
     return "runs/" + cfg["task"]["name"].get<std::string>() + "-" + cfg["model"]["mixer"]["kind"].get<std::string>();
 }
 
-void print_profile(std::FILE *out, models::Model &model, int64_t steps, double step_seconds, int64_t tokens_per_step,
-                   double optimizer_seconds) {
-    models::Profile &p = model.profile();
+std::string profile_table(models::Model &model, int64_t steps, double step_seconds, int64_t tokens_per_step,
+                          double optimizer_seconds) {
+    const models::Profile &p = model.profile();
+    const double n = (double)steps;
     double scan_total = 0;
-    std::fprintf(out, "\nprofile over %lld steps (seconds per step; forward / backward; of which recurrence kernel)\n",
-                 (long long)steps);
+    std::string s = fmt::format("\nprofile over {} steps, seconds per step (forward / backward; recurrence kernel part)\n", steps);
     for (size_t i = 0; i < p.names.size(); i++) {
-        std::fprintf(out, "  %-40s %8.4f / %8.4f\n", p.names[i].c_str(), p.forward[i] / steps, p.backward[i] / steps);
+        s += fmt::format("  {:<40} {:8.4f} / {:8.4f}   ({:.4f})\n", p.names[i], p.forward[i] / n, p.backward[i] / n,
+                         p.scan[i] / n);
+        scan_total += p.scan[i];
     }
-    std::fprintf(out, "  %-40s %8.4f\n", "embedding / input (fwd + bwd)", p.embed / steps);
-    std::fprintf(out, "  %-40s %8.4f\n", "head + loss (fwd + bwd)", p.head / steps);
-    std::fprintf(out, "  %-40s %8.4f\n", "optimizer (clip + AdamW)", optimizer_seconds / steps);
-    for (size_t i = 0; i < p.scan.size(); i++) scan_total += p.scan[i];
-    std::fprintf(out, "  step %.4f s, %.0f tokens/s; recurrence kernels %.1f%%, dense products %.1f%%\n",
-                 step_seconds / steps, tokens_per_step * steps / step_seconds, 100 * scan_total / step_seconds,
-                 100 * p.dense_total / step_seconds);
+    s += fmt::format("  {:<40} {:8.4f}\n", "embedding / input (fwd + bwd)", p.embed / n);
+    s += fmt::format("  {:<40} {:8.4f}\n", "head + loss (fwd + bwd)", p.head / n);
+    s += fmt::format("  {:<40} {:8.4f}\n", "optimizer (clip + AdamW)", optimizer_seconds / n);
+    s += fmt::format("  step {:.4f} s, {:.0f} tokens/s; recurrence kernels {:.1f}%, dense products {:.1f}%\n",
+                     step_seconds / n, (double)tokens_per_step * n / step_seconds, 100 * scan_total / step_seconds,
+                     100 * p.dense_total / step_seconds);
+    return s;
 }
 
 }  // namespace
@@ -392,6 +389,13 @@ TrainResult run_training(const json &config_in, const TrainOptions &opt) {
     }
     bar.finish();
     res.steps_done = step;
+    // The profile covers the training steps only (the evaluation below runs the same layers).
+    std::string profile_text;
+    if (opt.profile && profiled_steps > 0) {
+        model.finish_profile();
+        profile_text = profile_table(model, profiled_steps, profiled_seconds, tokens_per_step, optimizer_seconds);
+    }
+    model.set_profile(false);
     if (g_interrupted.load() && step < t.steps) {
         const std::string dir = checkpoint_now(res.run_dir, step, *s);
         write_plot();
@@ -412,10 +416,7 @@ TrainResult run_training(const json &config_in, const TrainOptions &opt) {
     std::fprintf(opt.out, "%s\n", eval_line(r).c_str());
     std::fprintf(opt.out, "checkpoint: %s\ncurves: %s/curves.svg\nmetrics: %s\n", dir.c_str(), res.run_dir.c_str(),
                  metrics_path.c_str());
-    if (opt.profile && profiled_steps > 0) {
-        model.finish_profile();
-        print_profile(opt.out, model, profiled_steps, profiled_seconds, tokens_per_step, optimizer_seconds);
-    }
+    std::fprintf(opt.out, "%s", profile_text.c_str());
     return res;
 }
 
