@@ -89,7 +89,8 @@ int run_products(int64_t R, int reps, Device device, const std::vector<std::pair
         const double fwd = best_ms(reps, y, [&] { linear_forward(x, W, &b, y); });
         const double w = best_ms(reps, dW, [&] { linear_backward(x, W, dy, nullptr, false, dW, nullptr); });
         const double wx = best_ms(reps, dW, [&] { linear_backward(x, W, dy, &dx, false, dW, nullptr); });
-        Tensor x0 = Tensor::empty({R, 0}, device), W0 = Tensor::empty({O, 0}, device), dW0 = Tensor::empty({O, 0}, device);
+        Tensor x0 = Tensor::empty({R, 0}, device), W0 = Tensor::empty({O, 0}, device);
+        Tensor dW0 = Tensor::empty({O, 0}, device);
         const double dbm = best_ms(reps, db, [&] { linear_backward(x0, W0, dy, nullptr, false, dW0, &db); });
         const double flop = 2.0 * R * I * O, dxm = std::max(wx - w, 1e-6);
         std::printf("%6lld %6lld | %9.3f %8.1f | %9.3f %8.1f | %9.3f %8.1f | %8.3f %7.1f\n", (long long)I,

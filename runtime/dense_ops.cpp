@@ -144,6 +144,10 @@ Matmul create(const Key &k, const dnnl::engine &engine) {
     return m;
 }
 
+std::string describe(const Key &k) {
+    return "R=" + std::to_string(k.R) + ", I=" + std::to_string(k.I) + ", O=" + std::to_string(k.O);
+}
+
 // Runs the cached primitive for k (created on first use) on the given buffers.
 void run_matmul(const std::string &op, const Key &k, const float *src, const float *weights, const float *bias,
                 float *dst) {
@@ -156,21 +160,24 @@ void run_matmul(const std::string &op, const Key &k, const float *src, const flo
             try {
                 it = s.cache.emplace(k, create(k, s.engine)).first;
             } catch (const dnnl::error &e) {
-                throw Error(op + ": oneDNN could not create a matmul for R=" + std::to_string(k.R) +
-                            ", I=" + std::to_string(k.I) + ", O=" + std::to_string(k.O) + " (" + e.what() + ")");
+                throw Error(op + ": oneDNN could not create a matmul for " + describe(k) + " (" + e.what() + ")");
             }
         }
         m = &it->second;  // elements of an unordered_map never move
     }
-    // A stream per thread: the primitive itself may run on several threads at once.
-    thread_local dnnl::stream stream(s.engine);
-    const auto mem = [&](const md &d, const float *p) { return dnnl::memory(d, s.engine, const_cast<float *>(p)); };
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem(m->src, src)},
-                                               {DNNL_ARG_WEIGHTS, mem(m->weights, weights)},
-                                               {DNNL_ARG_DST, mem(m->dst, dst)}};
-    if (bias) args.emplace(DNNL_ARG_BIAS, mem(m->bias, bias));
-    m->prim.execute(stream, args);
-    stream.wait();
+    try {
+        // A stream per thread: the primitive itself may run on several threads at once.
+        thread_local dnnl::stream stream(s.engine);
+        const auto mem = [&](const md &d, const float *p) { return dnnl::memory(d, s.engine, const_cast<float *>(p)); };
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mem(m->src, src)},
+                                                   {DNNL_ARG_WEIGHTS, mem(m->weights, weights)},
+                                                   {DNNL_ARG_DST, mem(m->dst, dst)}};
+        if (bias) args.emplace(DNNL_ARG_BIAS, mem(m->bias, bias));
+        m->prim.execute(stream, args);
+        stream.wait();
+    } catch (const dnnl::error &e) {
+        throw Error(op + ": oneDNN matmul failed for " + describe(k) + " (" + e.what() + ")");
+    }
 }
 
 // db [O] = Σ_r dy [R,O]: rows added in order into double sums (vectorized over o), so the result
@@ -207,7 +214,9 @@ void linear_forward(const Tensor &x, const Tensor &W, const Tensor *b, Tensor &y
     // I = 0: the product is empty, y = (y) + b.
     float *py = y.data();
     for (int64_t r = 0; r < d.R; r++) {
-        for (int64_t o = 0; o < d.O; o++) py[r * d.O + o] = (accumulate ? py[r * d.O + o] : 0.0f) + (b ? b->data()[o] : 0.0f);
+        for (int64_t o = 0; o < d.O; o++) {
+            py[r * d.O + o] = (accumulate ? py[r * d.O + o] : 0.0f) + (b ? b->data()[o] : 0.0f);
+        }
     }
 }
 

@@ -2,7 +2,6 @@
 
 #include "HalideRuntime.h"
 #include "scratch.h"
-#include "thread_pool.h"
 
 #include <atomic>
 #include <cstring>
@@ -69,7 +68,6 @@ std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg>
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     install_error_handler();
     install_scratch_cache();
-    install_thread_pool();
     t_halide_error.clear();
     int rc = k.argv(argv.data());
     if (rc != 0) {

@@ -1,19 +1,15 @@
-// One thread pool for the whole process. The generated kernels use Halide's own pool and the dense
-// products use oneDNN's, which Debian builds on OpenMP. Two pools on the same cores fight: OpenMP's
-// workers spin for a while after each product (GOMP's default active wait) while Halide's workers
-// want the same cores, and the other way round. Measured on the 2-core dev machine (the main job's
-// model, 20 steps): 10.9K tokens/s with both pools, 36.9K with OMP_WAIT_POLICY=passive.
-// So Halide's parallel loops run on OpenMP's threads instead (halide_set_custom_do_par_for): one
-// set of workers, kept warm for whichever library calls next. Installed at program start (and
-// again, idempotently, by every kernel call); STATEMIX_HALIDE_POOL=halide keeps Halide's own pool.
+// Threads of the two pools a process runs: Halide's (the generated kernels) and OpenMP's (oneDNN,
+// the dense products).
+//
+// Routing Halide's parallel loops onto OpenMP's workers (halide_set_custom_do_par_for) was tried
+// and measured: the BD-LRU m = 2 sequential forward at B = 128, T = 256, N·m = 256 took 1166 ms
+// instead of 34 ms with Halide's own pool (2-core dev machine, 2026-11-29), so each library keeps
+// its own pool; see dense_ops.h for how OpenMP's idle workers are kept from spinning.
 #pragma once
 
 namespace statemix {
 
-void install_thread_pool();  // idempotent
-// Threads for both the kernels and the dense products (0: OpenMP's default, every core).
+// Threads for both the kernels and the dense products (n <= 0: leave the defaults, every core).
 void set_num_threads(int n);
-// The threads a parallel region gets now.
-int num_threads();
 
 }  // namespace statemix

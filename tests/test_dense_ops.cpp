@@ -85,8 +85,9 @@ Outputs run(const Case &c, const Inputs &in, Device device, bool views) {
         int64_t offset = 0;
     };
     const Vec dW_init = poison(c.O * c.I), db_init = poison(c.O);
-    std::vector<Part> parts = {{{c.R, c.I}, &in.x},    {{c.O, c.I}, &in.W},   {{c.O}, &in.b},   {{c.R, c.O}, &in.dy},
-                               {{c.R, c.O}, &y_init}, {{c.R, c.I}, &dx_init}, {{c.O, c.I}, &dW_init}, {{c.O}, &db_init}};
+    std::vector<Part> parts = {{{c.R, c.I}, &in.x},   {{c.O, c.I}, &in.W},    {{c.O}, &in.b},
+                               {{c.R, c.O}, &in.dy},  {{c.R, c.O}, &y_init},  {{c.R, c.I}, &dx_init},
+                               {{c.O, c.I}, &dW_init}, {{c.O}, &db_init}};
     std::vector<Tensor> t;
     Tensor arena;
     Vec arena_init;
@@ -161,7 +162,8 @@ TEST(DenseOps, CpuMatchesFloat64Reference) {
 // The same inputs give the same bits on every call (oneDNN's GEMM splits the work by the thread
 // count only; db is a fixed-order loop).
 TEST(DenseOps, CpuBitwiseDeterministic) {
-    for (const Case &c : {Case{1000, 352, 128, true, true, true, true}, Case{4096, 128, 704, true, false, true, false}}) {
+    for (const Case &c :
+         {Case{1000, 352, 128, true, true, true, true}, Case{4096, 128, 704, true, false, true, false}}) {
         const Inputs in = make_inputs(c, 5);
         const Outputs a = run(c, in, Device::cpu, false), b = run(c, in, Device::cpu, true);
         for (int rep = 0; rep < 2; rep++) {
@@ -209,12 +211,14 @@ TEST(DenseOps, CudaBitwiseDeterministicAndEmpty) {
 }
 
 TEST(DenseOps, BadArgumentsNameTheArgument) {
-    const Tensor x = Tensor::zeros({7, 3}), W = Tensor::zeros({5, 3}), b = Tensor::zeros({5}), dy = Tensor::zeros({7, 5});
+    const Tensor x = Tensor::zeros({7, 3}), W = Tensor::zeros({5, 3}), b = Tensor::zeros({5});
+    const Tensor dy = Tensor::zeros({7, 5});
     Tensor y = Tensor::zeros({7, 5}), dx = Tensor::zeros({7, 3}), dW = Tensor::zeros({5, 3}), db = Tensor::zeros({5});
     Tensor bad2 = Tensor::zeros({7, 4}), bad1 = Tensor::zeros({4}), undefined;
     const Tensor x1 = Tensor::zeros({21}), W_bad = Tensor::zeros({5, 4});
     expect_error([&] { linear_forward(x1, W, nullptr, y); }, {"linear_forward", "'x'", "2-D [R,I]", "[21]"});
-    expect_error([&] { linear_forward(x, W_bad, nullptr, y); }, {"linear_forward", "'W'", "[O,I] = [5, 3]", "got [5, 4]"});
+    expect_error([&] { linear_forward(x, W_bad, nullptr, y); },
+                 {"linear_forward", "'W'", "[O,I] = [5, 3]", "got [5, 4]"});
     expect_error([&] { linear_forward(x, W, &bad1, y); }, {"linear_forward", "'b'", "[O] = [5]", "got [4]"});
     expect_error([&] { linear_forward(x, W, &b, bad2); }, {"linear_forward", "'y'", "[R,O] = [7, 5]", "got [7, 4]"});
     expect_error([&] { linear_forward(x, W, &b, undefined); }, {"linear_forward", "'y'", "undefined"});

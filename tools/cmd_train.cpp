@@ -1,7 +1,8 @@
 // `statemix train [CONFIG]` and `statemix eval CHECKPOINT` (train/trainer.h does the work).
-// Without a config, train runs the embedded default: a BD-LRU (m = 2) token model on a small
-// selective-copying task, about five minutes on a 2-core CPU (the README's main job).
+// Without a config, train runs configs/main.json (embedded at build time): a BD-LRU (m = 2) token
+// model on a small selective-copying task, a few minutes on a 2-core CPU (the README's main job).
 #include "commands.h"
+#include "default_config.h"
 #include "models/config.h"
 #include "train/trainer.h"
 
@@ -9,17 +10,6 @@
 
 namespace statemix::cli {
 namespace {
-
-// The main job (configs/main.json holds the same): small enough to finish in minutes on two cores,
-// hard enough that the recurrence has to carry tokens across the sequence.
-const char *kDefaultConfig = R"({
-  "model": {"d_model": 64, "n_layers": 2, "mlp": "swiglu",
-            "mixer": {"kind": "bdlru", "m": 2, "n": 64}},
-  "task":  {"name": "selective_copy", "vocab": 16, "seq_len": 64, "n_tokens": 8,
-            "n_train": 12800, "n_test": 1280},
-  "train": {"steps": 3000, "batch": 64, "lr": 3e-3, "min_lr": 1e-5, "warmup": 100,
-            "eval_every": 1000, "log_every": 10}
-})";
 
 struct TrainCli {
     std::string config, out, resume;
