@@ -28,14 +28,15 @@ void linear_backward(const Tensor &x, const Tensor &W, const Tensor &dy, Tensor 
 
 // oneDNN runs on OpenMP (Debian's build, libgomp), whose threads by default spin for several ms
 // after each product (about 10 ms of CPU per product measured here), taking the cores from the
-// Halide kernel that runs next: a BD-LRU scan right after a product ran 9% slower (2 cores;
-// bench/dense_bench.cpp --alternate). With OMP_WAIT_POLICY=passive they sleep at once and nothing
-// is lost. libgomp reads the variable once, in its own constructor, before any code of the
-// program runs: a setenv in a static initializer is too late, and one in .preinit_array is undone
-// when libc sets up the environment (both tried). So a program sets it by re-executing itself:
-// call this first thing in main(). When neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, it
-// sets OMP_WAIT_POLICY=passive and execv's /proc/self/exe with argv (it returns only if that
-// fails); otherwise it returns at once, so a setting in the environment always wins.
+// Halide kernel that runs next: a BD-LRU scan right after a product ran 9% slower on the idle
+// 2-core dev machine and 20% slower with other work on it (bench/dense_bench.cpp --alternate).
+// With OMP_WAIT_POLICY=passive they sleep at once and nothing measurable is lost. libgomp reads
+// the variable once, in its own constructor, before any code of the program runs: a setenv in a
+// static initializer is too late, and one in .preinit_array is undone when libc sets up the
+// environment (both tried). So a program sets it by re-executing itself: call this first thing in
+// main(). When neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, it sets OMP_WAIT_POLICY=passive
+// and execv's /proc/self/exe with argv (it returns only if that fails); otherwise it returns at
+// once, so a setting in the environment always wins.
 void use_passive_openmp_wait(char **argv);
 
 }  // namespace statemix

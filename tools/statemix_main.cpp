@@ -7,6 +7,9 @@
 #include <functional>
 
 int main(int argc, char **argv) {
+    // OpenMP (oneDNN's pool) must not spin on the cores the Halide kernels need next: it reads its
+    // wait policy only at load time, so this re-executes the program with it set (dense_ops.h).
+    statemix::use_passive_openmp_wait(argv);
     CLI::App app{"statemix: structured recurrent layers (H-LRU, BD-LRU, WCRNN) compiled with Halide"};
     app.require_subcommand(1);
     std::function<void()> run;
