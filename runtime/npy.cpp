@@ -13,6 +13,8 @@
 // out-of-bounds read.
 #include "npy.h"
 
+#include "file_io.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -67,26 +69,6 @@ std::string printable(const std::string &bytes, size_t max = 200) {
     return out;
 }
 
-// Owns a file descriptor so every early throw closes it.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    int get() const { return fd_; }
-    // Closes now and reports the result, because close() can surface delayed write errors.
-    int close_checked() {
-        int rc = ::close(fd_);
-        fd_ = -1;
-        return rc;
-    }
-
-private:
-    int fd_;
-};
 
 // Reads up to n bytes at offset; returns the count actually read (less than n only at EOF).
 size_t read_at(int fd, uint64_t offset, void *buf, size_t n, const std::string &path) {

@@ -2,7 +2,7 @@
 // one test per kind of corruption), atomic checkpoints (including a full disk, simulated with
 // RLIMIT_FSIZE in a forked child), the metrics log, the SVG plot and the progress line.
 #include "runtime/error.h"
-#include "train/atomic_file.h"
+#include "runtime/file_io.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/run_log.h"
@@ -29,6 +29,8 @@
 namespace fs = std::filesystem;
 using namespace statemix::train;
 using statemix::Error;
+using statemix::read_file;
+using statemix::write_file_atomic;
 using nlohmann::json;
 
 namespace {

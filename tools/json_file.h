@@ -1,8 +1,9 @@
-// Writing the CLI's --json outputs: to PATH.tmp first, then renamed over PATH, so an interrupted
-// run never leaves a half-written file.
+// Writing the CLI's --json outputs atomically (runtime/file_io.h), so an interrupted run never
+// leaves a half-written file.
 #pragma once
 
 #include "error.h"
+#include "file_io.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,17 +14,7 @@
 namespace statemix::cli {
 
 inline void write_json_atomically(const std::string &path, const nlohmann::json &j) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp);
-        f << j.dump(1) << "\n";
-        f.flush();
-        if (!f) throw Error("--json: cannot write '" + tmp + "'");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw Error("--json: cannot rename '" + tmp + "' onto '" + path + "'");
-    }
+    write_file_atomic(path, j.dump(1) + "\n");
 }
 
 }  // namespace statemix::cli

@@ -2,7 +2,7 @@
 #include "train/checkpoint.h"
 
 #include "runtime/error.h"
-#include "train/atomic_file.h"
+#include "runtime/file_io.h"
 
 #include <fmt/format.h>
 

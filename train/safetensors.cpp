@@ -8,7 +8,7 @@
 #include "train/safetensors.h"
 
 #include "runtime/error.h"
-#include "train/atomic_file.h"
+#include "runtime/file_io.h"
 
 #include <nlohmann/json.hpp>
 
@@ -43,19 +43,6 @@ const char *const kMetadataKey = "__metadata__";
     throw Error("safetensors: '" + path + "': " + what);
 }
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 void pread_all(int fd, void *buf, size_t n, uint64_t offset, const std::string &path) {
     char *p = static_cast<char *>(buf);

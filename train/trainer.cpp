@@ -6,7 +6,7 @@
 #include "runtime/tensor.h"
 #include "runtime/thread_pool.h"
 #include "tasks/task.h"
-#include "train/atomic_file.h"
+#include "runtime/file_io.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/run_log.h"

@@ -1,8 +1,8 @@
 // Atomic replacement of a file: write a temporary file next to it, fsync, rename over it, fsync
-// the directory. See atomic_file.h for the contract.
-#include "train/atomic_file.h"
+// the directory. See file_io.h for the contract.
+#include "file_io.h"
 
-#include "runtime/error.h"
+#include "error.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace statemix::train {
+namespace statemix {
 
 namespace {
 
@@ -21,26 +21,6 @@ constexpr size_t kMaxIoChunk = size_t(1) << 30;
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-// Owns a file descriptor so every early throw closes it.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    int get() const { return fd_; }
-    // close() can report a delayed write error (NFS, some FUSE file systems), so it is checked.
-    int close_now() {
-        int r = ::close(fd_);
-        fd_ = -1;
-        return r;
-    }
-
-private:
-    int fd_;
-};
 
 }  // namespace
 
@@ -89,7 +69,7 @@ void write_file_atomic(const std::string &path, const std::vector<ByteSpan> &pie
     }
     // fsync before rename, so that after a crash PATH is never the new name of a partial file.
     if (::fsync(fd.get()) != 0) fail("cannot fsync temporary file '" + tmp + "'", errno);
-    if (fd.close_now() != 0) fail("cannot close temporary file '" + tmp + "'", errno);
+    if (fd.close_checked() != 0) fail("cannot close temporary file '" + tmp + "'", errno);
     if (::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename temporary file '" + tmp + "' over it", errno);
     // The new file is in place now; the directory fsync only makes the rename itself durable.
     fsync_dir(parent_dir(path));
@@ -118,4 +98,4 @@ std::string read_file(const std::string &path) {
     return out;
 }
 
-}  // namespace statemix::train
+}  // namespace statemix

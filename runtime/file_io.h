@@ -1,11 +1,35 @@
 #pragma once
-// Files of a run directory are replaced atomically: a reader (or a resumed run after a crash or a
+// Files the tools write (checkpoints, run files, .npy outputs, tuning results) are replaced atomically: a reader (or a resumed run after a crash or a
 // full disk) sees either the old contents or the new, never a mix or a truncated file.
+#include <unistd.h>
+
 #include <cstddef>
 #include <string>
 #include <vector>
 
-namespace statemix::train {
+namespace statemix {
+
+// Owns a file descriptor so every early return or throw closes it.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd &) = delete;
+    Fd &operator=(const Fd &) = delete;
+    int get() const { return fd_; }
+    // Closes now and reports the result: close() can surface a delayed write error (NFS, FUSE).
+    int close_checked() {
+        int r = ::close(fd_);
+        fd_ = -1;
+        return r;
+    }
+
+private:
+    int fd_;
+};
+
 
 // One piece of a file being written; the pieces are written back to back, so a large tensor is
 // written from its own memory instead of being copied into one buffer first.
@@ -33,4 +57,4 @@ void fsync_dir(const std::string &dir);
 // The directory holding PATH ("." for a bare file name).
 std::string parent_dir(const std::string &path);
 
-}  // namespace statemix::train
+}  // namespace statemix
