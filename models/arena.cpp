@@ -103,6 +103,10 @@ void ParamStore::allocate(Device device, uint64_t seed) {
         if (g == 0) n_decay_ = end;
         if (g == 1) n_nodecay_ = end - n_decay_;
     }
+    n_trainable_ = 0;
+    for (const auto &sp : specs_) {
+        if (sp.trainable) n_trainable_ += count(sp.shape);
+    }
     params_.allocate(device);
     grads_.allocate(device);
     m_.allocate(device);

@@ -69,6 +69,8 @@ public:
     Tensor &grad(int i) { return grads_[slot(i)]; }
     const ParamSpec &spec(int i) const { return specs_.at((size_t)i); }
     int size() const { return (int)specs_.size(); }
+    // Trainable parameters (the flat trainable range, padding included, is n_decay() + n_nodecay()).
+    int64_t count_trainable() const { return n_trainable_; }
     int64_t numel_trainable() const { return n_decay_ + n_nodecay_; }
 
     // Flat ranges for the optimizer: [0, n_decay) decayed, [n_decay, n_decay + n_nodecay) not.
@@ -87,7 +89,7 @@ private:
     std::vector<ParamSpec> specs_;
     std::vector<int> slots_;  // spec index -> arena index
     Arena params_, grads_, m_, v_;
-    int64_t n_decay_ = 0, n_nodecay_ = 0;
+    int64_t n_decay_ = 0, n_nodecay_ = 0, n_trainable_ = 0;
 };
 
 // Deterministic initial values: a per-parameter stream derived from (seed, name), so adding a

@@ -453,7 +453,7 @@ std::string Model::summary() const {
     std::string s = "model: " + std::string(task_.readout == Readout::every_step  ? "token"
                                             : task_.readout == Readout::last_step ? "sequence"
                                                                                   : "autoencoder") +
-                    ", D = " + std::to_string(D_) + ", " + std::to_string(ps_.numel_trainable()) +
+                    ", D = " + std::to_string(D_) + ", " + std::to_string(ps_.count_trainable()) +
                     " trainable parameters\n";
     for (const auto &b : blocks_) s += "  " + b->name + ": " + b->layer->describe() + "\n";
     return s;
