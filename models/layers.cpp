@@ -144,6 +144,18 @@ private:
     Tensor v_, z_, h_, hf_, v4_, z4_, h4_, lags_, lags3_, dh_, dz_, dv_, dh0_, dh4_, dz4_, dv4_, dlags_, dlags3_;
 };
 
+// The residual of kind `kind` with the mixer config's parameters (the WCRNN's ρ, or the R of the
+// Elman weakly coupled initialisation).
+ResidualInit residual_init(const MixerConfig &c, const std::string &kind) {
+    ResidualInit ri;
+    ri.kind = parse_residual(kind);
+    ri.a = c.a;
+    ri.tau_min = c.tau_min;
+    ri.tau_max = c.tau_max;
+    ri.period = c.period;
+    return ri;
+}
+
 // ---------------------------------------------------------------------------------------------
 // WCRNN (spec §7), Elman and LSTM (§8): u = U x + b for all steps (one product), the recurrent
 // core, y = W_o h.
@@ -165,12 +177,7 @@ public:
         }
         b_ = ps.add(b);
         if (core_ == Core::wcrnn) {
-            ResidualInit ri;
-            ri.kind = parse_residual(c.residual);
-            ri.a = c.a;
-            ri.tau_min = c.tau_min;
-            ri.tau_max = c.tau_max;
-            ri.period = c.period;
+            const ResidualInit ri = residual_init(c, c.residual);
             wcfg_.residual = make_residual(ri, H_, seed ^ 0x5eedULL);
             wcfg_.eps = (float)c.eps;
             wcfg_.act = parse_activation(c.act);
@@ -183,13 +190,7 @@ public:
             if (r.Q.defined()) Q_ = ps.add(given(prefix + ".rho_Q", r.Q, false, false));
             W_ = ps.add(rnn_weight(prefix + ".W", {H_, H_}, H_));
         } else if (core_ == Core::elman && c.elman_init != "none") {
-            ResidualInit ri;
-            ri.kind = parse_residual(c.elman_init);
-            ri.a = c.a;
-            ri.tau_min = c.tau_min;
-            ri.tau_max = c.tau_max;
-            ri.period = c.period;
-            Residual r = make_residual(ri, H_, seed ^ 0x5eedULL);
+            Residual r = make_residual(residual_init(c, c.elman_init), H_, seed ^ 0x5eedULL);
             W_ = ps.add(given(prefix + ".W", elman_init_weights(r, c.eps, H_, seed ^ 0xe1ULL), true, true));
         } else {
             W_ = ps.add(rnn_weight(prefix + ".W", {G_ * H_, H_}, H_));
