@@ -361,15 +361,6 @@ TEST(ModelWhole, TokenModelGradientMatchesFloat64Differences) {
 // ---------------------------------------------------------------------------------------------
 // The run config
 
-void expect_error(const std::function<void()> &f, const std::vector<std::string> &parts) {
-    try {
-        f();
-        FAIL() << "expected an Error mentioning " << parts[0];
-    } catch (const Error &e) {
-        for (const auto &p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-    }
-}
-
 TEST(ModelConfig, ResolvesDefaultsAndRejectsBadFields) {
     using nlohmann::json;
     json c = json::parse(R"({"task": {"name": "group"}})");

@@ -6,6 +6,7 @@
 #include "train/checkpoint.h"
 #include "train/run_log.h"
 #include "train/trainer.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -63,15 +64,6 @@ std::vector<double> losses(const std::string &dir) {
         if (r.contains("loss")) v.push_back(r["loss"].get<double>());
     }
     return v;
-}
-
-void expect_error(const std::function<void()> &f, const std::vector<std::string> &parts) {
-    try {
-        f();
-        FAIL() << "expected an Error mentioning " << parts[0];
-    } catch (const Error &e) {
-        for (const auto &p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-    }
 }
 
 TEST(Training, SameSeedSameThreadsSameLossCurveBitForBit) {
