@@ -143,6 +143,7 @@ public:
 class BdlruBackward : public Generator<BdlruBackward> {
 public:
     STATEMIX_SCAN_KNOBS(2)
+    GeneratorParam<bool> two_pass{"two_pass", false};
 
     Input<Buffer<float, 5>> z{"z"};
     Input<Buffer<float, 4>> v{"v"};
@@ -151,28 +152,35 @@ public:
     Input<Buffer<float, 4>> g{"g"};              // ∂L/∂h
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    Output<Buffer<float, 5>> dz{"dz"};
-    Output<Buffer<float, 4>> dv{"dv"};
+    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass: dz, dv.
+    Output<Func> *grad = nullptr;
+    Output<Buffer<float, 5>> *dz = nullptr;
+    Output<Buffer<float, 4>> *dv = nullptr;
     Output<Buffer<float, 3>> dh0{"dh0"};
+
+    void configure() {
+        if (two_pass) {
+            dz = add_output<Buffer<float, 5>>("dz");
+            dv = add_output<Buffer<float, 4>>("dv");
+        } else {
+            grad = add_output<Func>("grad", std::vector<Type>(4, Float(32)), 5);
+        }
+    }
 
     void generate() {
         const int M = m;
         ScanBackward P;
         P.m = M;
-        P.dz = dz;
-        P.dv = dv;
+        P.one_pass = !two_pass;
         P.dh0 = dh0;
+        for (ImageParam in : {ImageParam(z), ImageParam(v), ImageParam(h), ImageParam(g)}) P.streamed.push_back(in);
         Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
         Expr T = v.dim(2).extent();
 
         // Adjoint (spec §5) carried into step t-1:  μ_t = A_tᵀ λ_t,  λ_t = g_t + μ_{t+1},
-        // μ_T = ∂L/∂h_final. Only one normalized block (step t) is needed per step.
-        P.adj(j, n, t, b) = undef<float>();
-        P.adj(j, n, T, b) = g_final(j, n, b);
-        RDom r(0, M, 0, T, "r");
-        Expr tt = T - 1 - r.y;
-        // Per-row statistics and the normalized block of step t, computed once per step where
-        // the scan reads them (each element is read by one row of the adjoint).
+        // μ_T = ∂L/∂h_final. Gradients of step t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
+        // u = [h_{t-1}[0..m-1], v_t[j]] and o = h_t[j] (gate_norm.h). One normalized block (step
+        // t) per step, computed once where the scan reads it.
         auto row_stats = [&](Expr jj, Expr tt2) {
             std::vector<Expr> logits;
             for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, jj, n, tt2, b));
@@ -180,49 +188,109 @@ public:
             return Tuple(st.shift, st.inv);
         };
         auto stats_of = [](const FuncRef &r) { return NormStats{r[0], r[1]}; };
-        P.rstat(j, n, t, b) = row_stats(j, t);
-        P.pstep(k, j, n, t, b) = norm_elem(z(k, j, n, t, b), stats_of(P.rstat(j, n, t, b)), norm, fast_math).p;
-        Expr acc = 0.0f;
-        for (int row = 0; row < M; row++) {
-            acc = acc + P.pstep(r.x, row, n, tt, b) * (g(row, n, tt, b) + P.adj(row, n, tt + 1, b));
-        }
-        P.adj(r.x, n, tt, b) = acc;
-        P.adj_loops = {{false, false, false}, {true, true, false}};
-        dh0(j, n, b) = P.adj(j, n, 0, b);
-
-        // Pointwise gradients, parallel over t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
-        // u = [h_{t-1}[0..m-1], v_t[j]] and o = h_t[j] (gate_norm.h).
-        P.rstat_dz(j, n, t, b) = row_stats(j, t);
-        Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
-        NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math);
-        Expr hprev = select(t > 0, h(min(k, M - 1), n, max(t - 1, 0), b), h0(min(k, M - 1), n, b));
-        Expr u = select(k < M, hprev, v(j, n, t, b));
-        dz(k, j, n, t, b) = lam * e.c * (u - e.s * h(j, n, t, b));
-        std::vector<Expr> logits;
+        // φ of every logit of step t once (pstep), with its row's shift (rstat) and 1/S (rinv).
+        std::vector<Expr> logits, phis;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, j, n, t, b));
-        dv(j, n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
+        P.rstat(j, n, t, b) = norm_shift(logits, norm);
+        P.pstep(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), P.rstat(j, n, t, b), norm, fast_math);
+        for (int kk = 0; kk <= M; kk++) phis.push_back(P.pstep(kk, j, n, t, b));
+        P.rinv(j, n, t, b) = norm_inv(phis, norm);
+        auto elem = [&](Expr kk, Expr jj, Expr t2) {
+            return norm_elem_from_phi(P.pstep(kk, jj, n, t2, b), P.rinv(jj, n, t2, b), norm);
+        };
+        auto hprev = [&](Expr i, Expr t2) {
+            return select(t2 > 0, h(i, n, max(t2 - 1, 0), b), h0(i, n, b));
+        };
+        auto grad_expr = [&](Expr kk, Expr jj, Expr t2, Expr lam) {
+            NormElem e = elem(kk, jj, t2);
+            Expr u = select(kk < M, hprev(min(kk, M - 1), t2), v(jj, n, t2, b));
+            return lam * e.c * (u - e.s * h(jj, n, t2, b));
+        };
+
+        if (P.one_pass) {
+            Func G = *grad;
+            P.grad = G;
+            G(k, j, n, t, b) = Tuple(std::vector<Expr>(4, undef<float>()));
+            // k (dz's logit) is an RVar too: the adjoint is read at other k (stride 0 there).
+            RDom r(0, M + 1, 0, M, 0, T, "r");
+            Expr tt = T - 1 - r.z;
+            // μ_{t+1} of row i: g_final at the last step, else the adjoint buffer step t+1 wrote.
+            Expr even = tt % 2 == 0, t1 = min(tt + 1, T - 1);
+            auto mu_next = [&](Expr i) {
+                return select(tt == T - 1, g_final(i, n, b), select(even, G(0, i, n, t1, b)[3], G(0, i, n, t1, b)[2]));
+            };
+            Expr mu = 0.0f;
+            for (int row = 0; row < M; row++) {
+                mu = mu + elem(r.y, row, tt).p * (g(row, n, tt, b) + mu_next(row));
+            }
+            Expr lam_j = g(r.y, n, tt, b) + mu_next(r.y);
+            // dv and μ do not depend on k: computed at the last k only (k is unrolled, so the
+            // select folds away), the other k rewrite what is there (stride 0 along k).
+            FuncRef here = G(r.x, r.y, n, tt, b);
+            Expr last = r.x == M;
+            G(r.x, r.y, n, tt, b) = Tuple(grad_expr(r.x, r.y, tt, lam_j), select(last, lam_j * elem(M, r.y, tt).p, here[1]),
+                                          select(last && even, mu, here[2]), select(last && !even, mu, here[3]));
+            P.grad_loops = {true, true, false, true};
+            dh0(j, n, b) = G(0, j, n, 0, b)[2];  // step 0 is even
+        } else {
+            RDom r(0, M, 0, T, "r");
+            Expr tt = T - 1 - r.y;
+            P.adj(j, n, t, b) = undef<float>();
+            P.adj(j, n, T, b) = g_final(j, n, b);
+            Expr acc = 0.0f;
+            for (int row = 0; row < M; row++) {
+                acc = acc + elem(r.x, row, tt).p * (g(row, n, tt, b) + P.adj(row, n, tt + 1, b));
+            }
+            P.adj(r.x, n, tt, b) = acc;
+            P.adj_loops = {{false, false, false}, {true, true, false}};
+            dh0(j, n, b) = P.adj(j, n, 0, b);
+            // Pointwise gradients, parallel over t, with their own row statistics.
+            P.dz = *dz;
+            P.dv = *dv;
+            P.rstat_dz(j, n, t, b) = row_stats(j, t);
+            Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
+            NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math);
+            Expr hp = hprev(min(k, M - 1), t);
+            Expr u = select(k < M, hp, v(j, n, t, b));
+            P.dz(k, j, n, t, b) = lam * e.c * (u - e.s * h(j, n, t, b));
+            P.dv(j, n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
+        }
 
         schedule_scan_backward(P, knobs(), norm, get_target());
         require_dense(z, {M + 1, M});
-        require_dense(dz, {M + 1, M});
         for (auto *buf : {&v, &h, &g}) require_dense(*buf, {M});
-        require_dense(dv, {M});
         require_dense(h0, {M});
         require_dense(g_final, {M});
         require_dense(dh0, {M});
+        if (P.one_pass) {
+            auto out = P.grad.output_buffers();
+            require_dense(out[0], {M + 1, M});  // dz [B,T,N,m,m+1]
+            Expr Nx = out[0].dim(2).extent(), Tx = out[0].dim(3).extent();
+            require_strides(out[1], {0, 1, M, M * Nx, M * Nx * Tx});  // dv [B,T,N,m]
+            for (int i : {2, 3}) require_strides(out[i], {0, Nx, 1, 0, M * Nx});  // adjoint [B,m,N]
+        } else {
+            require_dense(*dz, {M + 1, M});
+            require_dense(*dv, {M});
+        }
         set_estimates();
     }
 
     void set_estimates() {
         const int M = m;
         const int N = 1024 / M;
-        z.set_estimates({{0, M + 1}, {0, M}, {0, N}, {0, 2048}, {0, 16}});
-        for (auto *buf : {&v, &h, &g}) buf->set_estimates({{0, M}, {0, N}, {0, 2048}, {0, 16}});
+        const Region zr{{0, M + 1}, {0, M}, {0, N}, {0, 2048}, {0, 16}};
+        const Region vr{{0, M}, {0, N}, {0, 2048}, {0, 16}};
+        z.set_estimates(zr);
+        for (auto *buf : {&v, &h, &g}) buf->set_estimates(vr);
         h0.set_estimates({{0, M}, {0, N}, {0, 16}});
         g_final.set_estimates({{0, M}, {0, N}, {0, 16}});
         norm.set_estimate(0);
-        dz.set_estimates({{0, M + 1}, {0, M}, {0, N}, {0, 2048}, {0, 16}});
-        dv.set_estimates({{0, M}, {0, N}, {0, 2048}, {0, 16}});
+        if (two_pass) {
+            dz->set_estimates(zr);
+            dv->set_estimates(vr);
+        } else {
+            grad->set_estimates(zr);
+        }
         dh0.set_estimates({{0, M}, {0, N}, {0, 16}});
     }
 };

@@ -45,29 +45,48 @@ inline Halide::Expr magnitude(const Halide::Expr &ph, const Halide::Expr &norm) 
 }
 }  // namespace detail
 
+inline Halide::Expr norm_shift(const std::vector<Halide::Expr> &z, const Halide::Expr &norm);
+inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::Expr &norm);
+
 inline NormStats norm_stats(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
+    Halide::Expr shift = norm_shift(z, norm);
+    std::vector<Halide::Expr> ph;
+    for (const auto &zk : z) ph.push_back(detail::phi(zk, shift, norm, fast));
+    return {shift, norm_inv(ph, norm)};
+}
+
+// The same from φ(z_k) (which carries everything the Jacobian needs: z > 0 ⟺ φ > 0 for relu,
+// φ = z for none), so a kernel can compute φ once per logit and step. inv = 1/S (1 for none).
+inline NormElem norm_elem_from_phi(const Halide::Expr &ph, const Halide::Expr &inv, const Halide::Expr &norm) {
     using namespace Halide;
-    Expr mx = z[0];
-    for (size_t k = 1; k < z.size(); k++) mx = max(mx, z[k]);
-    Expr shift = select(norm == kSoftmax, mx, 0.0f);
-    Expr S = 0.0f;
-    for (const Expr &zk : z) S = S + detail::magnitude(detail::phi(zk, shift, norm, fast), norm);
-    return {shift, select(norm == kNone, 1.0f, 1.0f / S)};
+    Expr one = 1.0f, zero = 0.0f;
+    Expr dphi = select(norm == kSoftmax, ph, norm == kSigmoidL1, ph * (one - ph),
+                       norm == kReluL1, select(ph > zero, one, zero), norm == kTanhL1, one - ph * ph, one);
+    Expr sgn = select(ph > zero, one, ph < zero, -one, zero);
+    Expr s = select(norm == kTanhL1 || norm == kLinL1, sgn, norm == kNone, zero, one);
+    return {ph * inv, dphi * inv, s};
 }
 
 inline NormElem norm_elem(const Halide::Expr &z, const NormStats &st, const Halide::Expr &norm, bool fast) {
+    return norm_elem_from_phi(detail::phi(z, st.shift, norm, fast), st.inv, norm);
+}
+
+// Per-row pieces for kernels that keep φ of one step in a buffer: the shift (softmax: the row
+// max), φ(z_k) and 1/S from the φ of the whole row.
+inline Halide::Expr norm_shift(const std::vector<Halide::Expr> &z, const Halide::Expr &norm) {
     using namespace Halide;
-    Expr ph = detail::phi(z, st.shift, norm, fast);
-    Expr one = 1.0f, zero = 0.0f;
-    Expr dphi = select(norm == kSoftmax, ph, norm == kSigmoidL1, ph * (one - ph),
-                       norm == kReluL1, select(z > zero, one, zero), norm == kTanhL1, one - ph * ph, one);
-    Expr sgn = select(ph > zero, one, ph < zero, -one, zero);
-    Expr s = select(norm == kTanhL1 || norm == kLinL1, sgn, norm == kNone, zero, one);
-    NormElem e;
-    e.p = select(norm == kNone, z, ph * st.inv);
-    e.c = select(norm == kNone, one, dphi * st.inv);
-    e.s = s;
-    return e;
+    Expr mx = z[0];
+    for (size_t k = 1; k < z.size(); k++) mx = max(mx, z[k]);
+    return select(norm == kSoftmax, mx, 0.0f);
+}
+inline Halide::Expr norm_phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast) {
+    return detail::phi(z, shift, norm, fast);
+}
+inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::Expr &norm) {
+    using namespace Halide;
+    Expr S = 0.0f;
+    for (const Expr &p : ph) S = S + detail::magnitude(p, norm);
+    return select(norm == kNone, 1.0f, 1.0f / S);
 }
 
 // The whole row (all m+1 elements), for kernels that unroll over k.

@@ -146,6 +146,7 @@ public:
 class HlruBackward : public Generator<HlruBackward> {
 public:
     STATEMIX_SCAN_KNOBS(8)
+    GeneratorParam<bool> two_pass{"two_pass", false};
 
     Input<Buffer<float, 4>> z{"z"};
     Input<Buffer<float, 3>> v{"v"};
@@ -154,31 +155,37 @@ public:
     Input<Buffer<float, 3>> g{"g"};              // ∂L/∂s
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final (the final lags)
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    Output<Buffer<float, 4>> dz{"dz"};
-    Output<Buffer<float, 3>> dv{"dv"};
+    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass: dz, dv.
+    Output<Func> *grad = nullptr;
+    Output<Buffer<float, 4>> *dz = nullptr;
+    Output<Buffer<float, 3>> *dv = nullptr;
     Output<Buffer<float, 3>> dh0{"dh0"};
+
+    void configure() {
+        if (two_pass) {
+            dz = add_output<Buffer<float, 4>>("dz");
+            dv = add_output<Buffer<float, 3>>("dv");
+        } else {
+            grad = add_output<Func>("grad", std::vector<Type>(4, Float(32)), 4);
+        }
+    }
 
     void generate() {
         const int M = m;
         ScanBackward P;
         P.m = M;
         P.has_rows = false;
-        P.dz = dz;
-        P.dv = dv;
+        P.one_pass = !two_pass;
         P.dh0 = dh0;
+        for (ImageParam in : {ImageParam(z), ImageParam(v), ImageParam(s), ImageParam(g)}) P.streamed.push_back(in);
         Var n = P.n, t = P.t, b = P.b, k = P.k, i("i");
         Expr T = v.dim(1).extent();
 
         // Adjoint of the companion form (spec §3, §5). Λ_t = ∂L/∂[s_t … s_{t-m+1}] and
         // ν_t = M_tᵀ Λ_t (carried into step t-1):  Λ_t = g_t·e_0 + ν_{t+1},  ν_T = ∂L/∂h_final,
-        //   ν_t[q] = p_t[q]·Λ_t[0] + Λ_t[q+1]   (Λ_t[m] := 0).
-        // A Tuple of the m lags, so each step needs the gates of step t only.
-        std::vector<Expr> undefs(M, undef<float>()), gfin;
-        for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));
-        P.adj(n, t, b) = Tuple(undefs);
-        P.adj(n, T, b) = Tuple(gfin);
-        RDom r(0, T, "r");
-        Expr tt = T - 1 - r;
+        //   ν_t[q] = p_t[q]·λ_t + ν_{t+1}[q+1]   (λ_t = Λ_t[0], ν[m] := 0).
+        // Gradients of step t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
+        // u = [s_{t-1} … s_{t-m}, v_t] and o = s_t (gate_norm.h).
         auto row_stats = [&](Expr t2) {
             std::vector<Expr> logits;
             for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t2, b));
@@ -186,50 +193,98 @@ public:
             return Tuple(st.shift, st.inv);
         };
         auto stats_of = [](const FuncRef &fr) { return NormStats{fr[0], fr[1]}; };
-        P.rstat(n, t, b) = row_stats(t);
-        P.pstep(k, n, t, b) = norm_elem(z(k, n, t, b), stats_of(P.rstat(n, t, b)), norm, fast_math).p;
-        auto nu_next = [&](int q) { return tuple_elem(P.adj(n, tt + 1, b), q, M); };
-        Expr lam0 = g(n, tt, b) + nu_next(0);
-        std::vector<Expr> nu;
-        for (int q = 0; q < M; q++) {
-            Expr a = P.pstep(q, n, tt, b) * lam0;
-            if (q + 1 < M) a = a + nu_next(q + 1);
-            nu.push_back(a);
-        }
-        P.adj(n, tt, b) = Tuple(nu);
-        P.adj_loops = {{false, false, false}, {false, true, false}};
-        {
+        // φ of every logit of step t once (pstep), with the row's shift (rstat) and 1/S (rinv).
+        std::vector<Expr> logits, phis;
+        for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t, b));
+        P.rstat(n, t, b) = norm_shift(logits, norm);
+        P.pstep(k, n, t, b) = norm_phi(z(k, n, t, b), P.rstat(n, t, b), norm, fast_math);
+        for (int kk = 0; kk <= M; kk++) phis.push_back(P.pstep(kk, n, t, b));
+        P.rinv(n, t, b) = norm_inv(phis, norm);
+        auto elem = [&](Expr kk, Expr t2) { return norm_elem_from_phi(P.pstep(kk, n, t2, b), P.rinv(n, t2, b), norm); };
+        auto u_of = [&](Expr kk, Expr t2) {
+            Expr q = t2 - 1 - kk;  // the lag that element k < m multiplies
+            Expr lagv = select(q >= 0, s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
+            return select(kk < M, lagv, v(n, t2, b));
+        };
+
+        if (P.one_pass) {
+            Func G = *grad;
+            P.grad = G;
+            G(k, n, t, b) = Tuple(std::vector<Expr>(4, undef<float>()));
+            // k (dz's logit, and the adjoint's slot) is an RVar: slots are read at other k.
+            RDom r(0, M + 1, 0, T, "r");
+            Expr kr = r.x, tt = T - 1 - r.y;
+            // ν_{t+1}[q]: g_final at the last step, else the adjoint buffer step t+1 wrote.
+            Expr even = tt % 2 == 0, t1 = min(tt + 1, T - 1);
+            auto nu_next = [&](Expr q) {
+                return select(tt == T - 1, g_final(q, n, b), select(even, G(q, n, t1, b)[3], G(q, n, t1, b)[2]));
+            };
+            Expr lam = g(n, tt, b) + nu_next(0);
+            NormElem e = elem(kr, tt);
+            FuncRef here = G(kr, n, tt, b);
+            // Slot k < m of the adjoint buffers holds ν[k]; slot m is written but never read.
+            Expr nu = elem(min(kr, M - 1), tt).p * lam +
+                      select(kr + 1 < M, nu_next(min(kr + 1, M - 1)), 0.0f);
+            G(kr, n, tt, b) = Tuple(lam * e.c * (u_of(kr, tt) - e.s * s(n, tt, b)), lam * elem(M, tt).p,
+                                    select(even, nu, here[2]), select(even, here[3], nu));
+            P.grad_loops = {false, true, false, true};
+            dh0(i, n, b) = G(i, n, 0, b)[2];  // step 0 is even
+        } else {
+            RDom r(0, T, "r");
+            Expr tt = T - 1 - r;
+            std::vector<Expr> undefs(M, undef<float>()), gfin;
+            for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));
+            P.adj(n, t, b) = Tuple(undefs);
+            P.adj(n, T, b) = Tuple(gfin);
+            auto nu_next = [&](int q) { return tuple_elem(P.adj(n, tt + 1, b), q, M); };
+            Expr lam0 = g(n, tt, b) + nu_next(0);
+            std::vector<Expr> nu;
+            for (int q = 0; q < M; q++) {
+                Expr a = elem(q, tt).p * lam0;
+                if (q + 1 < M) a = a + nu_next(q + 1);
+                nu.push_back(a);
+            }
+            P.adj(n, tt, b) = Tuple(nu);
+            P.adj_loops = {{false, false, false}, {false, true, false}};
             std::vector<Expr> nu0;
             for (int q = 0; q < M; q++) nu0.push_back(tuple_elem(P.adj(n, 0, b), q, M));
             dh0(i, n, b) = mux(i, nu0);
+            // Pointwise gradients, parallel over t, with their own row statistics.
+            P.dz = *dz;
+            P.dv = *dv;
+            P.rstat_dz(n, t, b) = row_stats(t);
+            Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
+            NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math);
+            P.dz(k, n, t, b) = lam * e.c * (u_of(k, t) - e.s * s(n, t, b));
+            P.dv(n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
         }
-
-        // Pointwise gradients, parallel over t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
-        // u = [s_{t-1} … s_{t-m}, v_t] and o = s_t (gate_norm.h).
-        P.rstat_dz(n, t, b) = row_stats(t);
-        Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
-        NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math);
-        Expr q = t - 1 - k;  // the lag that element k < m multiplies
-        Expr lagv = select(q >= 0, s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
-        Expr u = select(k < M, lagv, v(n, t, b));
-        dz(k, n, t, b) = lam * e.c * (u - e.s * s(n, t, b));
-        std::vector<Expr> logits;
-        for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t, b));
-        dv(n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
 
         schedule_scan_backward(P, knobs(), norm, get_target());
         require_dense(z, {M + 1});
-        require_dense(dz, {M + 1});
         for (auto *buf : {&v, &s, &g}) require_dense(*buf, {});
-        require_dense(dv, {});
         for (auto *buf : {&h0, &g_final}) require_dense(*buf, {M});
         require_dense(dh0, {M});
+        if (P.one_pass) {
+            auto out = P.grad.output_buffers();
+            require_dense(out[0], {M + 1});  // dz [B,T,N,m+1]
+            Expr Nx = out[0].dim(1).extent(), Tx = out[0].dim(2).extent();
+            require_strides(out[1], {0, 1, Nx, Nx * Tx});                   // dv [B,T,N]
+            for (int q : {2, 3}) require_strides(out[q], {Nx, 1, 0, (M + 1) * Nx});  // adjoint [B,m+1,N]
+        } else {
+            require_dense(*dz, {M + 1});
+            require_dense(*dv, {});
+        }
         const int N = 1024 / M;
-        z.set_estimates({{0, M + 1}, {0, N}, {0, 2048}, {0, 16}});
-        dz.set_estimates({{0, M + 1}, {0, N}, {0, 2048}, {0, 16}});
+        const Region zr{{0, M + 1}, {0, N}, {0, 2048}, {0, 16}};
+        z.set_estimates(zr);
         for (auto *buf : {&v, &s, &g}) buf->set_estimates({{0, N}, {0, 2048}, {0, 16}});
-        dv.set_estimates({{0, N}, {0, 2048}, {0, 16}});
         for (auto *buf : {&h0, &g_final}) buf->set_estimates({{0, M}, {0, N}, {0, 16}});
+        if (two_pass) {
+            dz->set_estimates(zr);
+            dv->set_estimates({{0, N}, {0, 2048}, {0, 16}});
+        } else {
+            grad->set_estimates(zr);
+        }
         dh0.set_estimates({{0, M}, {0, N}, {0, 16}});
         norm.set_estimate(0);
     }

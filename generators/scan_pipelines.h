@@ -44,13 +44,16 @@ struct ScanKnobs {
     int tile = 64;          // CPU: channels per parallel task; CUDA: threads per block
     int unroll = 1;         // CUDA: time steps unrolled in the serial loop
     bool unroll_rows = true;  // unroll the rows j / logits k of a block (code size grows as m²)
+    int prefetch = 0;       // CPU: software-prefetch the inputs this many time steps ahead (0: off)
 };
 
-// The RVars of one update stage, in the order its RDom lists them: the rows j of a block
+// The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
+// backward's dz), the rows j of a block
 // (BD-LRU: rows read each other's previous values, so they cannot be a pure Var), the serial time
 // steps, and the chunks (parallel).
+// A one-pass backward's update also has the logit index k of dz as its first RVar (logits).
 struct UpdateLoops {
-    bool rows = false, serial = false, chunks = false;
+    bool rows = false, serial = false, chunks = false, logits = false;
 };
 
 inline const std::map<std::string, Algorithm> &algorithm_names() {
@@ -70,11 +73,12 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     GeneratorParam<int> unroll{"unroll", 1};                                                       \
     GeneratorParam<int> unroll_rows{"unroll_rows", -1}; /* -1: auto */                             \
     GeneratorParam<bool> fast_math{"fast_math", true};                                             \
+    GeneratorParam<int> prefetch{"prefetch", 0};                                                   \
     ScanKnobs knobs() const {                                                                      \
         return {algorithm, chunk,                                                                  \
                 vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(),  \
                 tile, unroll,                                                                      \
-                unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0};               \
+                unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0, prefetch};     \
     }
 
 // Forward of a linear recurrence (BD-LRU or H-LRU). `state` is the output sequence Func.
@@ -92,16 +96,40 @@ struct ScanForward {
     UpdateLoops summary_loops, carry_loops;
 };
 
-// Backward of a linear recurrence: a reverse-time adjoint scan `adj` (internal), then the
-// pointwise gradients (parallel over time) `dz`, `dv`, plus `dh0`.
+// Backward of a linear recurrence, in one of two forms (GeneratorParam `two_pass`):
+//  one pass (default): a single reverse-time scan `grad` whose Tuple elements are the outputs
+//    (dz, dv) and the adjoint carried between steps (adj_a, adj_b). Each step reads z, v, h, g
+//    once and writes dz, dv once (spec §6). The adjoint lives in two small buffers whose time
+//    stride is 0 (one slot per lane, not per step): even steps write adj_a and read adj_b, odd
+//    steps the reverse, so a step never overwrites what it still reads. dv and, for BD-LRU, the
+//    adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
+//  two pass: a reverse-time adjoint scan `adj` (internal, [B,T+1,N,m]), then the pointwise
+//    gradients (parallel over time) `dz`, `dv`. Reads z twice; kept for CUDA until the one-pass
+//    form has run on a GPU.
+// `dh0` in both. rstat, pstep, rinv: one step's gates, computed once per logit where the scan
+// reads them (gate_norm.h: norm_shift, norm_phi, norm_inv).
 struct ScanBackward {
-    Halide::Func adj, dz, dv, dh0;
-    Halide::Func rstat, pstep;  // per-step row statistics and normalized block, read by adj
-    Halide::Func rstat_dz;      // per-row statistics read by dz
+    bool one_pass = true;
+    Halide::Func grad;          // one pass
+    UpdateLoops grad_loops;
+    Halide::Func adj, dz, dv;   // two pass
+    std::vector<UpdateLoops> adj_loops;  // one per update of `adj`
+    Halide::Func rstat_dz;      // two pass: per-row statistics read by dz
+    Halide::Func dh0;
+    Halide::Func rstat, pstep, rinv;  // one step's row shifts, φ of every logit, row 1/S
     Halide::Var j, n, t, b, k;
     bool has_rows = true;
     int m = 1;
-    std::vector<UpdateLoops> adj_loops;  // one per update of `adj`
+    std::vector<Halide::ImageParam> streamed;  // inputs read once per step (ScanKnobs::prefetch)
 };
+
+// Stride constraints of a one-pass backward's output Tuple element (Halide dim order); an
+// undefined Expr leaves that stride free.
+template<typename P>
+void require_strides(P param, const std::vector<Halide::Expr> &strides) {
+    for (size_t d = 0; d < strides.size(); d++) {
+        if (strides[d].defined()) param.dim((int)d).set_stride(strides[d]);
+    }
+}
 
 }  // namespace statemix::gen

@@ -82,6 +82,24 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
     call_kernel(k, argv);
 }
 
+bool has_argument(const KernelEntry &k, const char *name) {
+    const halide_filter_metadata_t *md = k.metadata();
+    for (int i = 0; i < md->num_arguments; i++) {
+        if (std::strcmp(md->arguments[i].name, name) == 0) return true;
+    }
+    return false;
+}
+
+halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &dims) {
+    if (t.device() != Device::cpu) throw Error("strided_view: the tensor must be on the CPU");
+    halide_buffer_t b{};
+    b.host = (uint8_t *)t.raw()->host;
+    b.type = t.raw()->type;
+    b.dimensions = (int32_t)dims.size();
+    b.dim = const_cast<halide_dimension_t *>(dims.data());
+    return b;
+}
+
 const KernelEntry *find_kernel_or_null(const char *layer, const char *direction, Device device, int m) {
     for (int i = 0; i < kKernelTableSize; i++) {
         const KernelEntry &k = kKernelTable[i];

@@ -33,6 +33,14 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args);
 std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg> &args);
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv);
 
+// Whether k has an argument of this name (a kernel variant's outputs can differ).
+bool has_argument(const KernelEntry &k, const char *name);
+
+// A host buffer over t's memory with other dims (min, extent, stride in elements; Halide order,
+// innermost first): a strided or broadcast (stride 0) view for a kernel output. `dims` must
+// outlive the returned buffer; t must be a CPU tensor.
+halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &dims);
+
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);
 // The same, or nullptr when this build has none (for optional variants such as step kernels).

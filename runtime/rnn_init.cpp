@@ -18,6 +18,7 @@ Tensor scalar(double a) { return from_doubles({1}, {a}); }
 
 void check_H(const char *what, int64_t H) {
     if (H < 1) throw Error(std::string(what) + ": argument 'H' must be >= 1, got " + std::to_string(H));
+    check_tensor_size({H, H});  // W, Q, the residual matrix: [H,H], built in float64 first
 }
 
 }  // namespace
@@ -117,6 +118,7 @@ Residual make_residual(const ResidualInit &init, int64_t H, uint64_t seed) {
 }
 
 Tensor residual_matrix(const Residual &r, int64_t H) {
+    check_H("residual_matrix", H);
     check_residual("residual_matrix", r, H);
     ResidualCoeffs c = residual_coeffs(r, H, Device::cpu);
     if (c.m == 0) return c.R;
@@ -132,6 +134,7 @@ Tensor residual_matrix(const Residual &r, int64_t H) {
 }
 
 Tensor elman_init_weights(const Residual &r, double eps, int64_t H, uint64_t seed, double w0_std) {
+    check_H("elman_init_weights", H);
     Tensor R = residual_matrix(r, H);
     std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
     std::normal_distribution<double> N(0.0, w0_std > 0 ? w0_std : 1.0 / std::sqrt((double)H));

@@ -205,10 +205,42 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     Tensor zero_state;
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
-    dispatch::run_kernel(k, {{"z", (void *)z.raw()}, {"v", (void *)v.raw()},
-                             {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())}, {bd ? "h" : "s", (void *)h.raw()},
-                             {"g", (void *)g.raw()}, {"g_final", (void *)(g_final ? g_final->raw() : zero_state.raw())},
-                             {"norm", &norm}, {"dz", dz.raw()}, {"dv", dv.raw()}, {"dh0", dh0.raw()}});
+    std::vector<dispatch::KernelArg> kargs = {
+        {"z", (void *)z.raw()}, {"v", (void *)v.raw()}, {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())},
+        {bd ? "h" : "s", (void *)h.raw()}, {"g", (void *)g.raw()},
+        {"g_final", (void *)(g_final ? g_final->raw() : zero_state.raw())}, {"norm", &norm}, {"dh0", dh0.raw()}};
+    if (!dispatch::has_argument(k, "grad.0")) {  // two-pass kernel: plain dz, dv
+        kargs.push_back({"dz", dz.raw()});
+        kargs.push_back({"dv", dv.raw()});
+        dispatch::run_kernel(k, kargs);
+        return;
+    }
+    // One-pass kernel (generators/scan_pipelines.h, ScanBackward): its output Tuple is (dz, dv,
+    // adj_a, adj_b) over dz's dims. dv is seen with stride 0 along dz's logit index k; the two
+    // adjoint buffers are [B, slots, N] with stride 0 along time (BD-LRU: slots = m rows, stride
+    // 0 along k; H-LRU: slots = m+1 lags along k).
+    const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
+    const int64_t slots = bd ? m : K;
+    Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = Tensor::empty({B, slots, N}, dev);
+    std::vector<halide_dimension_t> dv_dims, adj_dims;
+    if (bd) {
+        dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m},
+                   {0, (int32_t)T, (int32_t)(m * N)}, {0, (int32_t)B, (int32_t)(m * N * T)}};
+        adj_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, (int32_t)N}, {0, (int32_t)N, 1}, {0, (int32_t)T, 0},
+                    {0, (int32_t)B, (int32_t)(m * N)}};
+    } else {
+        dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)N, 1}, {0, (int32_t)T, (int32_t)N},
+                   {0, (int32_t)B, (int32_t)(N * T)}};
+        adj_dims = {{0, (int32_t)K, (int32_t)N}, {0, (int32_t)N, 1}, {0, (int32_t)T, 0},
+                    {0, (int32_t)B, (int32_t)(K * N)}};
+    }
+    halide_buffer_t dv_view = dispatch::strided_view(dv, dv_dims), a_view = dispatch::strided_view(adj_a, adj_dims),
+                    b_view = dispatch::strided_view(adj_b, adj_dims);
+    kargs.push_back({"grad.0", dz.raw()});
+    kargs.push_back({"grad.1", &dv_view});
+    kargs.push_back({"grad.2", &a_view});
+    kargs.push_back({"grad.3", &b_view});
+    dispatch::run_kernel(k, kargs);
 }
 
 ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,

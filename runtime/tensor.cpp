@@ -3,8 +3,11 @@
 #include "HalideRuntimeCuda.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace statemix {
@@ -58,18 +61,52 @@ const CudaProbe &cuda_probe() {
     return probe;
 }
 
+std::string gib(double bytes) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+    return b;
+}
+
+void *host_alloc_or_throw(size_t bytes) {
+    void *p = std::malloc(bytes);
+    if (!p) throw Error("could not allocate " + gib((double)bytes) + " of host memory");
+    return p;
+}
+
 Halide::Runtime::Buffer<float> make_buffer(const Shape &shape) {
+    check_tensor_size(shape);
     std::vector<int> sizes;
-    for (auto it = shape.rbegin(); it != shape.rend(); ++it) {
-        if (*it < 0 || *it > INT_MAX) {
-            throw Error("tensor shape " + shape_str(shape) + ": every extent must be in [0, 2^31)");
-        }
-        sizes.push_back((int)*it);
-    }
-    return Halide::Runtime::Buffer<float>(sizes);
+    for (auto it = shape.rbegin(); it != shape.rend(); ++it) sizes.push_back((int)*it);
+    Halide::Runtime::Buffer<float> b(nullptr, sizes);
+    b.allocate(host_alloc_or_throw, std::free);
+    return b;
 }
 
 }  // namespace
+
+// The generated kernels index with 32-bit integers (Halide without the large_buffers feature), so
+// a tensor holds at most 2^31 - 1 elements; and it must fit in this machine's memory. Both are
+// checked here, where every tensor (runtime, apply, bench, lyapunov, training) is made, so a
+// shape that is too large is an error naming the limit, not a crash.
+void check_tensor_size(const Shape &shape) {
+    int64_t n = 1;
+    bool too_many = false;
+    for (int64_t e : shape) {
+        if (e < 0 || e > INT_MAX) throw Error("tensor shape " + shape_str(shape) + ": every extent must be in [0, 2^31)");
+        if (e != 0 && n > INT_MAX / e) too_many = true;
+        else n *= e;
+    }
+    if (too_many || n > INT_MAX) {
+        throw Error("tensor shape " + shape_str(shape) + " has more than 2^31 - 1 elements, the most a kernel can address " +
+                    "(Halide's 32-bit indexing: 8 GiB of float32 per tensor); use a smaller batch, sequence or width");
+    }
+    const double bytes = (double)n * sizeof(float);
+    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (phys > 0 && bytes > phys) {
+        throw Error("tensor shape " + shape_str(shape) + " needs " + gib(bytes) + ", more than this machine's " + gib(phys) +
+                    " of memory");
+    }
+}
 
 bool cuda_available() { return cuda_probe().ok; }
 std::string cuda_unavailable_reason() { return cuda_probe().ok ? "" : cuda_probe().why; }

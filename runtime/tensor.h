@@ -27,6 +27,11 @@ std::string cuda_unavailable_reason();
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape &s);
 
+// Error unless a float32 tensor of this shape can exist: at most 2^31 - 1 elements (the kernels'
+// 32-bit indexing) and no more bytes than the machine's memory. Tensor::empty checks it; code that
+// builds a large host array before making a tensor of it checks first.
+void check_tensor_size(const Shape &shape);
+
 class Tensor {
 public:
     Tensor() = default;

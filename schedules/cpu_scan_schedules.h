@@ -29,6 +29,7 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
     auto rv = f.update(u).get_schedule().rvars();
     Loops l;
     size_t i = 0;
+    if (d.logits) l.rows.push_back(RVar(rv[i++].var));
     if (d.rows) l.rows.push_back(RVar(rv[i++].var));
     if (d.serial) l.serial.push_back(RVar(rv[i++].var));
     if (d.chunks) l.chunks.push_back(RVar(rv[i++].var));
@@ -83,6 +84,38 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
     P.final_state.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
 }
 
+// The per-step normalized block and row statistics, per vector tile, right where the scan at
+// `level` reads them: the exponentials are computed once per logit. bound_storage: a
+// constant-size buffer lives on the stack; without it Halide sized it by the (possibly partial)
+// tile and called malloc/free every time step (measured: the H-LRU m = 1 backward ran at 5% of
+// the copy bandwidth).
+inline void step_block_at(ScanBackward &P, LoopLevel level, const ScanKnobs &kn) {
+    Func step_funcs[] = {P.rstat, P.pstep, P.rinv};
+    for (Func f : step_funcs) {
+        f.compute_at(level).vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
+        f.bound_storage(P.n, std::max(kn.tile, kn.vector_width));
+        if (P.has_rows) f.bound(P.j, 0, P.m);
+        if (P.has_rows && kn.unroll_rows) f.unroll(P.j);
+    }
+    P.pstep.bound(P.k, 0, P.m + 1);
+    if (kn.unroll_rows) P.pstep.unroll(P.k);
+}
+
+// One reverse-time pass (ScanBackward): lanes over n, the logits k and rows j unrolled inside,
+// time serial, tiles of n x batch in parallel, like the forward.
+inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
+    Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j (BD-LRU)
+    lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn);
+    if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
+    step_block_at(P, LoopLevel(P.grad, l.serial[0].rvar), kn);
+    // A tile's step touches a new page of every input (the time stride is a whole row of
+    // channels), which the hardware prefetchers do not follow, least of all backwards in time.
+    if (kn.prefetch > 0) {
+        for (auto &in : P.streamed) P.grad.update(0).prefetch(in, l.serial[0], l.serial[0], kn.prefetch);
+    }
+    P.dh0.vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
+}
+
 inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
     std::vector<VarOrRVar> pure_rows;
@@ -90,21 +123,8 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     P.adj.compute_root();
     lanes_over_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
     for (size_t u = 1; u < P.adj_loops.size(); u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
-    // One step's row statistics and normalized block, per vector tile, right where the scan
-    // reads them: the exponentials are computed once per logit.
     Loops l = loops_of(P.adj, 1, P.adj_loops[1]);
-    Func step_funcs[] = {P.rstat, P.pstep};
-    // bound_storage: a constant-size buffer lives on the stack; without it Halide sized it by the
-    // (possibly partial) tile and called malloc/free every time step (measured: the H-LRU m = 1
-    // backward ran at 5% of the copy bandwidth).
-    for (Func f : step_funcs) {
-        f.compute_at(P.adj, l.serial[0].rvar).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
-        f.bound_storage(n, std::max(kn.tile, kn.vector_width));
-        if (P.has_rows) f.bound(j, 0, P.m);
-        if (P.has_rows && kn.unroll_rows) f.unroll(j);
-    }
-    P.pstep.bound(k, 0, P.m + 1);
-    if (kn.unroll_rows) P.pstep.unroll(k);
+    step_block_at(P, LoopLevel(P.adj, l.serial[0].rvar), kn);
     P.dh0.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
 
     // Pointwise gradients: time is parallel here; a task is one time step of `tile` channels.

@@ -81,7 +81,7 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     // One step's row statistics and normalized block in the thread's registers.
     auto rv = P.adj.update(1).get_schedule().rvars();
     RVar serial(rv[P.adj_loops[1].rows ? 1 : 0].var);
-    Func step_funcs[] = {P.rstat, P.pstep};
+    Func step_funcs[] = {P.rstat, P.pstep, P.rinv};
     for (Func f : step_funcs) {
         f.compute_at(P.adj, serial);
         if (P.has_rows) f.bound(j, 0, P.m);

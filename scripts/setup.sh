@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 HALIDE_VERSION=21.0.0
 CMAKE_VERSION=3.31.6
 NINJA_VERSION=1.11.1.4
-NINJA_VERSION=1.11.1.4
 APT_PACKAGES=(build-essential python3-venv libfmt-dev libgtest-dev googletest libbenchmark-dev
               nlohmann-json3-dev libcli11-dev dataset-fashion-mnist libdnnl-dev fortunes-min zlib1g-dev)
 

@@ -140,6 +140,11 @@ TEST(Cli, BadInputGivesClearErrorsAndNonZeroExit) {
         {"apply bdlru --m 2 --in q=" + d + "/z.npy --out " + d + "/o5", "unknown input 'q'"},
         {"apply bdlru --m 7 --in v=" + d + "/v_bad.npy --in z=" + d + "/z.npy --out " + d + "/o6", "m"},
         {"apply bdlru --m 2 --norm softmin --in v=a --in z=b --out " + d + "/o7", "softmin"},
+        // Shapes past Halide's 32-bit indexing (issue #11: these used to end in a segmentation fault).
+        {"bench --layers bdlru --orders 1 --devices cpu --batch 100000 --seq 100000 --reps 1 --no-reference", "2^31 - 1"},
+        {"bench --layers bdlru --orders 1 --devices cpu --batch 1 --seq 1100000 --width 4096 --reps 1 --no-reference",
+         "2^31 - 1"},
+        {"lyapunov --model elman --residual scalar --a 0.5 --eps 0 --hidden 50000 --steps 10 --warmup 1", "2^31 - 1"},
     };
     for (const Case &c : cases) {
         Result r = run_cli(c.args);
@@ -173,6 +178,9 @@ TEST(Cli, BenchWritesRowsWithCeilingAndReference) {
         EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json.substr(0, 400);
     }
     EXPECT_NE(r.output.find("%copy"), std::string::npos) << r.output;
+    // The ceiling line: best sample, how many, their spread (interleaved with the kernel runs).
+    EXPECT_NE(r.output.find("cpu ceiling: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("samples interleaved with the kernels; spread"), std::string::npos) << r.output;
 }
 
 }  // namespace
@@ -213,6 +221,12 @@ TEST(Cli, ApplyWcrnnMatchesPlainLoop) {
     EXPECT_LT(max_abs_diff(got.data, want), 1e-5);
     EXPECT_EQ(statemix::npy::read(d + "/out/dW.npy").shape, (std::vector<int64_t>{H, H}));
     EXPECT_EQ(statemix::npy::read(d + "/out/du.npy").shape, (std::vector<int64_t>{B, T, H}));
+    // a as a 0-d array (what np.save("a.npy", 0.9) writes): the same result.
+    statemix::npy::write(d + "/a0.npy", {}, af.data());
+    Result r0 = run_cli("apply wcrnn --residual scalar --eps 0.1 --act tanh --in u=" + d + "/u.npy --in W=" + d +
+                        "/W.npy --in a=" + d + "/a0.npy --out " + d + "/out0");
+    ASSERT_EQ(r0.status, 0) << r0.output;
+    EXPECT_EQ(statemix::npy::read(d + "/out0/h.npy").data, got.data);
     Result bad = run_cli("apply wcrnn --residual rotation --in u=" + d + "/u.npy --in W=" + d + "/W.npy --out " + d + "/o2");
     EXPECT_NE(bad.status, 0);
     EXPECT_NE(bad.output.find("rotation"), std::string::npos) << bad.output;

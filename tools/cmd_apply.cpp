@@ -38,9 +38,14 @@ void make_dir(const std::string &dir) {
     if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw Error("--out: '" + dir + "' is not a directory");
 }
 
+// Arguments that may be one value: a 0-d array (what np.save("a.npy", 0.97) writes) is taken as is.
+bool scalar_argument(const std::string &name) { return name == "a"; }
+
 Tensor load(const std::string &name, const std::string &path, Device dev) {
     npy::Array a = npy::read(path);
-    if (a.shape.empty()) throw Error("--in " + name + "=" + path + ": expected an array, got a 0-d scalar");
+    if (a.shape.empty() && !scalar_argument(name)) {
+        throw Error("--in " + name + "=" + path + ": expected an array, got a 0-d scalar");
+    }
     return Tensor::from_host(a.shape, a.data.data()).to(dev);
 }
 

@@ -1,8 +1,8 @@
 // `statemix bench`: every compiled H-LRU / BD-LRU variant, forward, backward and
 // forward+backward, on the CPU and (where present) the GPU. For each row it prints
-//   ms | M tokens/s | GB/s of the bytes that must move (spec §6) | the GB/s of a copy of as many
-//   bytes measured in the same run on the same device | % of that copy | the plain C++ reference
-//   loop (-O3 -march=native, CPU) | speed-up over it.
+//   ms | M tokens/s | GB/s of the bytes that must move (spec §6) | the device's bandwidth ceiling
+//   (class Ceiling: the best of samples interleaved with the kernel runs) | % of it | the plain C++
+//   reference loop (-O3 -march=native, CPU) | speed-up over it.
 // A table for people; --json FILE writes the same rows for machines.
 //
 // The nonlinear cores (--layers elman,wcrnn,lstm; spec §7-§8) are timed through the runtime API
@@ -70,48 +70,78 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-// Median seconds of `reps` runs of f after one warm-up (which also absorbs the CUDA JIT).
+// The bandwidth ceiling of a device (issue #11): what the machine can give, measured the way the
+// kernels move data. CPU: the stream b[i] = 1.0001f * a[i] over two buffers 8x the last-level
+// cache, ordinary (not non-temporal) stores, on as many threads as the kernels use; CUDA: a
+// device-to-device copy of 512 MiB. This shared machine's bandwidth moves over minutes, so the
+// bench takes a sample between kernel runs (interleaved) and uses the best sample of the whole
+// run as every row's ceiling, printing the spread of the samples next to it.
+class Ceiling {
+public:
+    explicit Ceiling(Device dev) : dev_(dev) {
+        int64_t bytes = 512ll << 20;  // per buffer
+        if (dev == Device::cpu) {
+            const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+            bytes = std::max<int64_t>(64ll << 20, 8 * (int64_t)(llc > 0 ? llc : 32l << 20));
+            const char *env = std::getenv("HL_NUM_THREADS");
+            threads_ = env && std::atoi(env) > 0 ? std::atoi(env) : (int)std::max(1u, std::thread::hardware_concurrency());
+        }
+        n_ = bytes / 4;
+        src_ = Tensor::zeros({n_}, dev);
+        dst_ = Tensor::zeros({n_}, dev);
+        pass();  // first touch / JIT, untimed
+    }
+    void sample() {
+        auto t0 = Clock::now();
+        pass();
+        samples_.push_back(2.0 * (double)n_ * 4 / std::chrono::duration<double>(Clock::now() - t0).count() / 1e9);
+    }
+    double best() const { return samples_.empty() ? 0 : *std::max_element(samples_.begin(), samples_.end()); }
+    double worst() const { return samples_.empty() ? 0 : *std::min_element(samples_.begin(), samples_.end()); }
+    size_t count() const { return samples_.size(); }
+    int64_t buffer_bytes() const { return n_ * 4; }
+    int threads() const { return threads_; }
+
+private:
+    void pass() {
+        if (dev_ == Device::cpu) {
+            const float *a = src_.data();
+            float *b = dst_.data();
+            std::vector<std::thread> th;
+            for (int i = 0; i < threads_; i++) {
+                th.emplace_back([=, n = n_, nt = threads_] {
+                    const int64_t lo = n * i / nt, hi = n * (i + 1) / nt;
+                    for (int64_t k = lo; k < hi; k++) b[k] = 1.0001f * a[k];
+                });
+            }
+            for (auto &t : th) t.join();
+        } else {
+            if (halide_buffer_copy(nullptr, src_.raw(), halide_cuda_device_interface(), dst_.raw()) != 0) {
+                throw Error("bench: device-to-device copy failed");
+            }
+            dst_.sync();
+        }
+    }
+    Device dev_;
+    int64_t n_ = 0;
+    int threads_ = 1;
+    Tensor src_, dst_;
+    std::vector<double> samples_;
+};
+
+// Median seconds of `reps` runs of f after one warm-up (which also absorbs the CUDA JIT), with a
+// ceiling sample after each run.
 template <typename F>
-double time_median(int reps, F f) {
+double time_median(int reps, Ceiling &ceiling, F f) {
     f();
     std::vector<double> ts;
     for (int i = 0; i < reps; i++) {
         auto t0 = Clock::now();
         f();
         ts.push_back(seconds_since(t0));
+        ceiling.sample();
     }
     return median(ts);
-}
-
-// The ceiling: GB/s of copying bytes/2 bytes (so bytes move: read + write) on the device.
-// On the CPU with every core (as the kernels use), on the GPU device to device.
-double copy_gbps(Device dev, int64_t bytes_moved, int reps) {
-    const int64_t n = std::max<int64_t>(1, bytes_moved / 2 / 4);
-    Tensor src = Tensor::zeros({n}, dev), dst = Tensor::zeros({n}, dev);
-    double s;
-    if (dev == Device::cpu) {
-        const int nt = std::max(1u, std::thread::hardware_concurrency());
-        const float *a = src.data();
-        float *b = dst.data();
-        s = time_median(reps, [&] {
-            std::vector<std::thread> th;
-            for (int i = 0; i < nt; i++) {
-                th.emplace_back([=] {
-                    int64_t lo = n * i / nt, hi = n * (i + 1) / nt;
-                    std::memcpy(b + lo, a + lo, (hi - lo) * sizeof(float));
-                });
-            }
-            for (auto &t : th) t.join();
-        });
-    } else {
-        s = time_median(reps, [&] {
-            if (halide_buffer_copy(nullptr, src.raw(), halide_cuda_device_interface(), dst.raw()) != 0) {
-                throw Error("bench: device-to-device copy failed");
-            }
-            dst.sync();
-        });
-    }
-    return 2.0 * n * 4 / s / 1e9;
 }
 
 Tensor random_tensor(const Shape &shape, std::mt19937 &rng, Device dev, float stddev = 1.f) {
@@ -143,11 +173,6 @@ struct Row {
     double input_gemm_ms = 0, statemix_over_peer = 0;
 };
 
-// The same-run copy ceiling of forward+backward: the time of copying both directions' bytes.
-double combined_copy_gbps(int64_t fwd_bytes, double copy_f, int64_t bwd_bytes, double copy_b) {
-    return (double)(fwd_bytes + bwd_bytes) / (fwd_bytes / copy_f + bwd_bytes / copy_b);
-}
-
 Row timed_row(const std::string &device, const std::string &layer, const std::string &algorithm, const char *dir,
               const std::string &kernel, int m, int64_t B, int64_t T, int64_t N, double sec, int64_t bytes,
               double copy) {
@@ -155,7 +180,7 @@ Row timed_row(const std::string &device, const std::string &layer, const std::st
     r.ms = sec * 1e3;
     r.mtok_s = B * T / sec / 1e6;
     r.gbps = bytes / sec / 1e9;
-    r.copy_gbps = copy;
+    r.copy_gbps = copy;  // the best ceiling sample so far; run_bench sets the whole run's best at the end
     return r;
 }
 
@@ -187,7 +212,7 @@ int64_t rnn_bytes(const std::string &layer, int64_t B, int64_t T, int64_t H, boo
 // One core on one device: fwd, bwd, fwd+bwd rows. Every output is preallocated and the "into"
 // overloads are called with every optional state given, so no timed call allocates a tensor (but
 // the WCRNN backward's three [H] residual-gradient scratch tensors, inside the runtime).
-void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev, const std::string &layer,
+void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev, Ceiling &ceiling, const std::string &layer,
                     std::mt19937 &rng, std::vector<Row> &rows) {
     const int64_t B = o.batch, T = o.seq, H = o.width, G = layer == "lstm" ? 4 : 1;
     const float w_std = 1.f / std::sqrt((float)H);
@@ -224,45 +249,43 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
         fwd = [&] { lstm_forward(u, W, &zero, &zero, lf); };
         bwd = [&] { lstm_backward(lf.z, W, &zero, &zero, lf.h, lf.c, g, &zero, &zero, lg); };
     }
-    const double t_fwd = time_median(o.reps, [&] {
+    const double t_fwd = time_median(o.reps, ceiling, [&] {
         fwd();
         h.sync();
     });
-    const double t_bwd = time_median(o.reps, [&] {  // h (and c) from the forward above
+    const double t_bwd = time_median(o.reps, ceiling, [&] {  // h (and c) from the forward above
         bwd();
         du.sync();
     });
-    const double t_both = time_median(o.reps, [&] {
+    const double t_both = time_median(o.reps, ceiling, [&] {
         fwd();
         bwd();
         du.sync();
     });
     const int64_t fb = rnn_bytes(layer, B, T, H, false), bb = rnn_bytes(layer, B, T, H, true);
-    const double copy_f = copy_gbps(dev, fb, o.reps), copy_b = copy_gbps(dev, bb, o.reps);
     // Which CPU forward ran: the stepped one (a step kernel per step) or the one-launch scan.
     const std::string fwd_alg =
         dev != Device::cpu ? "sequential"
                            : stepped::describe(layer.c_str(), layer == "wcrnn" ? 2 : 0, B, H).rfind("stepped", 0) == 0
                                  ? "stepped"
                                  : "scan";
-    rows.push_back(timed_row(dname, layer, fwd_alg, "fwd", what, 0, B, T, H, t_fwd, fb, copy_f));
+    rows.push_back(timed_row(dname, layer, fwd_alg, "fwd", what, 0, B, T, H, t_fwd, fb, ceiling.best()));
     const std::string bwd_alg =
         dev != Device::cpu ? "sequential"
                            : stepped::describe_backward(layer.c_str(), layer == "wcrnn" ? 2 : 0, B, H).rfind("stepped", 0) == 0 ? "stepped"
                                                                                                      : "scan";
     const std::string both_alg = fwd_alg == bwd_alg ? fwd_alg : fwd_alg + "+" + bwd_alg;
-    rows.push_back(timed_row(dname, layer, bwd_alg, "bwd", what, 0, B, T, H, t_bwd, bb, copy_b));
-    rows.push_back(timed_row(dname, layer, both_alg, "fwd+bwd", what, 0, B, T, H, t_both, fb + bb,
-                             combined_copy_gbps(fb, copy_f, bb, copy_b)));
+    rows.push_back(timed_row(dname, layer, bwd_alg, "bwd", what, 0, B, T, H, t_bwd, bb, ceiling.best()));
+    rows.push_back(timed_row(dname, layer, both_alg, "fwd+bwd", what, 0, B, T, H, t_both, fb + bb, ceiling.best()));
     if (layer == "lstm") {  // the inference forward: no workspace z (the rows above train)
         LstmForwardResult li{lf.h, lf.c, lf.h_final, lf.c_final, Tensor()};
-        const double t_inf = time_median(o.reps, [&] {
+        const double t_inf = time_median(o.reps, ceiling, [&] {
             lstm_forward(u, W, &zero, &zero, li);
             h.sync();
         });
         const int64_t ib = rnn_bytes(layer, B, T, H, false) - 4 * 4 * B * T * H;  // z not written
         rows.push_back(timed_row(dname, layer, fwd_alg, "fwd-infer", "lstm_forward (inference, no z)", 0, B, T,
-                                 H, t_inf, ib, copy_gbps(dev, ib, o.reps)));
+                                 H, t_inf, ib, ceiling.best()));
     }
 }
 
@@ -416,9 +439,10 @@ void run_bench(const BenchOptions &o) {
             fmt::print("cuda: skipped ({})\n", cuda_unavailable_reason());
             continue;
         }
+        Ceiling ceiling(dev);
         for (const std::string &lname : o.layers) {
             if (is_rnn_core(lname)) {
-                bench_rnn_core(o, dname, dev, lname, rng, rows);
+                bench_rnn_core(o, dname, dev, ceiling, lname, rng, rows);
                 print_rnn_rows(std::vector<Row>(rows.end() - 3, rows.end()));
                 continue;
             }
@@ -447,10 +471,10 @@ void run_bench(const BenchOptions &o) {
                 }
                 const int64_t fwd_bytes = bytes_per_token(layer, d.N, m, false) * d.B * d.T;
                 const int64_t bwd_bytes = bytes_per_token(layer, d.N, m, true) * d.B * d.T;
-                const double copy_f = copy_gbps(dev, fwd_bytes, o.reps), copy_b = copy_gbps(dev, bwd_bytes, o.reps);
                 ScanConfig bcfg{layer, m, Norm::softmax, Algorithm::automatic};
                 const KernelEntry &bk = select_kernel(bcfg, "backward", dev, d);
-                double t_bwd = time_median(o.reps, [&] {
+                scan_forward(bcfg, z, v, &h0, h, hf);  // the backward reads a real forward's h
+                double t_bwd = time_median(o.reps, ceiling, [&] {
                     scan_backward(bcfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
                     dz.sync();
                 });
@@ -462,19 +486,17 @@ void run_bench(const BenchOptions &o) {
                     } catch (const Error &) {
                         continue;  // this algorithm is not compiled for this m
                     }
-                    double t_fwd = time_median(o.reps, [&] {
+                    double t_fwd = time_median(o.reps, ceiling, [&] {
                         scan_forward(cfg, z, v, &h0, h, hf);
                         h.sync();
                     });
-                    auto add = [&](const char *dir, const std::string &kname, double sec, int64_t bytes, double copy,
-                                   double ref_sec) {
-                        rows.push_back(timed_row(dname, lname, aname, dir, kname, m, d.B, d.T, d.N, sec, bytes, copy));
+                    auto add = [&](const char *dir, const std::string &kname, double sec, int64_t bytes, double ref_sec) {
+                        rows.push_back(timed_row(dname, lname, aname, dir, kname, m, d.B, d.T, d.N, sec, bytes, ceiling.best()));
                         rows.back().ref_ms = ref_sec * 1e3;
                     };
-                    add("fwd", fk->name, t_fwd, fwd_bytes, copy_f, ref_f);
-                    add("bwd", bk.name, t_bwd, bwd_bytes, copy_b, ref_b);
-                    const double copy_fb = combined_copy_gbps(fwd_bytes, copy_f, bwd_bytes, copy_b);
-                    add("fwd+bwd", std::string(fk->name) + "+" + bk.name, t_fwd + t_bwd, fwd_bytes + bwd_bytes, copy_fb,
+                    add("fwd", fk->name, t_fwd, fwd_bytes, ref_f);
+                    add("bwd", bk.name, t_bwd, bwd_bytes, ref_b);
+                    add("fwd+bwd", std::string(fk->name) + "+" + bk.name, t_fwd + t_bwd, fwd_bytes + bwd_bytes,
                         ref_f + ref_b);
                 }
                 print_rows(std::vector<Row>(rows.end() - std::min<size_t>(rows.size(), 3 * o.algorithms.size()), rows.end()));
@@ -483,6 +505,16 @@ void run_bench(const BenchOptions &o) {
         const size_t before = rows.size();
         bench_peers(o, dname, dev, rows);
         if (rows.size() > before) print_rnn_rows(std::vector<Row>(rows.begin() + (std::ptrdiff_t)before, rows.end()));
+        // Every row of this device against the best ceiling sample of the whole run.
+        for (Row &r : rows) {
+            if (r.device == dname) r.copy_gbps = ceiling.best();
+        }
+        fmt::print("{} ceiling: {:.1f} GB/s (best of {} samples interleaved with the kernels; spread {:.1f}-{:.1f} "
+                   "GB/s; {}{} MiB per buffer)\n",
+                   dname, ceiling.best(), ceiling.count(), ceiling.worst(), ceiling.best(),
+                   dev == Device::cpu ? fmt::format("stream b = 1.0001*a, ordinary stores, {} threads, ", ceiling.threads())
+                                      : std::string("device-to-device copy, "),
+                   ceiling.buffer_bytes() >> 20);
     }
     std::vector<Row> scan_rows, rnn_rows;
     for (const Row &r : rows) (is_rnn_core(r.layer) ? rnn_rows : scan_rows).push_back(r);
