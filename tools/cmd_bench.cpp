@@ -72,7 +72,7 @@ double median(std::vector<double> v) {
 
 // The bandwidth ceiling of a device (issue #11): what the machine can give, measured the way the
 // kernels move data. CPU: the stream b[i] = 1.0001f * a[i] over two buffers 8x the last-level
-// cache, ordinary (not non-temporal) stores, on as many threads as the kernels use; CUDA: a
+// cache (64 MiB to 1 GiB each), ordinary (not non-temporal) stores, on as many threads as the kernels use; CUDA: a
 // device-to-device copy of 512 MiB. This shared machine's bandwidth moves over minutes, so the
 // bench takes a sample between kernel runs (interleaved) and uses the best sample of the whole
 // run as every row's ceiling, printing the spread of the samples next to it.
@@ -82,7 +82,7 @@ public:
         int64_t bytes = 512ll << 20;  // per buffer
         if (dev == Device::cpu) {
             const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-            bytes = std::max<int64_t>(64ll << 20, 8 * (int64_t)(llc > 0 ? llc : 32l << 20));
+            bytes = std::clamp<int64_t>(8 * (int64_t)(llc > 0 ? llc : 32l << 20), 64ll << 20, 1ll << 30);
             const char *env = std::getenv("HL_NUM_THREADS");
             threads_ = env && std::atoi(env) > 0 ? std::atoi(env) : (int)std::max(1u, std::thread::hardware_concurrency());
         }
