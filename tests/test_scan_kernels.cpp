@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -355,6 +357,24 @@ TEST(ScanErrors, BadShapesAndArguments) {
     ScanConfig bad_norm = cfg;
     bad_norm.norm = (Norm)9;
     expect_error([&] { scan_forward(bad_norm, z, v); }, {"norm"});
+}
+
+// A shape past the kernels' 32-bit indexing is refused where the tensor is made, naming the limit
+// (it used to reach the allocator or the kernel and crash).
+TEST(ScanErrors, TooLargeShapeNamesTheLimit) {
+    for (const Shape &s : {Shape{100000, 100000, 1024, 2}, Shape{1, 1100000, 4096}, Shape{65536, 32768}}) {
+        try {
+            Tensor::empty(s);
+            ADD_FAILURE() << shape_str(s) << " was accepted";
+        } catch (const Error &e) {
+            EXPECT_NE(std::string(e.what()).find("2^31 - 1 elements"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(shape_str(s)), std::string::npos) << e.what();
+        }
+    }
+    // Just under the limit is allowed (where the machine has the 8 GiB it would take).
+    if ((double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) > 9e9) {
+        EXPECT_NO_THROW(check_tensor_size({65536, 32767}));  // 2^31 - 2^16 elements
+    }
 }
 
 TEST(ScanErrors, CudaAbsentIsAClearError) {
