@@ -62,6 +62,11 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     return names;
 }
 
+// The version of the knob set below: a tuning database entry made under another version is stale
+// (its knobs may no longer mean the same) and the build falls back to the defaults for it
+// (cmake/StatemixTuning.cmake). Bump it when a knob is added, removed or changes meaning.
+#define STATEMIX_SCAN_KNOBS_VERSION 1
+
 // The GeneratorParams of every scan generator (the tuner's knobs) and the ScanKnobs they make.
 // Rows/logits are unrolled by default up to m = auto_unroll_max_m (code size grows as m·(m+1)).
 #define STATEMIX_SCAN_KNOBS(auto_unroll_max_m)                                                     \

@@ -46,7 +46,7 @@ void install_error_handler() {
 }  // namespace
 
 std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg> &args) {
-    const halide_filter_metadata_t *md = k.metadata();
+    const halide_filter_metadata_t *md = k.meta();
     std::vector<void *> argv((size_t)md->num_arguments, nullptr);
     std::vector<bool> used(args.size(), false);
     for (int i = 0; i < md->num_arguments; i++) {
@@ -69,7 +69,7 @@ void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     install_error_handler();
     install_scratch_cache();
     t_halide_error.clear();
-    int rc = k.argv(argv.data());
+    int rc = k.call ? k.call(k.ctx, argv.data()) : k.argv(argv.data());
     if (rc != 0) {
         std::string msg = t_halide_error;
         while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
@@ -83,7 +83,7 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args) {
 }
 
 bool has_argument(const KernelEntry &k, const char *name) {
-    const halide_filter_metadata_t *md = k.metadata();
+    const halide_filter_metadata_t *md = k.meta();
     for (int i = 0; i < md->num_arguments; i++) {
         if (std::strcmp(md->arguments[i].name, name) == 0) return true;
     }

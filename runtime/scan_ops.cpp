@@ -77,8 +77,21 @@ std::vector<int> supported_orders(Layer layer, Device device) {
     return out;
 }
 
+int64_t bucket_lanes(Layer layer, const ScanDims &d) { return d.B * d.N * (layer == Layer::bdlru ? d.m : 1); }
+
 const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
                                  const ScanDims &dims) {
+    if (cfg.kernel) {
+        const KernelEntry &k = *cfg.kernel;
+        if (std::strcmp(k.layer, layer_name(cfg.layer)) || std::strcmp(k.direction, direction) ||
+            std::strcmp(k.device, device_name(device)) || k.m != cfg.m) {
+            throw Error(op_name(cfg, direction) + ": the kernel '" + k.name + "' asked for is a " + k.layer + " " +
+                        k.direction + " kernel for " + k.device + " with m = " + std::to_string(k.m) + ", not " +
+                        layer_name(cfg.layer) + " " + direction + " for " + device_name(device) + " with m = " +
+                        std::to_string(cfg.m));
+        }
+        return k;
+    }
     const KernelEntry *seq = nullptr, *chunked = nullptr;
     for (int i = 0; i < kKernelTableSize; i++) {
         const KernelEntry &k = kKernelTable[i];
@@ -86,7 +99,8 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
             std::strcmp(k.device, device_name(device)) || k.m != cfg.m) {
             continue;
         }
-        (std::strcmp(k.algorithm, "chunked") == 0 ? chunked : seq) = &k;
+        const KernelEntry *&slot = std::strcmp(k.algorithm, "chunked") == 0 ? chunked : seq;
+        if (!slot) slot = &k;  // the first of each algorithm: the build's default variant
     }
     if (!seq && !chunked) {
         std::string avail;
@@ -97,14 +111,31 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
         throw Error(op_name(cfg, direction) + ": argument 'm' = " + std::to_string(cfg.m) + " is not compiled for " +
                     device_name(device) + "; supported: " + avail);
     }
+    // The tuning database's choice for this shape's bucket.
+    const KernelEntry *tuned = nullptr;
+    const int64_t lanes = bucket_lanes(cfg.layer, dims);
+    for (int i = 0; i < kKernelChoicesSize && !tuned; i++) {
+        const KernelChoice &c = kKernelChoices[i];
+        if (std::strcmp(c.layer, layer_name(cfg.layer)) || std::strcmp(c.direction, direction) ||
+            std::strcmp(c.device, device_name(device)) || c.m != cfg.m || lanes < c.lanes_min || lanes > c.lanes_max ||
+            dims.T < c.t_min || dims.T > c.t_max) {
+            continue;
+        }
+        for (int j = 0; j < kKernelTableSize; j++) {
+            if (std::strcmp(kKernelTable[j].name, c.kernel) == 0) tuned = &kKernelTable[j];
+        }
+    }
     switch (cfg.algorithm) {
     case Algorithm::sequential:
+        if (tuned && std::strcmp(tuned->algorithm, "sequential") == 0) return *tuned;
         if (seq) return *seq;
         break;
     case Algorithm::chunked:
+        if (tuned && std::strcmp(tuned->algorithm, "chunked") == 0) return *tuned;
         if (chunked) return *chunked;
         break;
     case Algorithm::automatic:
+        if (tuned) return *tuned;
         if (chunked && (!seq || prefer_chunked(device, dims, chunked->chunk))) return *chunked;
         return seq ? *seq : *chunked;
     }

@@ -33,6 +33,10 @@ struct ScanConfig {
     int m = 1;
     Norm norm = Norm::softmax;
     Algorithm algorithm = Algorithm::automatic;  // automatic: by shape (see select_kernel)
+    // This exact kernel variant instead of select_kernel's choice (the tests run every compiled
+    // variant; the autotuner runs its JIT candidates through the same ops). Must match layer, m,
+    // direction and device.
+    const KernelEntry *kernel = nullptr;
 };
 
 // The problem size, read from v (and checked against everything else).
@@ -45,7 +49,10 @@ struct ScanDims {
 std::vector<int> supported_orders(Layer layer, Device device);
 
 // The kernel that runs for this configuration, direction ("forward"/"backward"), device and
-// size. Error (naming m and what is supported) if none is compiled.
+// size: the variant the tuning database chose for the shape's bucket (kKernelChoices, generated
+// at build time from autotune/db/), restricted to cfg.algorithm when that is not automatic; a
+// shape outside every bucket falls back to a rule of thumb. Error (naming m and what is
+// supported) if none is compiled.
 const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
                                  const ScanDims &dims);
 
@@ -68,6 +75,9 @@ struct ScanBackwardResult {
 ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v,
                                  const Tensor *h0, const Tensor &h, const Tensor &g,
                                  const Tensor *g_final = nullptr);
+
+// The tuning database's bucket of a shape: B × state width (B·N·m for BD-LRU, B·N for H-LRU).
+int64_t bucket_lanes(Layer layer, const ScanDims &d);
 
 // Shapes of every argument for a configuration (for allocation and for error messages).
 struct ScanShapes {

@@ -34,6 +34,8 @@ void *block_alloc(size_t capacity) {
     return p;
 }
 
+}  // namespace
+
 void *scratch_malloc(void *, size_t size) {
     const size_t capacity = (size + kHeader + kAlign - 1) / kAlign * kAlign;
     void *block = nullptr;
@@ -72,7 +74,7 @@ void scratch_free(void *, void *ptr) {
     std::free(block);
 }
 
-size_t limit_from_env() {
+static size_t limit_from_env() {
     const char *s = std::getenv("STATEMIX_SCRATCH_CACHE_MB");
     if (!s || !*s) return size_t(1024) << 20;
     char *end = nullptr;
@@ -84,8 +86,6 @@ size_t limit_from_env() {
     }
     return size_t(mb) << 20;
 }
-
-}  // namespace
 
 void install_scratch_cache() {
     static std::once_flag once;

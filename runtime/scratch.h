@@ -15,6 +15,10 @@
 namespace statemix {
 
 void install_scratch_cache();   // idempotent, thread-safe
+// The cache's allocator itself, with Halide's custom-malloc signature (for kernels that do not
+// go through halide_malloc of the AOT runtime: the autotuner's JIT candidates).
+void *scratch_malloc(void *user_context, size_t size);
+void scratch_free(void *user_context, void *ptr);
 void release_scratch_cache();   // frees every cached block (the cache stays installed)
 
 struct ScratchStats {

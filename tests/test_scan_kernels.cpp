@@ -100,7 +100,10 @@ Outputs run(const Problem &p, Device dev, bool backward, const Tensor *h_for_bac
     // Poison the outputs: every element must be written.
     Tensor h = to_tensor(p.s.v, std::vector<double>(p.v.size(), NAN), dev);
     Tensor hf = to_tensor(p.s.state, std::vector<double>(p.h0.size(), NAN), dev);
-    scan_forward(p.cfg, z, v, &h0, h, hf);
+    // p.cfg.kernel (a variant under test) applies to its own direction only.
+    ScanConfig fcfg = p.cfg;
+    if (fcfg.kernel && std::strcmp(fcfg.kernel->direction, "forward") != 0) fcfg.kernel = nullptr;
+    scan_forward(fcfg, z, v, &h0, h, hf);
     Outputs o{to_vec(h), to_vec(hf), {}, {}, {}};
     if (backward) {
         Tensor g = to_tensor(p.s.v, p.g, dev), gf = to_tensor(p.s.state, p.g_final, dev);
@@ -111,6 +114,7 @@ Outputs run(const Problem &p, Device dev, bool backward, const Tensor *h_for_bac
         // config that asks for the chunked forward runs the default backward.
         ScanConfig bcfg = p.cfg;
         if (bcfg.algorithm == Algorithm::chunked) bcfg.algorithm = Algorithm::automatic;
+        if (bcfg.kernel && std::strcmp(bcfg.kernel->direction, "backward") != 0) bcfg.kernel = nullptr;
         scan_backward(bcfg, z, v, &h0, h_for_backward ? *h_for_backward : h, g, &gf, dz, dv, dh0);
         o.dz = to_vec(dz);
         o.dv = to_vec(dv);
@@ -144,6 +148,7 @@ void check_kernel_entry(const KernelEntry &k) {
         for (const ScanDims &d : shapes_for(k)) {
             Problem p = make_problem(layer, k.m, norm, d.B, d.T, d.N, seed++);
             p.cfg.algorithm = parse_algorithm(k.algorithm);
+            p.cfg.kernel = &k;  // this variant, whatever the tuning database chose for the shape
             ASSERT_STREQ(select_kernel(p.cfg, k.direction, dev, p.d).name, k.name);
             Ref r = reference(p, backward);
             Outputs o = run(p, dev, backward);

@@ -1,0 +1,109 @@
+// statemix_tune: the autotuner (autotune/README.md). It links libHalide to JIT-compile candidates
+// from the generators, so the runtime and the `statemix` tool stay free of LLVM; `statemix tune
+// scan ...` hands over to it.
+//
+//   statemix_tune run [--layers bdlru hlru] [--orders 1 2] [--directions forward backward]
+//                     [--buckets wide narrow] [--db autotune/db/tuning.json] [--reps 5]
+//                     [--search auto|exhaustive|halving] [--force]
+//   statemix_tune compare --layers bdlru --orders 2 --directions forward --buckets wide
+//   statemix_tune space --layers bdlru --orders 2 --directions backward
+//   statemix_tune report [--db FILE] [--out docs/tuning-report.html]
+#include "report.h"
+#include "space.h"
+#include "statemix.h"
+#include "tuner.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "Halide.h"
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+using namespace statemix;
+using namespace statemix::tune;
+
+namespace {
+
+void add_selection(CLI::App *cmd, TuneOptions &o) {
+    cmd->add_option("--layers", o.layers, "bdlru and/or hlru")->capture_default_str();
+    cmd->add_option("--orders", o.orders, "m values (default: every m the build compiles)");
+    cmd->add_option("--directions", o.directions, "forward and/or backward")->capture_default_str();
+    cmd->add_option("--buckets", o.buckets, "shape buckets of the database (default: all)");
+    cmd->add_option("--db", o.db, "the tuning database (read, merged into, written atomically)")->capture_default_str();
+    cmd->add_option("--reps", o.reps, "timed runs per finalist (median)")->capture_default_str();
+    cmd->add_option("--shape-scale", o.shape_scale, "scale each bucket's T by this (quick runs)")->capture_default_str();
+    cmd->add_option("--max-candidates", o.max_candidates, "only the first N candidates of each space (0: all)");
+    cmd->add_flag("--quiet", o.quiet, "no progress line");
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    CLI::App app{"statemix_tune: search the scan kernels' schedules and keep the winners in the tuning database"};
+    app.require_subcommand(1);
+    auto o = std::make_shared<TuneOptions>();
+    std::string report_out = "docs/tuning-report.html";
+    std::function<void()> run;
+
+    CLI::App *r = app.add_subcommand("run", "tune kernels and write the winners into the database");
+    add_selection(r, *o);
+    r->add_option("--search", o->search, "auto (exhaustive up to --exhaustive-max candidates), exhaustive or halving")
+        ->capture_default_str();
+    r->add_option("--exhaustive-max", o->exhaustive_max, "auto: the largest space searched exhaustively")->capture_default_str();
+    r->add_flag("--force", o->force, "measure complete entries again");
+    r->callback([&] { run = [&] { run_tuning(*o); }; });
+
+    CLI::App *c = app.add_subcommand("compare", "successive halving against the exhaustive search on one kernel and bucket");
+    add_selection(c, *o);
+    c->callback([&] { run = [&] { compare_searches(*o); }; });
+
+    CLI::App *s = app.add_subcommand("space", "list the candidates of each selected kernel's knob space");
+    add_selection(s, *o);
+    s->callback([&] {
+        run = [&] {
+            std::vector<int> orders = o->orders.empty() ? std::vector<int>{1} : o->orders;
+            for (const std::string &layer : o->layers) {
+                for (int m : orders) {
+                    for (const std::string &dir : o->directions) {
+                        KernelKey k{layer, dir, m, "cpu"};
+                        auto space = enumerate_space(k, {});
+                        fmt::print("{}: {} candidates\n", k.label(), space.size());
+                        for (const Params &p : space) fmt::print("  {}\n", params_key(p));
+                    }
+                }
+            }
+        };
+    });
+
+    CLI::App *rep = app.add_subcommand("report", "an HTML page of SVG plots from the database");
+    rep->add_option("--db", o->db, "the tuning database")->capture_default_str();
+    rep->add_option("--out", report_out, "the page to write")->capture_default_str();
+    rep->callback([&] {
+        run = [&] {
+            write_report(load_database(o->db), o->db, report_out);
+            fmt::print("wrote {}\n", report_out);
+        };
+    });
+
+    CLI::App *tgt = app.add_subcommand("target", "print the Halide target the database keys this machine by");
+    tgt->callback([&] { run = [] { fmt::print("{}\n", host_target_string()); }; });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e);
+    }
+    try {
+        run();
+    } catch (const statemix::Error &e) {
+        std::fprintf(stderr, "statemix_tune: error: %s\n", e.what());
+        return 1;
+    } catch (const Halide::Error &e) {
+        std::fprintf(stderr, "statemix_tune: Halide error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

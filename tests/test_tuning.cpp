@@ -1,0 +1,251 @@
+// The autotuner's parts that need no JIT (autotune/): the knob space, the tuning database (round
+// trip, merge, corrupt files), the report, and the dispatch the build derived from the database
+// (kKernelChoices). The end-to-end tune and the build's fallback are CTest scripts
+// (tests/tune_e2e.cmake, tests/tuning_cmake_check.cmake).
+#include "autotune/report.h"
+#include "autotune/space.h"
+#include "autotune/tuning_db.h"
+#include "runtime/file_io.h"
+#include "statemix.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+
+namespace statemix::tune {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_path(const std::string &name) {
+    fs::path dir = fs::path(::testing::TempDir()) / ("statemix_tune_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    return (dir / name).string();
+}
+
+template <typename F>
+std::string error_of(F f) {
+    try {
+        f();
+    } catch (const Error &e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
+    const Params dflt{{"algorithm", "sequential"}, {"tile", "256"}, {"vector_width", "0"}};
+    auto space = enumerate_space({"bdlru", "forward", 2, "cpu"}, dflt);
+    ASSERT_FALSE(space.empty());
+    EXPECT_EQ(space.front(), dflt);  // the default first, once
+    std::set<std::string> keys;
+    int chunked = 0;
+    for (const Params &p : space) {
+        EXPECT_TRUE(keys.insert(params_key(p)).second) << "duplicate " << params_key(p);
+        if (p.at("algorithm") == "chunked") {
+            chunked++;
+            EXPECT_TRUE(p.count("chunk"));
+        }
+        EXPECT_EQ(p.count("two_pass"), 0u);  // a backward knob
+    }
+    EXPECT_EQ(chunked, 8);
+    EXPECT_EQ(space.size(), 18u);
+    // BD-LRU m = 8: the build has no chunked forward (m³ summaries), so neither does the space.
+    for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
+    bool any_chunked_hlru = false;
+    for (const Params &p : enumerate_space({"hlru", "forward", 8, "cpu"}, {})) any_chunked_hlru |= p.at("algorithm") == "chunked";
+    EXPECT_TRUE(any_chunked_hlru);
+}
+
+TEST(TuneSpace, BackwardHasBothForms) {
+    auto space = enumerate_space({"hlru", "backward", 4, "cpu"}, {});
+    int two = 0;
+    for (const Params &p : space) two += p.count("two_pass") && p.at("two_pass") == "true";
+    EXPECT_EQ(two * 2, (int)space.size());
+}
+
+TEST(TuneSpace, BadKernelsAreRefusedByName) {
+    EXPECT_NE(error_of([] { enumerate_space({"lstm", "forward", 1, "cpu"}, {}); }).find("'lstm'"), std::string::npos);
+    EXPECT_NE(error_of([] { enumerate_space({"bdlru", "sideways", 1, "cpu"}, {}); }).find("'sideways'"), std::string::npos);
+    EXPECT_NE(error_of([] { enumerate_space({"bdlru", "forward", 1, "tpu"}, {}); }).find("'tpu'"), std::string::npos);
+}
+
+TEST(TuneParams, KeyRoundTrips) {
+    Params p{{"tile", "256"}, {"algorithm", "chunked"}, {"chunk", "128"}};
+    EXPECT_EQ(params_key(p), "algorithm=chunked chunk=128 tile=256");
+    EXPECT_EQ(parse_params(params_key(p)), p);
+    EXPECT_NE(error_of([] { parse_params("tile=256 oops"); }).find("'oops'"), std::string::npos);
+}
+
+Entry sample_entry(const std::string &bucket, double scale) {
+    Entry e;
+    e.target = "x86-64-linux-avx-avx2-f16c-fma-sse41";
+    e.device = "cpu";
+    e.layer = "bdlru";
+    e.direction = "forward";
+    e.m = 2;
+    e.bucket = bucket;
+    e.knobs_version = 1;
+    e.complete = true;
+    Measurement a, b;
+    a.params = {{"algorithm", "sequential"}, {"tile", "256"}, {"vector_width", "0"}};
+    a.ms = 70 * scale;
+    a.reps = 5;
+    a.spread = 0.1;
+    b.params = {{"algorithm", "chunked"}, {"chunk", "128"}, {"tile", "64"}, {"vector_width", "0"}};
+    b.ms = 50 * scale;
+    b.reps = 5;
+    Measurement bad;
+    bad.params = {{"algorithm", "sequential"}, {"tile", "64"}, {"vector_width", "16"}};
+    bad.status = "wrong: relative error 0.5";
+    e.candidates = {a, b, bad};
+    e.params = b.params;
+    e.ms = b.ms;
+    e.default_ms = a.ms;
+    e.ceiling_gbs = 35;
+    e.bytes = 1e9;
+    e.search = "exhaustive";
+    e.date = "2026-11-30 01:00 UTC";
+    return e;
+}
+
+TEST(TuneDatabase, RoundTripsThroughTheFile) {
+    Database db;
+    db.entries = {sample_entry("wide", 1), sample_entry("narrow", 0.01)};
+    const std::string path = temp_path("round.json");
+    save_database(path, db);
+    Database back = load_database(path);
+    ASSERT_EQ(back.buckets.size(), db.buckets.size());
+    EXPECT_EQ(back.buckets[0].name, "wide");
+    EXPECT_EQ(back.buckets[0].lanes_max, INT64_MAX);
+    ASSERT_EQ(back.entries.size(), 2u);
+    const Entry *w = back.find(sample_entry("wide", 1).key());
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->params, sample_entry("wide", 1).params);
+    EXPECT_DOUBLE_EQ(w->ms, 50);
+    EXPECT_TRUE(w->complete);
+    ASSERT_EQ(w->candidates.size(), 3u);
+    EXPECT_EQ(w->candidates[2].status, "wrong: relative error 0.5");
+    const Measurement *best = best_candidate(*w);
+    ASSERT_NE(best, nullptr);
+    EXPECT_EQ(best->params.at("algorithm"), "chunked");
+    // A missing file is a new database; load_database itself names the file.
+    EXPECT_TRUE(load_or_new_database(temp_path("none.json")).entries.empty());
+    EXPECT_NE(error_of([] { load_database(temp_path("none.json")); }).find("none.json"), std::string::npos);
+}
+
+TEST(TuneDatabase, MergeUnitesCandidatesAndKeepsOtherEntries) {
+    Database a, b;
+    a.entries = {sample_entry("wide", 1), sample_entry("narrow", 1)};
+    Entry newer = sample_entry("wide", 1);
+    newer.candidates[0].ms = 60;  // the same params measured again
+    Measurement extra;
+    extra.params = {{"algorithm", "sequential"}, {"tile", "512"}, {"vector_width", "0"}};
+    extra.ms = 40;
+    newer.candidates = {newer.candidates[0], extra};
+    newer.params = extra.params;
+    newer.ms = 40;
+    Entry other = sample_entry("wide", 1);
+    other.m = 4;
+    b.entries = {newer, other};
+    merge_database(a, b);
+    ASSERT_EQ(a.entries.size(), 3u);
+    const Entry *w = a.find(newer.key());
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->candidates.size(), 4u);  // 3 old + 1 new, the re-measured one replaced
+    EXPECT_DOUBLE_EQ(w->candidates[0].ms, 60);
+    EXPECT_EQ(w->params, extra.params);
+    EXPECT_NE(a.find(other.key()), nullptr);
+    EXPECT_NE(a.find(sample_entry("narrow", 1).key()), nullptr);
+    // An incomplete entry does not replace a complete one's winner.
+    Database c;
+    Entry partial = sample_entry("narrow", 1);
+    partial.complete = false;
+    partial.params = {{"algorithm", "sequential"}, {"tile", "64"}};
+    c.entries = {partial};
+    merge_database(a, c);
+    EXPECT_EQ(a.find(partial.key())->params, sample_entry("narrow", 1).params);
+}
+
+TEST(TuneDatabase, CorruptFilesAreRefusedNamingTheFile) {
+    const std::string path = temp_path("bad.json");
+    write_file_atomic(path, "{\"format\": \"statemix-tuning-db\", \"version\": 1, \"buckets\": [");
+    std::string msg = error_of([&] { load_database(path); });
+    EXPECT_NE(msg.find(path), std::string::npos) << msg;
+    EXPECT_NE(msg.find("not valid JSON"), std::string::npos) << msg;
+
+    write_file_atomic(path, "{\"format\": \"something-else\"}");
+    msg = error_of([&] { load_database(path); });
+    EXPECT_NE(msg.find("not a statemix tuning database"), std::string::npos) << msg;
+
+    write_file_atomic(path, "{\"format\": \"statemix-tuning-db\", \"version\": 7, \"buckets\": [], \"entries\": []}");
+    EXPECT_NE(error_of([&] { load_database(path); }).find("version 7"), std::string::npos);
+
+    Database db;
+    db.entries = {sample_entry("wide", 1)};
+    save_database(path, db);
+    std::string text = read_file(path);
+    const std::string m_field = "\"m\": 2";
+    ASSERT_NE(text.find(m_field), std::string::npos);
+    text.replace(text.find(m_field), m_field.size(), "\"m\": \"two\"");
+    write_file_atomic(path, text);
+    msg = error_of([&] { load_database(path); });
+    EXPECT_NE(msg.find("entries[0].m"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("expected an integer"), std::string::npos) << msg;
+}
+
+TEST(TuneReport, DrawsEveryEntry) {
+    Database db;
+    Entry e1 = sample_entry("wide", 1), e2 = sample_entry("wide", 1.5);
+    e2.m = 4;
+    db.entries = {e1, e2};
+    const std::string html = render_report(db, "tuning.json");
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_NE(html.find("<polyline"), std::string::npos);
+    EXPECT_NE(html.find("copy ceiling"), std::string::npos);
+    EXPECT_NE(html.find("Chunk length"), std::string::npos);
+    EXPECT_NE(html.find("best chunked"), std::string::npos);
+    // One table row per entry.
+    size_t rows = 0;
+    for (size_t p = html.find("<tr><td>"); p != std::string::npos; p = html.find("<tr><td>", p + 1)) rows++;
+    EXPECT_EQ(rows, 2u);
+}
+
+// The dispatch the build derived from the checked-in database: every choice names a compiled
+// kernel of its own (layer, direction, device, m), and select_kernel returns it for a shape in
+// its bucket.
+TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
+    int checked = 0;
+    for (int i = 0; i < kKernelChoicesSize; i++) {
+        const KernelChoice &c = kKernelChoices[i];
+        if (!c.tuned) continue;
+        const KernelEntry *k = nullptr;
+        for (int j = 0; j < kKernelTableSize; j++) {
+            if (std::strcmp(kKernelTable[j].name, c.kernel) == 0) k = &kKernelTable[j];
+        }
+        ASSERT_NE(k, nullptr) << c.kernel;
+        EXPECT_STREQ(k->layer, c.layer);
+        EXPECT_STREQ(k->direction, c.direction);
+        EXPECT_STREQ(k->device, c.device);
+        EXPECT_EQ(k->m, c.m);
+        if (std::strcmp(c.device, "cpu") != 0) continue;
+        ScanConfig cfg;
+        cfg.layer = parse_layer(c.layer);
+        cfg.m = c.m;
+        // The smallest shape of the bucket: lanes_min (rounded up to whole blocks), t_min.
+        const int64_t per_n = cfg.layer == Layer::bdlru ? c.m : 1;
+        ScanDims d{1, std::max<int64_t>(1, c.t_min), std::max<int64_t>(1, (c.lanes_min + per_n - 1) / per_n), c.m};
+        EXPECT_STREQ(select_kernel(cfg, c.direction, Device::cpu, d).name, c.kernel) << c.bucket;
+        checked++;
+    }
+    if (checked == 0) GTEST_SKIP() << "this build has no tuned choices (no database entries for its target)";
+}
+
+}  // namespace
+}  // namespace statemix::tune

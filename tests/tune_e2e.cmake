@@ -1,0 +1,75 @@
+# A tiny end-to-end tune (seconds), run by CTest:
+#   cmake -DTUNE=<statemix_tune> -DWORK=<scratch dir> -P tests/tune_e2e.cmake
+# Two candidates of the BD-LRU m = 1 forward at a small shape: compiled with the JIT, checked
+# against the float64 reference, timed, written to a fresh database; a rerun finds the entry up
+# to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
+# was measured; the report renders.
+cmake_minimum_required(VERSION 3.28)
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(db ${WORK}/db.json)
+set(args run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${db}
+         --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet)
+
+function(tune OUT)
+  execute_process(COMMAND ${TUNE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if (NOT rc EQUAL 0)
+    message(FATAL_ERROR "statemix_tune ${ARGN} failed (${rc}):\n${out}\n${err}")
+  endif ()
+  set(${OUT} "${out}" PARENT_SCOPE)
+endfunction()
+function(expect TEXT WHAT)
+  string(FIND "${TEXT}" "${WHAT}" at)
+  if (at EQUAL -1)
+    message(FATAL_ERROR "expected '${WHAT}' in:\n${TEXT}")
+  endif ()
+endfunction()
+
+tune(out ${args})
+expect("${out}" "<- chosen")
+file(READ ${db} j)
+string(JSON complete GET "${j}" entries 0 complete)
+string(JSON n LENGTH "${j}" entries 0 candidates)
+string(JSON status GET "${j}" entries 0 candidates 0 status)
+string(JSON ms0 GET "${j}" entries 0 candidates 0 ms)
+string(JSON err0 GET "${j}" entries 0 candidates 0 max_rel_err)
+if (NOT complete OR NOT n EQUAL 2 OR NOT status STREQUAL "ok" OR ms0 LESS_EQUAL 0)
+  message(FATAL_ERROR "unexpected database after the first run (complete ${complete}, ${n} candidates, ${status}, ${ms0} ms):\n${j}")
+endif ()
+if (err0 GREATER 0.002)
+  message(FATAL_ERROR "a candidate passed with relative error ${err0}")
+endif ()
+
+tune(out ${args})
+expect("${out}" "up to date")
+
+# An interrupted run leaves the entry incomplete: the next run reuses the measured candidates.
+string(JSON j SET "${j}" entries 0 complete false)
+file(WRITE ${db} "${j}")
+tune(out ${args})
+expect("${out}" "<- chosen")
+file(READ ${db} j2)
+string(JSON complete GET "${j2}" entries 0 complete)
+string(JSON ms1 GET "${j2}" entries 0 candidates 0 ms)
+if (NOT complete OR NOT ms1 EQUAL ms0)
+  message(FATAL_ERROR "the resumed run measured again (${ms0} -> ${ms1} ms) or did not finish (${complete})")
+endif ()
+
+tune(out report --db ${db} --out ${WORK}/report.html)
+file(READ ${WORK}/report.html html)
+expect("${html}" "<svg")
+expect("${html}" "bdlru forward")
+
+# A database that is not one is refused naming the file; the old file is left alone.
+file(WRITE ${WORK}/bad.json "{ not json")
+string(REPLACE "${db}" "${WORK}/bad.json" bad_args "${args}")
+execute_process(COMMAND ${TUNE} ${bad_args} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if (rc EQUAL 0)
+  message(FATAL_ERROR "a corrupt database was accepted")
+endif ()
+expect("${err}" "${WORK}/bad.json")
+file(READ ${WORK}/bad.json still)
+if (NOT still STREQUAL "{ not json")
+  message(FATAL_ERROR "the corrupt database was overwritten")
+endif ()
+message(STATUS "end-to-end tune: passed")

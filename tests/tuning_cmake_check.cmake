@@ -1,0 +1,106 @@
+# How the build reads the tuning database (cmake/StatemixTuning.cmake), run as a CTest script:
+#   cmake -DSRC=<source dir> -DWORK=<scratch dir> -P tests/tuning_cmake_check.cmake
+# Each case runs in a child `cmake -P` (a FATAL_ERROR ends the child, not the check) with a
+# stand-in statemix_kernel() that records the variants it is asked for.
+#  - a winner in the database becomes a variant next to the default, and a choice for its bucket;
+#  - a missing database: the defaults and one warning;
+#  - an entry of another knob-set version (stale): the default and one warning;
+#  - a bucket without an entry: the default and one warning naming how many;
+#  - a corrupt database: the configure step stops with a message naming the file.
+cmake_minimum_required(VERSION 3.28)  # script mode: today's policies (IN_LIST, CMP0126)
+if (DEFINED CASE)
+  set(PROJECT_SOURCE_DIR ${SRC})
+  set(STATEMIX_CUDA_TARGET x86-64-linux-sse41-cuda-cuda_capability_80)
+  set(STATEMIX_SCAN_KERNELS_TUNED ON)
+  function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
+    cmake_parse_arguments(ARG "" "" "PARAMS" ${ARGN})
+    message(STATUS "KERNEL ${NAME} ${ALGORITHM} ${ARG_PARAMS}")
+  endfunction()
+  set(STATEMIX_TUNING_DB ${DB})
+  include(${SRC}/cmake/StatemixTuning.cmake)
+  statemix_load_tuning_db()
+  statemix_tuned_kernels(bdlru forward 2 cpu sequential vector_width=0 tile=256)
+  statemix_report_untuned()
+  get_property(choices GLOBAL PROPERTY STATEMIX_KERNEL_CHOICES)
+  foreach (c IN LISTS choices)
+    message(STATUS "CHOICE ${c}")
+  endforeach ()
+  return()
+endif ()
+
+file(MAKE_DIRECTORY ${WORK})
+file(STRINGS ${SRC}/generators/scan_pipelines.h line REGEX "^#define STATEMIX_SCAN_KNOBS_VERSION [0-9]+")
+string(REGEX REPLACE ".* ([0-9]+)$" "\\1" knobs "${line}")
+set(buckets "\"buckets\": [{\"name\": \"wide\", \"lanes_min\": 4096, \"lanes_max\": 9223372036854775807, \"t_min\": 1, \"t_max\": 9223372036854775807, \"B\": 16, \"T\": 2048, \"state\": 1024}, {\"name\": \"narrow\", \"lanes_min\": 1, \"lanes_max\": 4095, \"t_min\": 1024, \"t_max\": 9223372036854775807, \"B\": 1, \"T\": 4096, \"state\": 256}]")
+function(entry OUT VERSION BUCKET)
+  set(${OUT} "{\"target\": \"x86-64-linux-avx-avx2-f16c-fma-sse41\", \"device\": \"cpu\", \"layer\": \"bdlru\", \"direction\": \"forward\", \"m\": 2, \"bucket\": \"${BUCKET}\", \"knobs_version\": ${VERSION}, \"complete\": true, \"params\": {\"algorithm\": \"chunked\", \"chunk\": \"128\", \"tile\": \"64\", \"vector_width\": \"0\"}, \"ms\": 1, \"default_ms\": 2, \"ceiling_gbs\": 30, \"bytes\": 1, \"search\": \"exhaustive\", \"date\": \"\", \"candidates\": []}" PARENT_SCOPE)
+endfunction()
+
+function(run_case NAME CONTENT OUT_VAR RC_VAR)
+  set(db ${WORK}/${NAME}.json)
+  if (CONTENT STREQUAL "<none>")
+    file(REMOVE ${db})
+  else ()
+    file(WRITE ${db} "${CONTENT}")
+  endif ()
+  execute_process(COMMAND ${CMAKE_COMMAND} -DCASE=${NAME} -DSRC=${SRC} -DDB=${db} -P ${CMAKE_CURRENT_LIST_FILE}
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  set(${OUT_VAR} "${out}${err}" PARENT_SCOPE)
+  set(${RC_VAR} ${rc} PARENT_SCOPE)
+endfunction()
+
+# Matched with runs of spaces and newlines folded to one space (CMake wraps warnings).
+function(expect TEXT WHAT CASE)
+  string(REGEX REPLACE "[ \n]+" " " TEXT "${TEXT}")
+  string(FIND "${TEXT}" "${WHAT}" at)
+  if (at EQUAL -1)
+    message(FATAL_ERROR "case ${CASE}: expected '${WHAT}' in:\n${TEXT}")
+  endif ()
+endfunction()
+function(expect_not TEXT WHAT CASE)
+  string(REGEX REPLACE "[ \n]+" " " TEXT "${TEXT}")
+  string(FIND "${TEXT}" "${WHAT}" at)
+  if (NOT at EQUAL -1)
+    message(FATAL_ERROR "case ${CASE}: did not expect '${WHAT}' in:\n${TEXT}")
+  endif ()
+endfunction()
+
+# A winner for 'wide': a second variant and a choice naming it; 'narrow' untuned: one warning.
+entry(e ${knobs} wide)
+run_case(tuned "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e}]}" out rc)
+expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu sequential tile=256;vector_width=0" tuned)
+expect("${out}" "KERNEL sm_bdlru_fwd_chunk_m2_cpu_chunk128_tile64_vector_width0 chunked chunk=128;tile=64;vector_width=0" tuned)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_chunk_m2_cpu_chunk128_tile64_vector_width0" tuned)
+expect("${out}" "1 kernel/bucket pairs have no entry" tuned)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case tuned failed:\n${out}")
+endif ()
+
+# No database: the default only, one warning.
+run_case(missing "<none>" out rc)
+expect("${out}" "no tuning database at" missing)
+expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu sequential" missing)
+expect_not("${out}" "CHOICE" missing)
+
+# Stale (another knob-set version): the default, one warning.
+math(EXPR old "${knobs} + 100")
+entry(e ${old} wide)
+run_case(stale "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e}]}" out rc)
+expect("${out}" "tuned for another knob-set version" stale)
+expect_not("${out}" "chunk128" stale)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case stale failed:\n${out}")
+endif ()
+
+# Corrupt: refused, naming the file.
+run_case(corrupt "{\"format\": \"statemix-tuning-db\", \"version\": 1, \"buckets\": [" out rc)
+if (rc EQUAL 0)
+  message(FATAL_ERROR "case corrupt: the configure step went on:\n${out}")
+endif ()
+expect("${out}" "${WORK}/corrupt.json" corrupt)
+run_case(wrongformat "{\"format\": \"other\", \"version\": 1}" out rc)
+if (rc EQUAL 0)
+  message(FATAL_ERROR "case wrongformat: the configure step went on:\n${out}")
+endif ()
+expect("${out}" "expected format 'statemix-tuning-db'" wrongformat)
+message(STATUS "tuning database in the build: all cases passed")
