@@ -1,9 +1,14 @@
 #include "jit_kernel.h"
 
+#include "dispatch.h"
 #include "error.h"
 #include "scratch.h"
 
 #include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 
 namespace statemix::tune {
 
@@ -14,8 +19,34 @@ namespace {
 void *jit_malloc(Halide::JITUserContext *ctx, size_t n) { return scratch_malloc(ctx, n); }
 void jit_free(Halide::JITUserContext *ctx, void *p) { scratch_free(ctx, p); }
 
-thread_local std::string t_jit_error;
-void jit_error(Halide::JITUserContext *, const char *msg) { t_jit_error = msg ? msg : ""; }
+// Loads Halide's autoscheduler plugin `name` once (the build passes the plugins' paths).
+void load_autoscheduler(const std::string &name) {
+    static std::mutex mu;
+    static std::set<std::string> loaded;
+    std::lock_guard<std::mutex> lock(mu);
+    if (loaded.count(name)) return;
+    const std::map<std::string, std::string> plugins = {
+#ifdef STATEMIX_PLUGIN_MULLAPUDI2016
+        {"Mullapudi2016", STATEMIX_PLUGIN_MULLAPUDI2016},
+#endif
+#ifdef STATEMIX_PLUGIN_ADAMS2019
+        {"Adams2019", STATEMIX_PLUGIN_ADAMS2019},
+#endif
+#ifdef STATEMIX_PLUGIN_LI2018
+        {"Li2018", STATEMIX_PLUGIN_LI2018},
+#endif
+#ifdef STATEMIX_PLUGIN_ANDERSON2021
+        {"Anderson2021", STATEMIX_PLUGIN_ANDERSON2021},
+#endif
+    };
+    auto it = plugins.find(name);
+    if (it == plugins.end()) throw Error("tune: no autoscheduler plugin named '" + name + "' in this build");
+    Halide::load_plugin(it->second);
+    loaded.insert(name);
+}
+
+// Halide's message reaches the Error that dispatch::call_kernel throws.
+void jit_error(Halide::JITUserContext *, const char *msg) { dispatch::set_kernel_error_message(msg); }
 
 }  // namespace
 
@@ -30,9 +61,18 @@ JitKernel::JitKernel(const KernelKey &k, const Params &params, const Halide::Tar
     int chunk = 0;
     if (algorithm_ == "chunked") chunk = p.count("chunk") ? std::stoi(p["chunk"]) : 64;
     try {
+        // "autoscheduler": one of Halide's autoschedulers schedules the same algorithm from the
+        // generator's estimates instead of schedules/ (for comparison; never a winner).
+        std::string autosched;
+        if (p.count("autoscheduler")) {
+            autosched = p["autoscheduler"];
+            p.erase("autoscheduler");
+            load_autoscheduler(autosched);
+        }
         Halide::GeneratorContext context(target);
         auto gen = Halide::Internal::GeneratorRegistry::create(k.generator(), context);
         for (const auto &[key, value] : p) gen->set_generatorparam_value(key, value);
+        if (!autosched.empty()) gen->set_generatorparam_value("autoscheduler", autosched);
         // Argument names in the order the Callable takes them: inputs, then outputs (a Tuple
         // output's elements as name.0, name.1, ..., as in the AOT kernels' metadata).
         std::vector<halide_filter_argument_t> args;
@@ -53,7 +93,28 @@ JitKernel::JitKernel(const KernelKey &k, const Params &params, const Halide::Tar
         handlers.custom_malloc = jit_malloc;
         handlers.custom_free = jit_free;
         handlers.custom_error = jit_error;
-        callable_ = gen->compile_to_callable(&handlers);
+        if (autosched.empty()) {
+            callable_ = gen->compile_to_callable(&handlers);
+        } else {
+            // What compile_to_callable does, with the autoscheduler applied in between (the
+            // generator applies it only when it builds a module).
+            Halide::Pipeline pipeline = gen->build_pipeline();
+            Halide::AutoschedulerParams ap(autosched);
+            if (autosched == "Mullapudi2016" || autosched == "Adams2019") {
+                ap.extra["parallelism"] = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+            }
+            pipeline.apply_autoscheduler(target, ap);
+            std::vector<Halide::Argument> inputs;
+            for (const auto &a : gen->arginfos()) {
+                if (a.dir != Halide::Internal::ArgInfoDirection::Input) continue;
+                for (const Halide::Parameter &prm : gen->input_parameter(a.name)) {
+                    inputs.emplace_back(prm.name(), prm.is_buffer() ? Halide::Argument::InputBuffer : Halide::Argument::InputScalar,
+                                        prm.type(), prm.dimensions(), Halide::ArgumentEstimates{});
+                }
+            }
+            pipeline.jit_handlers() = handlers;
+            callable_ = pipeline.compile_to_callable(inputs, target);
+        }
         args_ = std::move(args);
     } catch (const Halide::Error &e) {
         throw Error("tune: " + k.label() + " [" + params_str_ + "] does not compile: " + e.what());
@@ -89,10 +150,7 @@ int JitKernel::call(const void *self, void **args) {
     argv.reserve(k.args_.size() + 1);
     argv.push_back(&context_ptr);
     for (size_t i = 0; i < k.args_.size(); i++) argv.push_back(args[i]);
-    t_jit_error.clear();
-    int rc = k.callable_.call_argv_fast(argv.size(), argv.data());
-    if (rc != 0 && !t_jit_error.empty()) std::fprintf(stderr, "%s\n", t_jit_error.c_str());
-    return rc;
+    return k.callable_.call_argv_fast(argv.size(), argv.data());
 }
 
 }  // namespace statemix::tune

@@ -8,6 +8,9 @@
 //   statemix_tune compare --layers bdlru --orders 2 --directions forward --buckets wide
 //   statemix_tune space --layers bdlru --orders 2 --directions backward
 //   statemix_tune report [--db FILE] [--out docs/tuning-report.html]
+//   statemix_tune bundle --device cuda --orders 1 2 --out DIR   (then DIR/statemix_tune_runner DIR
+//                                                                 on the GPU machine)
+//   statemix_tune import DIR/results.json [--db FILE]
 #include "report.h"
 #include "space.h"
 #include "statemix.h"
@@ -37,6 +40,7 @@ void add_selection(CLI::App *cmd, TuneOptions &o) {
     cmd->add_option("--shape-scale", o.shape_scale, "scale each bucket's T by this (quick runs)")->capture_default_str();
     cmd->add_option("--max-candidates", o.max_candidates, "only the first N candidates of each space (0: all)");
     cmd->add_flag("--quiet", o.quiet, "no progress line");
+    cmd->add_option("--device", o.device, "cpu (run, compare: this machine) or cuda (bundle)")->capture_default_str();
 }
 
 }  // namespace
@@ -54,11 +58,28 @@ int main(int argc, char **argv) {
         ->capture_default_str();
     r->add_option("--exhaustive-max", o->exhaustive_max, "auto: the largest space searched exhaustively")->capture_default_str();
     r->add_flag("--force", o->force, "measure complete entries again");
+    r->add_option("--autoschedulers", o->autoschedulers,
+                  "Halide autoschedulers measured for comparison (none: --autoschedulers '')")
+        ->capture_default_str();
     r->callback([&] { run = [&] { run_tuning(*o); }; });
 
     CLI::App *c = app.add_subcommand("compare", "successive halving against the exhaustive search on one kernel and bucket");
     add_selection(c, *o);
-    c->callback([&] { run = [&] { compare_searches(*o); }; });
+    c->callback([&] { run = [&] { compare_with_jit(*o); }; });
+
+    std::string bundle_dir, bundle_target;
+    CLI::App *bun = app.add_subcommand("bundle", "compile the candidates ahead of time into a bundle for another machine");
+    add_selection(bun, *o);
+    bun->add_option("--search", o->search, "the search the runner will do")->capture_default_str();
+    bun->add_option("--out", bundle_dir, "the bundle directory")->required();
+    bun->add_option("--target", bundle_target, "Halide target (default: the build's CUDA target, or this CPU's)");
+    bun->callback([&] { run = [&] { make_bundle(*o, bundle_dir, bundle_target); }; });
+
+    std::string import_file;
+    CLI::App *imp = app.add_subcommand("import", "merge a bundle's results.json into the database");
+    imp->add_option("FILE", import_file, "the results file")->required();
+    imp->add_option("--db", o->db, "the tuning database")->capture_default_str();
+    imp->callback([&] { run = [&] { import_results(import_file, o->db); }; });
 
     CLI::App *s = app.add_subcommand("space", "list the candidates of each selected kernel's knob space");
     add_selection(s, *o);

@@ -5,7 +5,7 @@
 # variant serves which bucket.
 #
 # A missing database or entry, or an entry tuned for another knob-set version (STATEMIX_SCAN_
-# KNOBS_VERSION in generators/scan_pipelines.h), falls back to the build's default knobs with one
+# KNOBS_VERSION in generators/scan_knobs_version.h), falls back to the build's default knobs with one
 # warning; a database that is not valid JSON or not in this format stops the configure step with
 # a message naming the file.
 set(STATEMIX_TUNING_DB ${PROJECT_SOURCE_DIR}/autotune/db/tuning.json
@@ -17,7 +17,7 @@ set(STATEMIX_TUNING_CPU_TARGET x86-64-linux-avx-avx2-f16c-fma-sse41
 set(STATEMIX_TUNING_CUDA_TARGET ${STATEMIX_CUDA_TARGET}
     CACHE STRING "The tuned target whose database entries the CUDA kernels use")
 
-file(STRINGS ${PROJECT_SOURCE_DIR}/generators/scan_pipelines.h _knobs_line
+file(STRINGS ${PROJECT_SOURCE_DIR}/generators/scan_knobs_version.h _knobs_line
      REGEX "^#define STATEMIX_SCAN_KNOBS_VERSION [0-9]+")
 string(REGEX REPLACE ".* ([0-9]+)$" "\\1" STATEMIX_SCAN_KNOBS_VERSION "${_knobs_line}")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${STATEMIX_TUNING_DB})
@@ -72,7 +72,7 @@ function(statemix_load_tuning_db)
   if (ne GREATER 0)
     math(EXPR last "${ne} - 1")
     foreach (i RANGE ${last})
-      foreach (f target device layer direction m bucket knobs_version)
+      foreach (f target device layer direction m bucket knobs_version complete)
         string(JSON v ERROR_VARIABLE err GET "${db}" entries ${i} ${f})
         if (err)
           message(FATAL_ERROR "statemix: the tuning database ${db_file}: entries[${i}].${f}: ${err}")
@@ -84,7 +84,7 @@ function(statemix_load_tuning_db)
       else ()
         set(want_target ${STATEMIX_TUNING_CUDA_TARGET})
       endif ()
-      if (NOT e_target STREQUAL want_target)
+      if (NOT e_target STREQUAL want_target OR NOT e_complete)  # incomplete: a run was interrupted
         continue()
       endif ()
       if (NOT e_knobs_version EQUAL STATEMIX_SCAN_KNOBS_VERSION)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "scan_knobs_version.h"
 
 #include <map>
 #include <string>
@@ -62,12 +63,8 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     return names;
 }
 
-// The version of the knob set below: a tuning database entry made under another version is stale
-// (its knobs may no longer mean the same) and the build falls back to the defaults for it
-// (cmake/StatemixTuning.cmake). Bump it when a knob is added, removed or changes meaning.
-#define STATEMIX_SCAN_KNOBS_VERSION 1
-
 // The GeneratorParams of every scan generator (the tuner's knobs) and the ScanKnobs they make.
+// Their version is STATEMIX_SCAN_KNOBS_VERSION (scan_knobs_version.h): bump it when they change.
 // Rows/logits are unrolled by default up to m = auto_unroll_max_m (code size grows as m·(m+1)).
 #define STATEMIX_SCAN_KNOBS(auto_unroll_max_m)                                                     \
     GeneratorParam<int> m{"m", 1, 1, 64};                                                          \

@@ -65,6 +65,8 @@ std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg>
     return argv;
 }
 
+void set_kernel_error_message(const char *msg) { t_halide_error = msg ? msg : ""; }
+
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     install_error_handler();
     install_scratch_cache();

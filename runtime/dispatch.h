@@ -33,6 +33,10 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args);
 std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg> &args);
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv);
 
+// For kernels with their own error handler (the autotuner's JIT candidates): the message the
+// Error of a failing call_kernel carries. Call it from inside the kernel call, on its thread.
+void set_kernel_error_message(const char *msg);
+
 // Whether k has an argument of this name (a kernel variant's outputs can differ).
 bool has_argument(const KernelEntry &k, const char *name);
 

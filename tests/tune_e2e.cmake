@@ -1,15 +1,17 @@
 # A tiny end-to-end tune (seconds), run by CTest:
 #   cmake -DTUNE=<statemix_tune> -DWORK=<scratch dir> -P tests/tune_e2e.cmake
 # Two candidates of the BD-LRU m = 1 forward at a small shape: compiled with the JIT, checked
-# against the float64 reference, timed, written to a fresh database; a rerun finds the entry up
+# against the float64 reference, timed, written to a fresh database with Halide's Mullapudi2016
+# autoscheduler next to them; a rerun finds the entry up
 # to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
-# was measured; the report renders.
+# was measured; the report renders; a bundle of AOT candidates runs through its runner and its
+# results are imported.
 cmake_minimum_required(VERSION 3.28)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 set(db ${WORK}/db.json)
 set(args run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${db}
-         --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet)
+         --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016)
 
 function(tune OUT)
   execute_process(COMMAND ${TUNE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -33,7 +35,8 @@ string(JSON n LENGTH "${j}" entries 0 candidates)
 string(JSON status GET "${j}" entries 0 candidates 0 status)
 string(JSON ms0 GET "${j}" entries 0 candidates 0 ms)
 string(JSON err0 GET "${j}" entries 0 candidates 0 max_rel_err)
-if (NOT complete OR NOT n EQUAL 2 OR NOT status STREQUAL "ok" OR ms0 LESS_EQUAL 0)
+string(JSON src2 GET "${j}" entries 0 candidates 2 source)
+if (NOT complete OR NOT n EQUAL 3 OR NOT status STREQUAL "ok" OR ms0 LESS_EQUAL 0 OR NOT src2 STREQUAL "autoscheduler:Mullapudi2016")
   message(FATAL_ERROR "unexpected database after the first run (complete ${complete}, ${n} candidates, ${status}, ${ms0} ms):\n${j}")
 endif ()
 if (err0 GREATER 0.002)
@@ -71,5 +74,29 @@ expect("${err}" "${WORK}/bad.json")
 file(READ ${WORK}/bad.json still)
 if (NOT still STREQUAL "{ not json")
   message(FATAL_ERROR "the corrupt database was overwritten")
+endif ()
+# The bundle round trip on this CPU: AOT candidates and the runner into a directory, the runner
+# run from there, its results imported into a database.
+set(bundle ${WORK}/bundle)
+tune(out bundle --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/for_buckets.json
+     --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --out ${bundle})
+foreach (f manifest.json statemix_tune_runner sm_cand_0000.so)
+  if (NOT EXISTS ${bundle}/${f})
+    message(FATAL_ERROR "the bundle has no ${f}:\n${out}")
+  endif ()
+endforeach ()
+execute_process(COMMAND ${bundle}/statemix_tune_runner ${bundle} --quiet OUTPUT_VARIABLE rout ERROR_VARIABLE rerr
+                RESULT_VARIABLE rc)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "the bundle runner failed (${rc}):\n${rout}\n${rerr}")
+endif ()
+expect("${rout}" "<- chosen")
+tune(out import ${bundle}/results.json --db ${WORK}/imported.json)
+file(READ ${WORK}/imported.json j3)
+string(JSON complete GET "${j3}" entries 0 complete)
+string(JSON n LENGTH "${j3}" entries 0 candidates)
+string(JSON st GET "${j3}" entries 0 candidates 0 status)
+if (NOT complete OR NOT n EQUAL 2 OR NOT st STREQUAL "ok")
+  message(FATAL_ERROR "the imported bundle results are not a complete entry:\n${j3}")
 endif ()
 message(STATUS "end-to-end tune: passed")

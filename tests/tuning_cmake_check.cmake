@@ -29,7 +29,7 @@ if (DEFINED CASE)
 endif ()
 
 file(MAKE_DIRECTORY ${WORK})
-file(STRINGS ${SRC}/generators/scan_pipelines.h line REGEX "^#define STATEMIX_SCAN_KNOBS_VERSION [0-9]+")
+file(STRINGS ${SRC}/generators/scan_knobs_version.h line REGEX "^#define STATEMIX_SCAN_KNOBS_VERSION [0-9]+")
 string(REGEX REPLACE ".* ([0-9]+)$" "\\1" knobs "${line}")
 set(buckets "\"buckets\": [{\"name\": \"wide\", \"lanes_min\": 4096, \"lanes_max\": 9223372036854775807, \"t_min\": 1, \"t_max\": 9223372036854775807, \"B\": 16, \"T\": 2048, \"state\": 1024}, {\"name\": \"narrow\", \"lanes_min\": 1, \"lanes_max\": 4095, \"t_min\": 1024, \"t_max\": 9223372036854775807, \"B\": 1, \"T\": 4096, \"state\": 256}]")
 function(entry OUT VERSION BUCKET)

@@ -9,7 +9,12 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -142,18 +147,54 @@ void run_tune(const TuneOptions &o) {
     }
 }
 
+// Replaces this process with statemix_tune (next to this executable) and `args`.
+[[noreturn]] void exec_tuner(const std::vector<std::string> &args) {
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = ".";
+    if (n > 0) {
+        self[n] = 0;
+        dir = std::string(self);
+        dir = dir.substr(0, dir.rfind('/'));
+    }
+    const std::string tuner = dir + "/statemix_tune";
+    std::vector<char *> argv;
+    argv.push_back(const_cast<char *>(tuner.c_str()));
+    for (const std::string &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+    if (args.empty()) argv.push_back(const_cast<char *>("--help"));
+    argv.push_back(nullptr);
+    ::execv(tuner.c_str(), argv.data());
+    throw Error("tune scan: cannot run " + tuner + ": " + std::strerror(errno) +
+                " (it is built with the project: cmake --build build --target statemix_tune)");
+}
+
 }  // namespace
 
 void add_tune_command(CLI::App &app, std::function<void()> &run) {
     auto o = std::make_shared<TuneOptions>();
-    CLI::App *cmd = app.add_subcommand("tune", "sweep the persistent CUDA RNN forward's knobs for one shape");
+    CLI::App *cmd = app.add_subcommand("tune", "sweep the persistent CUDA RNN forward's knobs for one shape; "
+                                               "`tune scan ...`: the scan kernels' autotuner");
     cmd->add_option("--layer", o->layer, "elman or wcrnn (rotation residual)")->capture_default_str();
     cmd->add_option("--batch", o->batch, "B")->capture_default_str();
     cmd->add_option("--seq", o->seq, "T")->capture_default_str();
     cmd->add_option("--width", o->width, "H")->capture_default_str();
     cmd->add_option("--reps", o->reps, "timed runs per configuration (median)")->capture_default_str();
     cmd->add_option("--json", o->json, "also write every row and the winner as JSON");
-    cmd->callback([o, &run] { run = [o] { run_tune(*o); }; });
+    // `statemix tune scan ARGS...`: the autotuner of the scan kernels, its own executable
+    // (autotune/: it links libHalide, which this tool does not), found next to this one.
+    auto scan_args = std::make_shared<std::vector<std::string>>();
+    CLI::App *scan = cmd->add_subcommand("scan", "the scan kernels' autotuner: runs statemix_tune with the rest of "
+                                                 "the arguments (statemix tune scan --help)");
+    scan->prefix_command();
+    scan->set_help_flag();
+    cmd->callback([o, scan, scan_args, &run] {
+        if (scan->parsed()) {
+            *scan_args = scan->remaining();
+            run = [scan_args] { exec_tuner(*scan_args); };
+        } else {
+            run = [o] { run_tune(*o); };
+        }
+    });
 }
 
 }  // namespace statemix::cli

@@ -1,0 +1,585 @@
+#include "search.h"
+
+#include "copy_ceiling.h"
+#include "generators/scan_knobs_version.h"
+#include "reference/scan_reference.h"
+#include "statemix.h"
+
+#include <fmt/core.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <random>
+#include <thread>
+
+namespace statemix::tune {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kTolerance = 2e-3;  // max |kernel - float64| / max(1, max |float64|)
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string now_utc() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
+    return buf;
+}
+
+std::string duration_str(double s) {
+    if (s < 60) return fmt::format("{:.0f}s", s);
+    if (s < 3600) return fmt::format("{}m{:02d}s", (int)(s / 60), (int)s % 60);
+    return fmt::format("{}h{:02d}m", (int)(s / 3600), (int)(s / 60) % 60);
+}
+
+// A progress line on stderr: done/total, what runs, elapsed and the time left at the pace so far.
+class Progress {
+public:
+    Progress(int total, bool quiet) : total_(std::max(1, total)), quiet_(quiet), tty_(isatty(2)), t0_(Clock::now()) {}
+    void add_total(int n) { total_ += n; }
+    void step(const std::string &what) {
+        done_++;
+        if (quiet_) return;
+        const double el = seconds_since(t0_);
+        const double left = done_ ? el / done_ * std::max(0, total_ - done_) : 0;
+        std::string line = fmt::format("[{:3d}/{:3d}] {:<70.70s} {} elapsed, ~{} left", done_, total_, what,
+                                       duration_str(el), duration_str(left));
+        std::fprintf(stderr, tty_ ? "\r%s\033[K" : "%s\n", line.c_str());
+        std::fflush(stderr);
+    }
+    void finish() {
+        if (!quiet_ && tty_) std::fprintf(stderr, "\n");
+    }
+
+private:
+    int total_, done_ = 0;
+    bool quiet_, tty_;
+    Clock::time_point t0_;
+};
+
+ScanDims dims_for(const KernelKey &k, int64_t B, int64_t T, int64_t state) {
+    const int64_t N = k.layer == "bdlru" ? std::max<int64_t>(1, state / k.m) : state;
+    return {B, T, N, k.m};
+}
+
+// Inputs (and output buffers) of one scan problem, float32 on the CPU.
+struct Problem {
+    Device dev = Device::cpu;
+    ScanConfig cfg;
+    ScanDims d;
+    Tensor z, v, h0, g, gf, h, hf, dz, dv, dh0;
+};
+
+Tensor random_tensor(const Shape &s, std::mt19937 &rng, float stddev) {
+    Tensor t = Tensor::empty(s);
+    std::normal_distribution<float> nd(0.f, stddev);
+    float *p = t.data();
+    for (int64_t i = 0; i < t.numel(); i++) p[i] = nd(rng);
+    return t;
+}
+
+Problem make_problem(const KernelKey &k, const ScanDims &d, unsigned seed) {
+    Problem p;
+    p.dev = parse_device(k.device);
+    p.cfg.layer = parse_layer(k.layer);
+    p.cfg.m = k.m;
+    p.cfg.norm = Norm::softmax;
+    p.d = d;
+    ScanShapes s = scan_shapes(p.cfg.layer, d);
+    std::mt19937 rng(seed);
+    p.z = random_tensor(s.z, rng, 1.f);
+    p.v = random_tensor(s.v, rng, 1.f);
+    p.h0 = random_tensor(s.state, rng, 0.5f);
+    p.g = random_tensor(s.v, rng, 1.f);
+    p.gf = random_tensor(s.state, rng, 1.f);
+    p.h = Tensor::empty(s.v);
+    p.hf = Tensor::empty(s.state);
+    p.dz = Tensor::empty(s.z);
+    p.dv = Tensor::empty(s.v);
+    p.dh0 = Tensor::empty(s.state);
+    if (p.dev != Device::cpu) {
+        for (Tensor *t : {&p.z, &p.v, &p.h0, &p.g, &p.gf, &p.h, &p.hf, &p.dz, &p.dv, &p.dh0}) *t = t->to(p.dev);
+    }
+    return p;
+}
+
+// Runs the op of `kernel`'s direction (the backward after a forward by the build's kernel, so it
+// reads a real h, done once per problem by the caller).
+void run_op(Problem &p, const KernelEntry &kernel) {
+    ScanConfig cfg = p.cfg;
+    cfg.kernel = &kernel;
+    if (std::strcmp(kernel.direction, "forward") == 0) {
+        scan_forward(cfg, p.z, p.v, &p.h0, p.h, p.hf);
+        p.h.sync();
+    } else {
+        scan_backward(cfg, p.z, p.v, &p.h0, p.h, p.g, &p.gf, p.dz, p.dv, p.dh0);
+        p.dz.sync();
+    }
+}
+
+// A real h for the backward to read.
+void forward_for_h(const Backend &be, const KernelKey &k, Problem &p) {
+    run_op(p, be.forward_for_h({k.layer, "forward", k.m, k.device}));
+}
+
+std::vector<double> to_double(const Tensor &t) {
+    Tensor c = t.device() == Device::cpu ? t : t.to(Device::cpu);
+    return std::vector<double>(c.data(), c.data() + c.numel());
+}
+
+double rel_err(const Tensor &got_any, const std::vector<double> &want) {
+    const Tensor got = got_any.device() == Device::cpu ? got_any : got_any.to(Device::cpu);
+    double scale = 1, err = 0;
+    for (double w : want) scale = std::max(scale, std::abs(w));
+    const float *g = got.data();
+    for (size_t i = 0; i < want.size(); i++) {
+        const double e = std::abs((double)g[i] - want[i]);
+        if (!(e <= err)) err = std::isnan(e) ? INFINITY : e;
+    }
+    return err / scale;
+}
+
+// The candidate against the float64 reference on ragged shapes (odd N, prime T; several chunks
+// with a ragged last one for a chunked kernel). Returns the largest relative error.
+double check_against_reference(const Backend &be, const KernelKey &k, const KernelEntry &kernel) {
+    std::vector<ScanDims> shapes = {{2, 37, 19, k.m}, {1, 1, 3, k.m}};
+    if (kernel.chunk > 0) shapes.push_back({1, 2 * (int64_t)kernel.chunk + 37, 5, k.m});
+    // An autoscheduled pipeline is made for the generator's estimates (B = 16, T = 2048, state
+    // 1024) and may fail on other shapes (its tiles shift outside small outputs): checked there.
+    if (std::strstr(kernel.params, "autoscheduler=")) shapes = {{16, 2048, k.layer == "bdlru" ? 1024 / k.m : 1024, k.m}};
+    double worst = 0;
+    unsigned seed = 7;
+    for (const ScanDims &d : shapes) {
+        Problem p = make_problem(k, d, seed++);
+        const bool bd = k.layer == "bdlru";
+        const auto z = to_double(p.z), v = to_double(p.v), h0 = to_double(p.h0), g = to_double(p.g),
+                   gf = to_double(p.gf);
+        const int B = (int)d.B, T = (int)d.T, N = (int)d.N, m = k.m;
+        const auto rn = ref::Norm::softmax;
+        if (k.direction == "forward") {
+            std::vector<double> h(v.size()), hf(h0.size());
+            if (bd) ref::bdlru_forward(B, T, N, m, rn, z.data(), v.data(), h0.data(), h.data(), hf.data());
+            else ref::hlru_forward(B, T, N, m, rn, z.data(), v.data(), h0.data(), h.data(), hf.data());
+            run_op(p, kernel);
+            worst = std::max({worst, rel_err(p.h, h), rel_err(p.hf, hf)});
+        } else {
+            std::vector<double> dz(z.size()), dv(v.size()), dh0(h0.size());
+            if (bd) ref::bdlru_backward(B, T, N, m, rn, z.data(), v.data(), h0.data(), g.data(), gf.data(), dz.data(), dv.data(), dh0.data());
+            else ref::hlru_backward(B, T, N, m, rn, z.data(), v.data(), h0.data(), g.data(), gf.data(), dz.data(), dv.data(), dh0.data());
+            forward_for_h(be, k, p);
+            run_op(p, kernel);
+            worst = std::max({worst, rel_err(p.dz, dz), rel_err(p.dv, dv), rel_err(p.dh0, dh0)});
+        }
+    }
+    return worst;
+}
+
+}  // namespace
+
+Params registry_default_params(const KernelKey &k) {
+    for (int i = 0; i < kKernelTableSize; i++) {
+        const KernelEntry &e = kKernelTable[i];
+        if (e.layer == k.layer && e.direction == k.direction && e.device == k.device && e.m == k.m &&
+            std::strcmp(e.algorithm, "sequential") == 0) {
+            Params p = parse_params(e.params);
+            p["algorithm"] = "sequential";
+            return p;
+        }
+    }
+    return {};
+}
+
+const KernelEntry &registry_forward(const KernelKey &k) {
+    ScanConfig cfg;
+    cfg.layer = parse_layer(k.layer);
+    cfg.m = k.m;
+    cfg.algorithm = Algorithm::sequential;
+    return select_kernel(cfg, "forward", parse_device(k.device), {1, 1, 1, k.m});
+}
+
+namespace {
+
+// The compiled candidates of one kernel (shared by its buckets), or why one did not compile.
+struct CompileCache {
+    std::map<std::string, std::unique_ptr<CandidateKernel>> ok;
+    std::map<std::string, std::string> failed;
+};
+
+// Compiles every candidate not yet in the cache, on all cores (Halide compiles independent
+// pipelines thread-safely; LLVM's code generation is most of a candidate's cost and single-threaded).
+void precompile(const Backend &be, const KernelKey &key, const std::vector<Params> &space, CompileCache &cache, bool quiet) {
+    std::vector<const Params *> todo;
+    for (const Params &p : space) {
+        const std::string id = params_key(p);
+        if (!cache.ok.count(id) && !cache.failed.count(id)) todo.push_back(&p);
+    }
+    if (todo.empty()) return;
+    auto t0 = Clock::now();
+    std::vector<std::unique_ptr<CandidateKernel>> made(todo.size());
+    std::vector<std::string> errors(todo.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+        for (size_t i; (i = next++) < todo.size();) {
+            try {
+                made[i] = be.make(key, *todo[i]);
+            } catch (const std::exception &e) {
+                errors[i] = e.what();
+            }
+        }
+    };
+    const unsigned n = std::max(1u, std::min<unsigned>(be.compile_threads, (unsigned)todo.size()));
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < n; t++) threads.emplace_back(worker);
+    for (auto &t : threads) t.join();
+    for (size_t i = 0; i < todo.size(); i++) {
+        const std::string id = params_key(*todo[i]);
+        if (made[i]) cache.ok[id] = std::move(made[i]);
+        else cache.failed[id] = errors[i];
+    }
+    if (!quiet) {
+        std::fprintf(stderr, "%s: compiled %zu candidates in %.0f s on %u threads\n", key.label().c_str(), todo.size(),
+                     seconds_since(t0), n);
+    }
+}
+
+// Everything one search needs; `save` is called after every measurement.
+struct SearchContext {
+    const Backend *be;
+    KernelKey key;
+    Problem *problem;
+    Ceiling *ceiling;
+    Progress *progress;
+    int reps;
+    std::function<void()> save;
+    CompileCache *compiled;
+};
+
+Measurement &find_or_add(Entry &e, const Params &params, const std::string &source) {
+    for (Measurement &c : e.candidates) {
+        if (c.source == source && c.params == params) return c;
+    }
+    Measurement m;
+    m.params = params;
+    m.source = source;
+    m.status = "pending";
+    e.candidates.push_back(m);
+    return e.candidates.back();
+}
+
+// Compiles (once), checks (once) and times `params` with at least `reps` timed runs. A candidate
+// that failed before is not retried; one measured with enough runs is reused.
+const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, int reps,
+                           const std::string &source = "tuned") {
+    Measurement &c = find_or_add(e, params, source);
+    if (c.status != "ok" && c.status != "pending") return c;
+    if (c.status == "ok" && c.reps >= reps) return c;
+    const std::string label = sc.key.label() + " " + e.bucket + ": " + params_key(params);
+    const std::string id = params_key(params);
+    precompile(*sc.be, sc.key, {params}, *sc.compiled, true);
+    if (sc.compiled->failed.count(id)) {
+        c.status = "compile: " + sc.compiled->failed[id];
+        sc.save();
+        sc.progress->step(label + " (does not compile)");
+        return c;
+    }
+    const KernelEntry &kernel = sc.compiled->ok[id]->entry();
+    c.compile_s = sc.compiled->ok[id]->compile_seconds();
+    try {
+        if (c.status == "pending") {
+            c.max_rel_err = check_against_reference(*sc.be, sc.key, kernel);
+            if (!(c.max_rel_err <= kTolerance)) {
+                c.status = fmt::format("wrong: relative error {:.3g} against the float64 reference (tolerance {:g})",
+                                       c.max_rel_err, kTolerance);
+                sc.save();
+                sc.progress->step(label + " (WRONG)");
+                return c;
+            }
+        }
+        Problem &p = *sc.problem;
+        auto w0 = Clock::now();
+        run_op(p, kernel);  // warm-up
+        // A sample is at least ~20 ms of back-to-back runs, so a sub-millisecond kernel is not
+        // timed by the clock's resolution and one stray interrupt.
+        const int inner = (int)std::clamp(0.02 / std::max(1e-6, seconds_since(w0)), 1.0, 1000.0);
+        std::vector<double> ts;
+        for (int r = 0; r < reps; r++) {
+            auto t0 = Clock::now();
+            for (int i = 0; i < inner; i++) run_op(p, kernel);
+            ts.push_back(seconds_since(t0) / inner);
+            sc.ceiling->sample();
+        }
+        std::sort(ts.begin(), ts.end());
+        c.ms = ts[ts.size() / 2] * 1e3;
+        c.spread = (ts.back() - ts.front()) / ts[ts.size() / 2];
+        c.reps = reps;
+        c.status = "ok";
+    } catch (const Error &err) {
+        c.status = std::string("run: ") + err.what();
+    }
+    sc.save();
+    sc.progress->step(label + (c.status == "ok" ? fmt::format(" {:.2f} ms", c.ms) : " (failed)"));
+    return c;
+}
+
+// Exhaustive: every candidate with full reps. Successive halving: every candidate once, then the
+// faster half again with twice the runs, ..., the last two (and the default) with full reps.
+void search(SearchContext &sc, Entry &e, const std::vector<Params> &space, const std::string &mode) {
+    e.search = mode;
+    if (mode == "exhaustive") {
+        for (const Params &p : space) measure(sc, e, p, sc.reps);
+        return;
+    }
+    std::vector<Params> alive = space;
+    int reps = 1;
+    while (alive.size() > 2) {
+        std::vector<std::pair<double, Params>> scored;
+        for (const Params &p : alive) {
+            const Measurement &c = measure(sc, e, p, reps);
+            if (c.status == "ok") scored.push_back({c.ms, p});
+        }
+        std::sort(scored.begin(), scored.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+        alive.clear();
+        for (size_t i = 0; i < (scored.size() + 1) / 2; i++) alive.push_back(scored[i].second);
+        if (scored.size() <= 2) break;
+        reps = std::min(sc.reps, reps * 2);
+    }
+    for (const Params &p : alive) measure(sc, e, p, sc.reps);
+    if (!space.empty()) measure(sc, e, space.front(), sc.reps);  // the default, at full reps
+}
+
+std::vector<int> orders_for(const std::string &layer, const std::vector<int> &asked, Device dev) {
+    std::vector<int> compiled = supported_orders(parse_layer(layer), dev);
+    if (asked.empty()) return compiled;
+    for (int m : asked) {
+        if (m < 1 || m > 64) throw Error("tune: --orders: m must be in 1..64, got " + std::to_string(m));
+    }
+    return asked;
+}
+
+std::string search_mode(const TuneOptions &o, size_t n) {
+    if (o.search == "auto") return (int)n <= o.exhaustive_max ? "exhaustive" : "halving";
+    if (o.search != "exhaustive" && o.search != "halving") {
+        throw Error("tune: --search must be auto, exhaustive or halving, got '" + o.search + "'");
+    }
+    return o.search;
+}
+
+void print_entry(const Entry &e) {
+    const double gb = e.bytes / 1e9;
+    fmt::print("\n{} {} m={} {} bucket '{}' ({} search; copy ceiling {:.1f} GB/s, best sample between its runs)\n",
+               e.layer, e.direction, e.m, e.device, e.bucket, e.search, e.ceiling_gbs);
+    fmt::print("{:>9} {:>8} {:>7} {:>8} {:>8}  {}\n", "ms", "GB/s", "% ceil", "spread", "vs dflt", "knobs");
+    std::vector<const Measurement *> rows;
+    for (const Measurement &c : e.candidates) rows.push_back(&c);
+    std::sort(rows.begin(), rows.end(), [](const Measurement *a, const Measurement *b) {
+        if ((a->status == "ok") != (b->status == "ok")) return a->status == "ok";
+        return a->ms < b->ms;
+    });
+    for (const Measurement *c : rows) {
+        if (c->status != "ok") {
+            fmt::print("{:>9} {:>8} {:>7} {:>8} {:>8}  {}  [{}]\n", "-", "-", "-", "-", "-", params_key(c->params),
+                       c->status.substr(0, 120));
+            continue;
+        }
+        const double gbs = gb / (c->ms / 1e3);
+        fmt::print("{:9.2f} {:8.1f} {:6.0f}% {:7.0f}% {:7.2f}x  {}{}{}\n", c->ms, gbs,
+                   e.ceiling_gbs > 0 ? 100 * gbs / e.ceiling_gbs : 0, 100 * c->spread,
+                   e.default_ms > 0 ? e.default_ms / c->ms : 0, params_key(c->params),
+                   c->params == e.params ? "  <- chosen" : "", c->reps > 0 ? fmt::format("  ({} runs)", c->reps) : "");
+    }
+}
+
+}  // namespace
+
+std::vector<Work> plan_work(const TuneOptions &o, const Database &db) {
+    if (o.reps < 1) throw Error("tune: --reps must be >= 1, got " + std::to_string(o.reps));
+    if (!(o.shape_scale > 0 && o.shape_scale <= 1)) throw Error("tune: --shape-scale must be in (0, 1]");
+    const Device dev = parse_device(o.device);
+    std::vector<std::string> bucket_names = o.buckets;
+    if (bucket_names.empty()) {
+        for (const Bucket &b : db.buckets) bucket_names.push_back(b.name);
+    }
+    for (const std::string &b : bucket_names) db.bucket(b);  // Error naming an unknown bucket
+    std::vector<Work> work;
+    for (const std::string &layer : o.layers) {
+        parse_layer(layer);
+        for (int m : orders_for(layer, o.orders, dev)) {
+            // Bucket outside direction: one problem (inputs at the bucket's shape) serves both.
+            for (const std::string &b : bucket_names) {
+                for (const std::string &dir : o.directions) {
+                    if (dir != "forward" && dir != "backward") {
+                        throw Error("tune: --directions: expected forward or backward, got '" + dir + "'");
+                    }
+                    work.push_back({{layer, dir, m, o.device}, b});
+                }
+            }
+        }
+    }
+    return work;
+}
+
+std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
+    const std::string target = be.target;
+    const std::vector<Work> work = plan_work(o, db);
+    fmt::print("statemix_tune: target {}, {} kernel/bucket pairs, database {}\n", target, work.size(), o.db);
+    int total = 0;
+    for (const Work &w : work) {
+        int n = (int)enumerate_space(w.key, be.default_params(w.key)).size();
+        if (o.max_candidates > 0) n = std::min(n, o.max_candidates);
+        // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default.
+        total += search_mode(o, (size_t)n) == "halving" ? 2 * n + 3 : n;
+        total += (int)o.autoschedulers.size();
+    }
+    Progress progress(total, o.quiet);
+    Ceiling ceiling(parse_device(o.device));
+    std::vector<Entry> made;
+    // Problems are made once per (layer, m, bucket) and shared by both directions.
+    std::string problem_id, cache_id;
+    std::unique_ptr<Problem> problem;
+    std::map<std::string, CompileCache> caches;  // per kernel of the current (layer, m)
+    for (const Work &w : work) {
+        Entry fresh;
+        fresh.target = target;
+        fresh.device = w.key.device;
+        fresh.layer = w.key.layer;
+        fresh.direction = w.key.direction;
+        fresh.m = w.key.m;
+        fresh.bucket = w.bucket;
+        fresh.knobs_version = STATEMIX_SCAN_KNOBS_VERSION;
+        Entry *e = db.find(fresh.key());
+        std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key));
+        if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
+        const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+        bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
+        for (const std::string &a : o.autoschedulers) {
+            if (a.empty() || !e) continue;
+            bool have = false;
+            for (const Measurement &c : e->candidates) have |= c.source == "autoscheduler:" + a;
+            autos_missing |= !have;
+        }
+        if (up_to_date && !autos_missing) {
+            fmt::print("{} {}: up to date (measured {}; --force measures again)\n", w.key.label(), w.bucket, e->date);
+            for (size_t i = 0; i < space.size(); i++) progress.step(w.key.label() + " " + w.bucket + " (up to date)");
+            continue;
+        }
+        if (!up_to_date) {
+            // An interrupted search (complete: false) resumes with what it measured; another knob
+            // version or --force starts over.
+            if (e && (e->knobs_version != STATEMIX_SCAN_KNOBS_VERSION || o.force)) *e = fresh;
+            if (!e) {
+                db.entries.push_back(fresh);
+                e = &db.entries.back();
+            }
+            e->complete = false;
+        }
+        const Bucket &b = db.bucket(w.bucket);
+        const int64_t T = std::max<int64_t>(1, (int64_t)std::llround((double)b.T * o.shape_scale));
+        const ScanDims d = dims_for(w.key, b.B, T, b.state);
+        const std::string pid = w.key.layer + std::to_string(w.key.m) + w.bucket;
+        if (pid != problem_id) {
+            problem.reset();
+            problem = std::make_unique<Problem>(make_problem(w.key, d, 1));
+            forward_for_h(be, w.key, *problem);  // a real h for the backward
+            problem_id = pid;
+        }
+        const std::string ekey = e->key();
+        const std::string layer_m = w.key.layer + std::to_string(w.key.m);
+        if (cache_id != layer_m) {  // the work for one (layer, m) is contiguous
+            caches.clear();
+            cache_id = layer_m;
+        }
+        CompileCache &cache = caches[w.key.label()];
+        SearchContext sc{&be, w.key, problem.get(), &ceiling, &progress, o.reps, save, &cache};
+        const size_t samples_before = ceiling.count();
+        if (!up_to_date) {
+            precompile(be, w.key, space, cache, o.quiet);
+            search(sc, *db.find(ekey), space, search_mode(o, space.size()));
+        }
+        // Halide's autoschedulers on the same algorithm, for comparison (never chosen).
+        for (const std::string &a : o.autoschedulers) {
+            if (a.empty()) continue;
+            Params ap{{"algorithm", "sequential"}, {"autoscheduler", a}};
+            measure(sc, *db.find(ekey), ap, o.reps, "autoscheduler:" + a);
+        }
+        e = db.find(ekey);
+        if (up_to_date) {  // only the autoschedulers were missing: the winner stands
+            progress.finish();
+            print_entry(*e);
+            made.push_back(*e);
+            continue;
+        }
+        const Measurement *best = best_candidate(*e);
+        if (!best) throw Error("tune: no candidate of " + w.key.label() + " ran correctly (every one is recorded with why)");
+        e->params = best->params;
+        e->ms = best->ms;
+        for (const Measurement &c : e->candidates) {
+            if (c.params == space.front() && c.status == "ok") e->default_ms = c.ms;
+        }
+        e->ceiling_gbs = ceiling.best_since(samples_before);
+        e->bytes = (double)bytes_per_token(problem->cfg.layer, d.N, d.m, w.key.direction == "backward") * d.B * d.T;
+        e->date = now_utc();
+        e->complete = true;
+        save();
+        progress.finish();
+        print_entry(*e);
+        made.push_back(*e);
+    }
+    progress.finish();
+    return made;
+}
+
+void compare_searches(const TuneOptions &o, const Backend &be) {
+    if (o.layers.size() != 1 || o.orders.size() != 1 || o.directions.size() != 1 || o.buckets.size() != 1) {
+        throw Error("tune compare: give exactly one --layers, --orders, --directions and --buckets value");
+    }
+    Database db = load_or_new_database(o.db);
+    const KernelKey key{o.layers[0], o.directions[0], o.orders[0], o.device};
+    const Bucket &b = db.bucket(o.buckets[0]);
+    std::vector<Params> space = enumerate_space(key, be.default_params(key));
+    if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
+    const int64_t T = std::max<int64_t>(1, (int64_t)std::llround((double)b.T * o.shape_scale));
+    Problem p = make_problem(key, dims_for(key, b.B, T, b.state), 1);
+    forward_for_h(be, key, p);
+    Ceiling ceiling(parse_device(o.device));
+    Progress progress((int)space.size() * 2, o.quiet);
+    std::map<std::string, Entry> results;
+    std::map<std::string, double> cost;
+    std::map<std::string, int> runs;
+    for (const std::string mode : {"halving", "exhaustive"}) {
+        Entry e;
+        e.bucket = b.name;
+        CompileCache cache;  // each search compiles its own candidates: compile time is part of its cost
+        SearchContext sc{&be, key, &p, &ceiling, &progress, o.reps, [] {}, &cache};
+        auto t0 = Clock::now();
+        precompile(be, key, space, cache, o.quiet);
+        search(sc, e, space, mode);
+        cost[mode] = seconds_since(t0);
+        for (const Measurement &c : e.candidates) runs[mode] += c.reps + (c.reps ? 1 : 0);
+        results[mode] = e;
+    }
+    progress.finish();
+    const Measurement *h = best_candidate(results["halving"]), *x = best_candidate(results["exhaustive"]);
+    if (!h || !x) throw Error("tune compare: no candidate ran");
+    // The halving pick as the exhaustive search timed it, so both are judged on the same runs.
+    double h_in_x = 0;
+    for (const Measurement &c : results["exhaustive"].candidates) {
+        if (c.params == h->params) h_in_x = c.ms;
+    }
+    fmt::print("{} bucket '{}', {} candidates:\n", key.label(), b.name, space.size());
+    fmt::print("  exhaustive: best {} at {:.2f} ms; {} timed runs, {:.0f} s (with compiles)\n", params_key(x->params),
+               x->ms, runs["exhaustive"], cost["exhaustive"]);
+    fmt::print("  halving:    pick {} at {:.2f} ms (exhaustive timed it at {:.2f} ms: {:.1f}% slower than the best); "
+               "{} timed runs, {:.0f} s\n",
+               params_key(h->params), h->ms, h_in_x, 100 * (h_in_x / x->ms - 1), runs["halving"], cost["halving"]);
+}
+
+}  // namespace statemix::tune
