@@ -17,6 +17,7 @@ struct Series {
     std::string name;
     std::vector<std::pair<double, double>> pts;  // (x, y), sorted by x
     bool dashed = false;
+    bool band = false;  // a wide translucent line under the others (the chosen one)
 };
 
 const char *kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
@@ -74,15 +75,17 @@ std::string line_chart(const std::string &title, const std::string &xlabel, cons
         const char *col = kColors[i % 8];
         std::string path;
         for (auto [x, y] : se.pts) path += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-        s += fmt::format("<polyline fill='none' stroke='{}' stroke-width='2' {} points='{}'/>\n", col,
+        s += fmt::format("<polyline fill='none' stroke='{}' stroke-width='{}' {} {} points='{}'/>\n", col,
+                         se.band ? 9 : 2, se.band ? "stroke-opacity='0.3' stroke-linejoin='round'" : "",
                          se.dashed ? "stroke-dasharray='5,4'" : "", path);
         for (auto [x, y] : se.pts) {
             s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='3' fill='{}'><title>{}: {:g} -> {:.3g}</title></circle>\n",
                              px(x), py(y), col, esc(se.name), x, y);
         }
         const double ly = Tp + 16 * i + 6;
-        s += fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='{}' stroke-width='2' {}/>\n", W - R + 10, ly,
-                         W - R + 30, ly, col, se.dashed ? "stroke-dasharray='5,4'" : "");
+        s += fmt::format("<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='{}' stroke-width='{}' {} {}/>\n", W - R + 10, ly,
+                         W - R + 30, ly, col, se.band ? 9 : 2, se.band ? "stroke-opacity='0.3'" : "",
+                         se.dashed ? "stroke-dasharray='5,4'" : "");
         s += fmt::format("<text x='{}' y='{}'>{}</text>\n", W - R + 34, ly + 4, esc(se.name));
     }
     s += "</svg>\n";
@@ -125,7 +128,7 @@ std::string render_report(const Database &db, const std::string &db_name) {
     for (auto &[key, es] : groups) {
         std::sort(es.begin(), es.end(), [](const Entry *a, const Entry *b) { return a->m < b->m; });
         const Entry &f = *es.front();
-        Series tuned{"tuned"}, dflt{"default"}, ceil{"copy ceiling", {}, true};
+        Series tuned{"tuned (chosen)", {}, false, true}, dflt{"default"}, ceil{"copy ceiling", {}, true};
         Series alg_a{f.direction == "forward" ? "best sequential" : "best one-pass"};
         Series alg_b{f.direction == "forward" ? "best chunked" : "best two-pass"};
         std::map<std::string, Series> autos;

@@ -435,9 +435,19 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     for (const Work &w : work) {
         int n = (int)enumerate_space(w.key, be.default_params(w.key)).size();
         if (o.max_candidates > 0) n = std::min(n, o.max_candidates);
-        // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default.
-        total += search_mode(o, (size_t)n) == "halving" ? 2 * n + 3 : n;
-        total += (int)o.autoschedulers.size();
+        Entry probe;
+        probe.target = target;
+        probe.device = w.key.device;
+        probe.layer = w.key.layer;
+        probe.direction = w.key.direction;
+        probe.m = w.key.m;
+        probe.bucket = w.bucket;
+        const Entry *old = db.find(probe.key());
+        const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+        // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
+        // an up-to-date entry counts its candidates once, as skipped.
+        total += done || search_mode(o, (size_t)n) != "halving" ? n : 2 * n + 3;
+        for (const std::string &a : o.autoschedulers) total += !a.empty();
     }
     Progress progress(total, o.quiet);
     Ceiling ceiling(parse_device(o.device));
@@ -503,6 +513,8 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         if (!up_to_date) {
             precompile(be, w.key, space, cache, o.quiet);
             search(sc, *db.find(ekey), space, search_mode(o, space.size()));
+        } else {
+            for (size_t i = 0; i < space.size(); i++) progress.step(w.key.label() + " " + w.bucket + " (up to date)");
         }
         // Halide's autoschedulers on the same algorithm, for comparison (never chosen).
         for (const std::string &a : o.autoschedulers) {

@@ -11,7 +11,7 @@ bool chunked_allowed(const KernelKey &k) {
 }
 
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params) {
-    if (k.device != "cpu") throw Error("tune: the knob space is defined for device cpu only, got '" + k.device + "'");
+    if (k.device != "cpu" && k.device != "cuda") throw Error("tune: device must be cpu or cuda, got '" + k.device + "'");
     if (k.layer != "bdlru" && k.layer != "hlru") throw Error("tune: layer must be bdlru or hlru, got '" + k.layer + "'");
     if (k.direction != "forward" && k.direction != "backward") {
         throw Error("tune: direction must be forward or backward, got '" + k.direction + "'");
@@ -21,6 +21,23 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
     };
     if (!default_params.empty()) add(default_params);
+    if (k.device == "cuda") {
+        // tile = threads per block; unroll = time steps unrolled in the serial loop. The backward
+        // is the two-pass form (the one-pass form has no CUDA schedule yet).
+        for (const char *t : {"64", "128", "256", "512"}) {
+            for (const char *u : {"1", "2", "4"}) {
+                Params p{{"algorithm", "sequential"}, {"tile", t}, {"unroll", u}};
+                if (k.direction == "backward") p["two_pass"] = "true";
+                add(p);
+            }
+        }
+        if (chunked_allowed(k)) {
+            for (const char *c : {"32", "64", "128"}) {
+                for (const char *t : {"128", "256"}) add({{"algorithm", "chunked"}, {"chunk", c}, {"tile", t}});
+            }
+        }
+        return out;
+    }
     const char *tiles[] = {"64", "128", "256", "512", "1024"};
     const char *widths[] = {"0", "16"};  // 0: the target's natural width (8 floats on AVX2)
     if (k.direction == "forward") {

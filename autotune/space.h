@@ -24,6 +24,8 @@ struct KernelKey {
 //   forward, sequential: tile {64..1024} x vector_width {natural, 2x natural}
 //   forward, chunked (H-LRU, and BD-LRU m <= 4, as the build compiles them): chunk {64..512} x tile {64, 256}
 //   backward: one-pass or two-pass x tile {64..1024} x vector_width {natural, 2x natural}
+// CUDA: tile (threads per block) {64..512} x unroll {1, 2, 4}, the two-pass backward; chunked
+//   forward: chunk {32, 64, 128} x tile {128, 256}.
 // `default_params` (the build's default for this kernel) is always in the space, first.
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params);
 

@@ -159,13 +159,14 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
             } catch (const std::exception &e) {
                 errors[i] = e.what();
             }
-            if (!o.quiet) std::fprintf(stderr, "\r[%zu/%zu] compiled for the bundle\033[K", ++done, items.size());
+            const size_t d = ++done;
+            if (!o.quiet) std::fprintf(stderr, isatty(2) ? "\r[%zu/%zu] compiled for the bundle\033[K" : "[%zu/%zu] compiled for the bundle\n", d, items.size());
         }
     };
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); t++) threads.emplace_back(worker);
     for (auto &t : threads) t.join();
-    if (!o.quiet) std::fprintf(stderr, "\n");
+    if (!o.quiet && isatty(2)) std::fprintf(stderr, "\n");
 
     nlohmann::json kernels = nlohmann::json::array();
     int failed = 0;
@@ -203,8 +204,9 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
         if (f.is_regular_file()) bytes += f.file_size();
     }
     fmt::print("bundle {}: {} candidates for {} ({} did not compile), {:.1f} MiB with the runner\n"
-               "run it there: {}/statemix_tune_runner {}   then here: statemix_tune import {}/results.json\n",
-               dir, items.size(), target.to_string(), failed, bytes / 1048576.0, "DIR", "DIR", "DIR");
+               "copy {} to the machine, run {}/statemix_tune_runner {} there, bring back {}/results.json and run "
+               "statemix_tune import results.json here\n",
+               dir, items.size(), target.to_string(), failed, bytes / 1048576.0, dir, dir, dir, dir);
     if (bytes > (64u << 20)) {
         fmt::print("warning: the bundle is over 64 MiB; select fewer kernels (--orders, --directions)\n");
     }

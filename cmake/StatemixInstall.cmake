@@ -26,22 +26,19 @@ string(APPEND _mri "save\nend\n")
 file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/libstatemix.mri CONTENT "${_mri}")
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/libstatemix.a
                    COMMAND ${CMAKE_COMMAND} -E rm -f ${CMAKE_BINARY_DIR}/libstatemix.a
-                   COMMAND sh -c "'${CMAKE_AR}' -M < '${CMAKE_BINARY_DIR}/libstatemix.mri'"
+                   COMMAND sh -c "\"$0\" -M < \"$1\"" ${CMAKE_AR} ${CMAKE_BINARY_DIR}/libstatemix.mri
                    DEPENDS ${_archive_libs} ${CMAKE_BINARY_DIR}/libstatemix.mri
-                   COMMENT "statemix: one archive of the runtime and every kernel (libstatemix.a)")
+                   COMMENT "statemix: one archive of the runtime and every kernel (libstatemix.a)"
+                   VERBATIM)
 add_custom_target(statemix_archive ALL DEPENDS ${CMAKE_BINARY_DIR}/libstatemix.a)
 
 install(FILES ${CMAKE_BINARY_DIR}/libstatemix.a DESTINATION ${CMAKE_INSTALL_LIBDIR})
 file(GLOB _runtime_headers ${PROJECT_SOURCE_DIR}/runtime/*.h)
 install(FILES ${_runtime_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/statemix)
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/cuda/rnn_persistent.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/statemix/cuda)
-get_target_property(_halide_inc Halide::Runtime INTERFACE_INCLUDE_DIRECTORIES)
-foreach (d IN LISTS _halide_inc)
-  foreach (h HalideBuffer.h HalideRuntime.h HalideRuntimeCuda.h)
-    if (EXISTS ${d}/${h})
-      install(FILES ${d}/${h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/statemix)
-    endif ()
-  endforeach ()
+foreach (h HalideBuffer.h HalideRuntime.h HalideRuntimeCuda.h)
+  find_file(STATEMIX_INSTALL_${h} ${h} HINTS ${Halide_DIR}/../../../include NO_DEFAULT_PATH REQUIRED)
+  install(FILES ${STATEMIX_INSTALL_${h}} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/statemix)
 endforeach ()
 
 # What a program linking libstatemix.a needs besides it.

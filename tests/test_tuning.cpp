@@ -76,6 +76,12 @@ TEST(TuneSpace, BadKernelsAreRefusedByName) {
     EXPECT_NE(error_of([] { enumerate_space({"bdlru", "forward", 1, "tpu"}, {}); }).find("'tpu'"), std::string::npos);
 }
 
+TEST(TuneSpace, CudaBackwardIsTwoPass) {
+    auto space = enumerate_space({"bdlru", "backward", 2, "cuda"}, {});
+    ASSERT_FALSE(space.empty());
+    for (const Params &p : space) EXPECT_EQ(p.at("two_pass"), "true");
+}
+
 TEST(TuneParams, KeyRoundTrips) {
     Params p{{"tile", "256"}, {"algorithm", "chunked"}, {"chunk", "128"}};
     EXPECT_EQ(params_key(p), "algorithm=chunked chunk=128 tile=256");
