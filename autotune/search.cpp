@@ -427,6 +427,23 @@ std::vector<Work> plan_work(const TuneOptions &o, const Database &db) {
     return work;
 }
 
+namespace {
+
+// An empty entry for one kernel and bucket on `target`, under this build's knob-set version.
+Entry new_entry(const std::string &target, const Work &w) {
+    Entry e;
+    e.target = target;
+    e.device = w.key.device;
+    e.layer = w.key.layer;
+    e.direction = w.key.direction;
+    e.m = w.key.m;
+    e.bucket = w.bucket;
+    e.knobs_version = STATEMIX_SCAN_KNOBS_VERSION;
+    return e;
+}
+
+}  // namespace
+
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
     const std::string target = be.target;
     const std::vector<Work> work = plan_work(o, db);
@@ -435,14 +452,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     for (const Work &w : work) {
         int n = (int)enumerate_space(w.key, be.default_params(w.key)).size();
         if (o.max_candidates > 0) n = std::min(n, o.max_candidates);
-        Entry probe;
-        probe.target = target;
-        probe.device = w.key.device;
-        probe.layer = w.key.layer;
-        probe.direction = w.key.direction;
-        probe.m = w.key.m;
-        probe.bucket = w.bucket;
-        const Entry *old = db.find(probe.key());
+        const Entry *old = db.find(new_entry(target, w).key());
         const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
         // an up-to-date entry counts its candidates once, as skipped.
@@ -457,14 +467,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     std::unique_ptr<Problem> problem;
     std::map<std::string, CompileCache> caches;  // per kernel of the current (layer, m)
     for (const Work &w : work) {
-        Entry fresh;
-        fresh.target = target;
-        fresh.device = w.key.device;
-        fresh.layer = w.key.layer;
-        fresh.direction = w.key.direction;
-        fresh.m = w.key.m;
-        fresh.bucket = w.bucket;
-        fresh.knobs_version = STATEMIX_SCAN_KNOBS_VERSION;
+        const Entry fresh = new_entry(target, w);
         Entry *e = db.find(fresh.key());
         std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key));
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
