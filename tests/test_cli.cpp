@@ -277,6 +277,16 @@ TEST(Cli, TuneNeedsAGpuAndAValidLayer) {
     EXPECT_NE(bad.output.find("lstm"), std::string::npos) << bad.output;
 }
 
+// `tune scan ...` hands over to the autotuner next to the binary (autotune/), with its arguments.
+TEST(Cli, TuneScanHandsOverToTheTuner) {
+    Result r = run_cli("tune scan target");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("x86-64-linux"), std::string::npos) << r.output;
+    Result bad = run_cli("tune scan run --layers lstm --orders 1 --db /nonexistent/tuning.json --quiet");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("'lstm'"), std::string::npos) << bad.output;
+}
+
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows (LSTM: and fwd-infer) with positive
 // throughput, and, where the oneDNN peer was built next to the binary, its rows side by side.
 TEST(Cli, BenchRnnCoresWithPeers) {
