@@ -36,7 +36,7 @@ std::string esc(const std::string &s) {
 // A line chart with points; x on a log2 axis when log2x (m, chunk lengths), y from 0.
 std::string line_chart(const std::string &title, const std::string &xlabel, const std::string &ylabel,
                        const std::vector<Series> &series, bool log2x) {
-    const double W = 560, H = 320, L = 60, R = 170, Tp = 30, Bt = 45;
+    const double W = 580, H = 320, L = 60, R = 170, Tp = 30, Bt = 45;
     std::set<double> xs;
     double ymax = 0;
     for (const Series &s : series) {
@@ -118,7 +118,8 @@ std::string render_report(const Database &db, const std::string &db_name) {
                        "svg{margin:6px;border:1px solid #eee}</style></head><body>\n";
     html += "<h1>statemix tuning report</h1>\n<p>Source: <code>" + esc(db_name) + "</code>. Throughput is bytes " +
             "that must move (spec §6) over the median time; the ceiling is the best copy sample taken between the " +
-            "same entry's runs. Tuned: the fastest candidate; default: the build's own knobs.</p>\n";
+            "same entry's runs. Tuned: the fastest candidate; default: the build's own knobs; Adams2019, " +
+            "Mullapudi2016: Halide's autoschedulers on the same algorithm (for comparison).</p>\n";
     // Group entries: (target, layer, direction, bucket) -> by m.
     std::map<std::string, std::vector<const Entry *>> groups;
     for (const Entry &e : db.entries) {
@@ -147,7 +148,7 @@ std::string render_report(const Database &db, const std::string &db_name) {
             if (b > 0) alg_b.pts.push_back({e->m, gbs(*e, b)});
             for (const Measurement &c : e->candidates) {
                 if (c.status == "ok" && c.source.rfind("autoscheduler", 0) == 0) {
-                    autos[c.source].name = c.source;
+                    autos[c.source].name = c.source.substr(c.source.find(':') + 1);  // "Adams2019"
                     autos[c.source].pts.push_back({e->m, gbs(*e, c.ms)});
                 }
             }
