@@ -51,9 +51,12 @@ void jit_error(Halide::JITUserContext *, const char *msg) { dispatch::set_kernel
 }  // namespace
 
 JitKernel::JitKernel(const KernelKey &k, const Params &params, const Halide::Target &target)
-    : layer_(k.layer), direction_(k.direction), device_(k.device) {
+    : layer_(k.layer), device_(k.device) {
     auto t0 = std::chrono::steady_clock::now();
-    Params p = params;
+    // The generator's own direction (an RNN op's candidate is a step or a one-launch kernel).
+    const std::string generator = generator_name(k, params);
+    direction_ = generator.substr(k.layer.size() + 1);
+    Params p = generator_params(k, params);
     algorithm_ = p.count("algorithm") ? p["algorithm"] : "sequential";
     p["m"] = std::to_string(k.m);
     params_str_ = params_key(params);
@@ -70,7 +73,7 @@ JitKernel::JitKernel(const KernelKey &k, const Params &params, const Halide::Tar
             load_autoscheduler(autosched);
         }
         Halide::GeneratorContext context(target);
-        auto gen = Halide::Internal::GeneratorRegistry::create(k.generator(), context);
+        auto gen = Halide::Internal::GeneratorRegistry::create(generator, context);
         for (const auto &[key, value] : p) gen->set_generatorparam_value(key, value);
         if (!autosched.empty()) gen->set_generatorparam_value("autoscheduler", autosched);
         // Argument names in the order the Callable takes them: inputs, then outputs (a Tuple

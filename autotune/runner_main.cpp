@@ -136,13 +136,14 @@ int main(int argc, char **argv) {
                                                   it->second.at("function").get<std::string>(), k, p);
         };
         be.compile_threads = 1;
-        be.default_params = [&](const KernelKey &k) { return defaults.count(k.label()) ? defaults[k.label()] : Params{}; };
+        auto default_of = [&](const KernelKey &k) { return defaults.count(k.label()) ? defaults[k.label()] : Params{}; };
+        be.default_params = [&](const KernelKey &k, const Bucket &) { return default_of(k); };
         std::map<std::string, std::unique_ptr<CandidateKernel>> forwards;
         std::mutex fmu;
         be.forward_for_h = [&](const KernelKey &k) -> const KernelEntry & {
             std::lock_guard<std::mutex> lock(fmu);
             auto &slot = forwards[k.label()];
-            if (!slot) slot = be.make(k, be.default_params(k));
+            if (!slot) slot = be.make(k, default_of(k));
             return slot->entry();
         };
         const std::string out = dir + "/results.json";

@@ -112,6 +112,16 @@ Problem make_problem(const KernelKey &k, const ScanDims &d, unsigned seed) {
     return p;
 }
 
+class ScanWorkload : public Workload {
+public:
+    explicit ScanWorkload(Problem p) : p_(std::move(p)) {}
+    void run(const KernelEntry &k) override;
+    Problem &problem() { return p_; }
+
+private:
+    Problem p_;
+};
+
 // Runs the op of `kernel`'s direction (the backward after a forward by the build's kernel, so it
 // reads a real h, done once per problem by the caller).
 void run_op(Problem &p, const KernelEntry &kernel) {
@@ -125,6 +135,8 @@ void run_op(Problem &p, const KernelEntry &kernel) {
         p.dz.sync();
     }
 }
+
+void ScanWorkload::run(const KernelEntry &k) { run_op(p_, k); }
 
 // A real h for the backward to read.
 void forward_for_h(const Backend &be, const KernelKey &k, Problem &p) {
@@ -151,6 +163,7 @@ double rel_err(const Tensor &got_any, const std::vector<double> &want) {
 // The candidate against the float64 reference on ragged shapes (odd N, prime T; several chunks
 // with a ragged last one for a chunked kernel). Returns the largest relative error.
 double check_against_reference(const Backend &be, const KernelKey &k, const KernelEntry &kernel) {
+    if (is_rnn(k.layer)) return check_rnn_against_reference(k, kernel);
     std::vector<ScanDims> shapes = {{2, 37, 19, k.m}, {1, 1, 3, k.m}};
     if (kernel.chunk > 0) shapes.push_back({1, 2 * (int64_t)kernel.chunk + 37, 5, k.m});
     // An autoscheduled pipeline is made for the generator's estimates (B = 16, T = 2048, state
@@ -196,6 +209,10 @@ Params registry_default_params(const KernelKey &k) {
         }
     }
     return {};
+}
+
+Params registry_default_params(const KernelKey &k, const Bucket &b) {
+    return is_rnn(k.layer) ? rnn_default_params(k, b.B, b.state) : registry_default_params(k);
 }
 
 const KernelEntry &registry_forward(const KernelKey &k) {
@@ -255,7 +272,7 @@ void precompile(const Backend &be, const KernelKey &key, const std::vector<Param
 struct SearchContext {
     const Backend *be;
     KernelKey key;
-    Problem *problem;
+    Workload *problem;
     Ceiling *ceiling;
     Progress *progress;
     int reps;
@@ -304,16 +321,16 @@ const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, in
                 return c;
             }
         }
-        Problem &p = *sc.problem;
+        Workload &p = *sc.problem;
         auto w0 = Clock::now();
-        run_op(p, kernel);  // warm-up
+        p.run(kernel);  // warm-up
         // A sample is at least ~20 ms of back-to-back runs, so a sub-millisecond kernel is not
         // timed by the clock's resolution and one stray interrupt.
         const int inner = (int)std::clamp(0.02 / std::max(1e-6, seconds_since(w0)), 1.0, 1000.0);
         std::vector<double> ts;
         for (int r = 0; r < reps; r++) {
             auto t0 = Clock::now();
-            for (int i = 0; i < inner; i++) run_op(p, kernel);
+            for (int i = 0; i < inner; i++) p.run(kernel);
             ts.push_back(seconds_since(t0) / inner);
             sc.ceiling->sample();
         }
@@ -377,7 +394,8 @@ void print_entry(const Entry &e) {
     const double gb = e.bytes / 1e9;
     fmt::print("\n{} {} m={} {} bucket '{}' ({} search; copy ceiling {:.1f} GB/s, best sample between its runs)\n",
                e.layer, e.direction, e.m, e.device, e.bucket, e.search, e.ceiling_gbs);
-    fmt::print("{:>9} {:>8} {:>7} {:>8} {:>8}  {}\n", "ms", "GB/s", "% ceil", "spread", "vs dflt", "knobs");
+    if (e.flops > 0) fmt::print("{:>9} {:>16} {:>12} {:>8} {:>8}  {}\n", "ms", "mat-vecs", "moved", "spread", "vs dflt", "knobs");
+    else fmt::print("{:>9} {:>8} {:>7} {:>8} {:>8}  {}\n", "ms", "GB/s", "% ceil", "spread", "vs dflt", "knobs");
     std::vector<const Measurement *> rows;
     for (const Measurement &c : e.candidates) rows.push_back(&c);
     std::sort(rows.begin(), rows.end(), [](const Measurement *a, const Measurement *b) {
@@ -391,6 +409,12 @@ void print_entry(const Entry &e) {
             continue;
         }
         const double gbs = gb / (c->ms / 1e3);
+        if (e.flops > 0) {  // an RNN core: compute-bound, GFLOP/s of its mat-vecs first
+            fmt::print("{:9.2f} {:8.1f} GFLOP/s {:5.1f} GB/s {:7.0f}% {:7.2f}x  {}{}{}\n", c->ms, e.flops / (c->ms / 1e3) / 1e9,
+                       gbs, 100 * c->spread, e.default_ms > 0 ? e.default_ms / c->ms : 0, params_key(c->params),
+                       c->params == e.params ? "  <- chosen" : "", c->reps > 0 ? fmt::format("  ({} runs)", c->reps) : "");
+            continue;
+        }
         fmt::print("{:9.2f} {:8.1f} {:6.0f}% {:7.0f}% {:7.2f}x  {}{}{}\n", c->ms, gbs,
                    e.ceiling_gbs > 0 ? 100 * gbs / e.ceiling_gbs : 0, 100 * c->spread,
                    e.default_ms > 0 ? e.default_ms / c->ms : 0, params_key(c->params),
@@ -411,13 +435,31 @@ std::vector<Work> plan_work(const TuneOptions &o, const Database &db) {
     for (const std::string &b : bucket_names) db.bucket(b);  // Error naming an unknown bucket
     std::vector<Work> work;
     for (const std::string &layer : o.layers) {
-        parse_layer(layer);
-        for (int m : orders_for(layer, o.orders, dev)) {
+        const bool rnn = is_rnn(layer);
+        if (!rnn) parse_layer(layer);
+        if (rnn && dev != Device::cpu) throw Error("tune: the RNN cores (" + layer + ") are tuned on the CPU only");
+        // The RNN cores: m is the WCRNN residual's block size (2: per-unit 2x2 blocks; 0: dense).
+        const std::vector<int> orders = !rnn ? orders_for(layer, o.orders, dev)
+                                        : !o.orders.empty() ? o.orders
+                                        : layer == "wcrnn" ? std::vector<int>{2, 0} : std::vector<int>{0};
+        for (int m : orders) {
+            if (rnn && !(m == 0 || (m == 2 && layer == "wcrnn"))) {
+                throw Error("tune: --orders: " + layer + " has m = " + (layer == "wcrnn" ? "2 or 0" : "0") + ", got " +
+                            std::to_string(m));
+            }
             // Bucket outside direction: one problem (inputs at the bucket's shape) serves both.
             for (const std::string &b : bucket_names) {
-                for (const std::string &dir : o.directions) {
+                for (std::string dir : o.directions) {
                     if (dir != "forward" && dir != "backward") {
                         throw Error("tune: --directions: expected forward or backward, got '" + dir + "'");
+                    }
+                    // The LSTM's forward is tuned as training runs it (writing z for the backward).
+                    if (layer == "lstm" && dir == "forward") dir = "forward_train";
+                    if (layer == "wcrnn" && dir == "backward") {
+                        if (o.directions.size() == 1) {
+                            throw Error("tune: the WCRNN backward is not tuned (its stepped form is never chosen)");
+                        }
+                        continue;
                     }
                     work.push_back({{layer, dir, m, o.device}, b});
                 }
@@ -442,6 +484,19 @@ Entry new_entry(const std::string &target, const Work &w) {
     return e;
 }
 
+// The problem at a bucket's shape (T scaled by shape_scale; the RNN cores' by kRnnTimeScale too),
+// with a real forward's results for a backward.
+std::unique_ptr<Workload> make_workload(const Backend &be, const KernelKey &k, const Bucket &b, double shape_scale) {
+    const int64_t T = std::max<int64_t>(1, (int64_t)std::llround((double)b.T * shape_scale));
+    if (is_rnn(k.layer)) return make_rnn_workload(k, b.B, std::max<int64_t>(1, T / kRnnTimeScale), b.state, 1);
+    const ScanDims d = dims_for(k, b.B, T, b.state);
+    auto w = std::make_unique<ScanWorkload>(make_problem(k, d, 1));
+    forward_for_h(be, k, w->problem());
+    const Problem &p = w->problem();
+    w->bytes = (double)bytes_per_token(p.cfg.layer, d.N, d.m, k.direction == "backward") * d.B * d.T;
+    return w;
+}
+
 }  // namespace
 
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
@@ -450,31 +505,31 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     fmt::print("statemix_tune: target {}, {} kernel/bucket pairs, database {}\n", target, work.size(), o.db);
     int total = 0;
     for (const Work &w : work) {
-        int n = (int)enumerate_space(w.key, be.default_params(w.key)).size();
+        int n = (int)enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket))).size();
         if (o.max_candidates > 0) n = std::min(n, o.max_candidates);
         const Entry *old = db.find(new_entry(target, w).key());
         const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
         // an up-to-date entry counts its candidates once, as skipped.
         total += done || search_mode(o, (size_t)n) != "halving" ? n : 2 * n + 3;
-        for (const std::string &a : o.autoschedulers) total += !a.empty();
+        for (const std::string &a : o.autoschedulers) total += !a.empty() && !is_rnn(w.key.layer);
     }
     Progress progress(total, o.quiet);
     Ceiling ceiling(parse_device(o.device));
     std::vector<Entry> made;
     // Problems are made once per (layer, m, bucket) and shared by both directions.
     std::string problem_id, cache_id;
-    std::unique_ptr<Problem> problem;
+    std::unique_ptr<Workload> problem;
     std::map<std::string, CompileCache> caches;  // per kernel of the current (layer, m)
     for (const Work &w : work) {
         const Entry fresh = new_entry(target, w);
         Entry *e = db.find(fresh.key());
-        std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key));
+        std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)));
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
         const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
         for (const std::string &a : o.autoschedulers) {
-            if (a.empty() || !e) continue;
+            if (a.empty() || !e || is_rnn(w.key.layer)) continue;
             bool have = false;
             for (const Measurement &c : e->candidates) have |= c.source == "autoscheduler:" + a;
             autos_missing |= !have;
@@ -495,13 +550,11 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
             e->complete = false;
         }
         const Bucket &b = db.bucket(w.bucket);
-        const int64_t T = std::max<int64_t>(1, (int64_t)std::llround((double)b.T * o.shape_scale));
-        const ScanDims d = dims_for(w.key, b.B, T, b.state);
-        const std::string pid = w.key.layer + std::to_string(w.key.m) + w.bucket;
+        // Scans: one problem per (layer, m, bucket) serves both directions; RNN cores: per op.
+        const std::string pid = w.key.layer + std::to_string(w.key.m) + w.bucket + (is_rnn(w.key.layer) ? w.key.direction : "");
         if (pid != problem_id) {
             problem.reset();
-            problem = std::make_unique<Problem>(make_problem(w.key, d, 1));
-            forward_for_h(be, w.key, *problem);  // a real h for the backward
+            problem = make_workload(be, w.key, b, o.shape_scale);
             problem_id = pid;
         }
         const std::string ekey = e->key();
@@ -521,7 +574,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         }
         // Halide's autoschedulers on the same algorithm, for comparison (never chosen).
         for (const std::string &a : o.autoschedulers) {
-            if (a.empty()) continue;
+            if (a.empty() || is_rnn(w.key.layer)) continue;  // the RNN cores: no estimates in their generators
             Params ap{{"algorithm", "sequential"}, {"autoscheduler", a}};
             measure(sc, *db.find(ekey), ap, o.reps, "autoscheduler:" + a);
         }
@@ -540,7 +593,8 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
             if (c.params == space.front() && c.status == "ok") e->default_ms = c.ms;
         }
         e->ceiling_gbs = ceiling.best_since(samples_before);
-        e->bytes = (double)bytes_per_token(problem->cfg.layer, d.N, d.m, w.key.direction == "backward") * d.B * d.T;
+        e->bytes = problem->bytes;
+        e->flops = problem->flops;
         e->date = now_utc();
         e->complete = true;
         save();
@@ -559,11 +613,9 @@ void compare_searches(const TuneOptions &o, const Backend &be) {
     Database db = load_or_new_database(o.db);
     const KernelKey key{o.layers[0], o.directions[0], o.orders[0], o.device};
     const Bucket &b = db.bucket(o.buckets[0]);
-    std::vector<Params> space = enumerate_space(key, be.default_params(key));
+    std::vector<Params> space = enumerate_space(key, be.default_params(key, b));
     if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
-    const int64_t T = std::max<int64_t>(1, (int64_t)std::llround((double)b.T * o.shape_scale));
-    Problem p = make_problem(key, dims_for(key, b.B, T, b.state), 1);
-    forward_for_h(be, key, p);
+    std::unique_ptr<Workload> p = make_workload(be, key, b, o.shape_scale);
     Ceiling ceiling(parse_device(o.device));
     Progress progress((int)space.size() * 2, o.quiet);
     std::map<std::string, Entry> results;
@@ -573,7 +625,7 @@ void compare_searches(const TuneOptions &o, const Backend &be) {
         Entry e;
         e.bucket = b.name;
         CompileCache cache;  // each search compiles its own candidates: compile time is part of its cost
-        SearchContext sc{&be, key, &p, &ceiling, &progress, o.reps, [] {}, &cache};
+        SearchContext sc{&be, key, p.get(), &ceiling, &progress, o.reps, [] {}, &cache};
         auto t0 = Clock::now();
         precompile(be, key, space, cache, o.quiet);
         search(sc, e, space, mode);

@@ -35,6 +35,23 @@ struct TuneOptions {
     std::vector<std::string> autoschedulers = {"Mullapudi2016", "Adams2019"};
 };
 
+// One problem at one shape, and its op run with a given kernel (the scans: ScanConfig::kernel;
+// the RNN cores: dispatch::ScopedKernelOverride).
+class Workload {
+public:
+    virtual ~Workload() = default;
+    virtual void run(const KernelEntry &k) = 0;
+    double bytes = 0;  // what a run must move (spec §6), for GB/s against the copy ceiling
+    double flops = 0;  // the RNN cores' mat-vec flops (0 for the scans)
+};
+
+// The RNN cores (rnn_workload.cpp): a problem of B, T, H (the forward's results made with the
+// build's kernels, for a backward), the float64 check on ragged shapes, and the runtime's
+// choice without a database (the rule of thumb's implementation with the build's knobs).
+std::unique_ptr<Workload> make_rnn_workload(const KernelKey &k, int64_t B, int64_t T, int64_t H, unsigned seed);
+double check_rnn_against_reference(const KernelKey &k, const KernelEntry &kernel);
+Params rnn_default_params(const KernelKey &k, int64_t B, int64_t H);
+
 // A compiled candidate, wrapped as a runtime KernelEntry (ScanConfig::kernel runs it).
 class CandidateKernel {
 public:
@@ -50,14 +67,16 @@ struct Backend {
     // threads at once when compile_threads > 1.
     std::function<std::unique_ptr<CandidateKernel>(const KernelKey &, const Params &)> make;
     unsigned compile_threads = 1;
-    // The build's default knobs of a kernel (the space's first candidate).
-    std::function<Params(const KernelKey &)> default_params;
+    // The build's default knobs of a kernel (the space's first candidate): what the runtime runs
+    // in the bucket without a database entry.
+    std::function<Params(const KernelKey &, const Bucket &)> default_params;
     // The forward kernel whose h the backward reads (layer, m, device of the key).
     std::function<const KernelEntry &(const KernelKey &)> forward_for_h;
 };
 
 // The default knobs and the forward of this build's kernel table (runtime/kernel_registry.h).
 Params registry_default_params(const KernelKey &k);
+Params registry_default_params(const KernelKey &k, const Bucket &b);  // the RNN cores' depend on the shape
 const KernelEntry &registry_forward(const KernelKey &k);
 
 // The selected kernels and buckets of `o` (Error naming a bad layer, direction, bucket or m).

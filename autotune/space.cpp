@@ -10,9 +10,95 @@ bool chunked_allowed(const KernelKey &k) {
     return k.direction == "forward" && (k.layer == "hlru" || k.m <= 4);
 }
 
+bool is_rnn(const std::string &layer) { return layer == "elman" || layer == "wcrnn" || layer == "lstm"; }
+
+namespace {
+
+// The kernel direction of an RNN op's implementation (generators/rnn_kernels.cmake).
+std::string rnn_kernel_direction(const KernelKey &k, bool stepped) {
+    if (k.direction == "backward") return stepped ? "bstep" : "backward";
+    if (k.direction == "forward_train") return stepped ? "step_train" : "forward_train";
+    return stepped ? "step" : "forward";
+}
+
+bool is_stepped(const Params &p) {
+    auto it = p.find("impl");
+    return it != p.end() && it->second == "stepped";
+}
+
+std::vector<Params> enumerate_rnn_space(const KernelKey &k, const Params &default_params) {
+    if (k.device != "cpu") throw Error("tune: the RNN cores are tuned on the CPU only, got device '" + k.device + "'");
+    const bool ok_dir = k.direction == "forward" || k.direction == "backward" ||
+                        (k.layer == "lstm" && k.direction == "forward_train");
+    if (!ok_dir) {
+        throw Error("tune: " + k.layer + " direction must be forward or backward" +
+                    std::string(k.layer == "lstm" ? " or forward_train" : "") + ", got '" + k.direction + "'");
+    }
+    if (!(k.m == 0 || (k.m == 2 && k.layer == "wcrnn"))) {
+        throw Error("tune: " + k.layer + " has m = " + (k.layer == "wcrnn" ? "2 or 0" : "0") + " (got " + std::to_string(k.m) + ")");
+    }
+    if (k.layer == "wcrnn" && k.direction == "backward") {
+        throw Error("tune: the WCRNN backward is not tuned (its stepped form is never chosen; rnn_stepped.cpp)");
+    }
+    std::vector<Params> out;
+    auto add = [&](const Params &p) {
+        const Params n = normalize_rnn_params(p);
+        if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    };
+    if (!default_params.empty()) add(default_params);
+    for (const char *bt : {"0", "1", "2", "4", "8"}) {
+        for (const char *strip : {"1", "2", "4"}) {
+            for (const char *w : {"0", "16"}) {
+                add({{"impl", "stepped"}, {"batch_tile", bt}, {"strip", strip}, {"vector_width", w}});
+            }
+        }
+    }
+    for (const char *ku : {"4", "8"}) {
+        for (const char *bt : {"1", "2", "4"}) add({{"impl", "scan"}, {"k_unroll", ku}, {"batch_tile", bt}});
+    }
+    return out;
+}
+
+}  // namespace
+
+Params normalize_rnn_params(const Params &p) {
+    Params n = p;
+    const bool stepped = is_stepped(p);
+    n["impl"] = stepped ? "stepped" : "scan";
+    n.erase("algorithm");
+    if (stepped) {
+        n.emplace("batch_tile", "0");
+        n.emplace("strip", "1");
+        n.emplace("vector_width", "0");
+    } else {
+        n.emplace("k_unroll", "8");
+        n.emplace("batch_tile", "4");
+        n.emplace("vector_width", "0");
+        n.erase("tile");  // CUDA only
+    }
+    return n;
+}
+
+std::string generator_name(const KernelKey &k, const Params &p) {
+    if (!is_rnn(k.layer)) return k.generator();
+    return k.layer + "_" + rnn_kernel_direction(k, is_stepped(p));
+}
+
+Params generator_params(const KernelKey &k, const Params &p) {
+    Params g = p;
+    if (is_rnn(k.layer)) {
+        g.erase("impl");
+        g["algorithm"] = "sequential";
+    }
+    return g;
+}
+
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params) {
+    if (is_rnn(k.layer)) return enumerate_rnn_space(k, default_params);
     if (k.device != "cpu" && k.device != "cuda") throw Error("tune: device must be cpu or cuda, got '" + k.device + "'");
-    if (k.layer != "bdlru" && k.layer != "hlru") throw Error("tune: layer must be bdlru or hlru, got '" + k.layer + "'");
+    if (k.layer != "bdlru" && k.layer != "hlru") {
+        throw Error("tune: layer must be bdlru, hlru, elman, wcrnn or lstm, got '" + k.layer + "'");
+    }
     if (k.direction != "forward" && k.direction != "backward") {
         throw Error("tune: direction must be forward or backward, got '" + k.direction + "'");
     }

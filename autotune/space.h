@@ -11,8 +11,8 @@
 namespace statemix::tune {
 
 struct KernelKey {
-    std::string layer;      // "bdlru" | "hlru"
-    std::string direction;  // "forward" | "backward"
+    std::string layer;      // "bdlru" | "hlru" | the RNN cores "elman" | "wcrnn" | "lstm"
+    std::string direction;  // "forward" | "backward" | "forward_train" (the LSTM's training forward)
     int m = 1;
     std::string device = "cpu";
 
@@ -31,5 +31,24 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
 
 // Whether the build compiles a chunked forward for this kernel (generators/CMakeLists.txt).
 bool chunked_allowed(const KernelKey &k);
+
+// The RNN cores (spec §7-§8): their ops run either the step kernels (a kernel call per time step,
+// runtime/rnn_stepped.cpp) or one launch for the whole sequence; the knob "impl" (stepped | scan)
+// says which, and the rest are that generator's knobs (generators/rnn_pipelines.h):
+//   stepped: batch_tile {0 (from the register budget), 1, 2, 4, 8} x strip {1, 2, 4} x vector_width {natural, 16}
+//   scan:    k_unroll {4, 8} x batch_tile {1, 2, 4}
+// The database's winner decides the implementation per bucket (replacing the rule of thumb in
+// rnn_stepped.cpp where an entry exists). CPU only.
+bool is_rnn(const std::string &layer);
+// The generator a candidate is compiled from (layer_direction for the scans; for the RNN cores
+// the step or one-launch generator of its impl) and its GeneratorParams (without "impl").
+std::string generator_name(const KernelKey &k, const Params &p);
+Params generator_params(const KernelKey &k, const Params &p);
+// An RNN candidate's params with every knob the generator would default filled in, so that the
+// build's default and the same knobs spelled out are one candidate.
+Params normalize_rnn_params(const Params &p);
+// The RNN cores' time steps per measured run: the bucket's T / kRnnTimeScale (each step is the
+// same mat-vec work; a run stays under a second at H = 1024).
+constexpr int64_t kRnnTimeScale = 8;
 
 }  // namespace statemix::tune

@@ -53,7 +53,7 @@ Backend jit_backend(const TuneOptions &o) {
         return std::make_unique<JitCandidate>(k, p, t);
     };
     be.compile_threads = std::max(1u, std::thread::hardware_concurrency());
-    be.default_params = registry_default_params;
+    be.default_params = [](const KernelKey &k, const Bucket &b) { return registry_default_params(k, b); };
     be.forward_for_h = [](const KernelKey &k) -> const KernelEntry & { return registry_forward(k); };
     return be;
 }
@@ -104,6 +104,12 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
     }
     const Database db = load_or_new_database(o.db);
     const std::vector<Work> work = plan_work(o, db);
+    for (const Work &w : work) {
+        if (is_rnn(w.key.layer)) {
+            throw Error("tune bundle: the RNN cores (" + w.key.layer + ") are tuned in-process on the CPU only "
+                        "(statemix_tune run --layers " + w.key.layer + ")");
+        }
+    }
     fs::create_directories(dir);
     const std::string runner_src = self_dir() + "/statemix_tune_runner";
     if (!fs::exists(runner_src)) throw Error("tune bundle: the runner " + runner_src + " is missing (build statemix_tune_runner)");

@@ -12,6 +12,7 @@
 //                                                                 on the GPU machine)
 //   statemix_tune import DIR/results.json [--db FILE]
 #include "report.h"
+#include "search.h"
 #include "space.h"
 #include "statemix.h"
 #include "tuner.h"
@@ -31,7 +32,7 @@ using namespace statemix::tune;
 namespace {
 
 void add_selection(CLI::App *cmd, TuneOptions &o) {
-    cmd->add_option("--layers", o.layers, "bdlru and/or hlru")->capture_default_str();
+    cmd->add_option("--layers", o.layers, "bdlru, hlru (the scans); elman, wcrnn, lstm (the RNN cores, CPU)")->capture_default_str();
     cmd->add_option("--orders", o.orders, "m values (default: every m the build compiles)");
     cmd->add_option("--directions", o.directions, "forward and/or backward")->capture_default_str();
     cmd->add_option("--buckets", o.buckets, "shape buckets of the database (default: all)");
@@ -46,7 +47,7 @@ void add_selection(CLI::App *cmd, TuneOptions &o) {
 }  // namespace
 
 int main(int argc, char **argv) {
-    CLI::App app{"statemix_tune: search the scan kernels' schedules and keep the winners in the tuning database"};
+    CLI::App app{"statemix_tune: search the scan kernels' and RNN cores' schedules and keep the winners in the tuning database"};
     app.require_subcommand(1);
     auto o = std::make_shared<TuneOptions>();
     std::string report_out = "docs/tuning-report.html";
@@ -85,16 +86,12 @@ int main(int argc, char **argv) {
     add_selection(s, *o);
     s->callback([&] {
         run = [&] {
-            std::vector<int> orders = o->orders.empty() ? std::vector<int>{1} : o->orders;
-            for (const std::string &layer : o->layers) {
-                for (int m : orders) {
-                    for (const std::string &dir : o->directions) {
-                        KernelKey k{layer, dir, m, "cpu"};
-                        auto space = enumerate_space(k, {});
-                        fmt::print("{}: {} candidates\n", k.label(), space.size());
-                        for (const Params &p : space) fmt::print("  {}\n", params_key(p));
-                    }
-                }
+            const Database db = load_or_new_database(o->db);
+            for (const Work &w : plan_work(*o, db)) {
+                // The first candidate is the build's default for the bucket (what runs without an entry).
+                auto space = enumerate_space(w.key, registry_default_params(w.key, db.bucket(w.bucket)));
+                fmt::print("{} bucket '{}': {} candidates\n", w.key.label(), w.bucket, space.size());
+                for (const Params &p : space) fmt::print("  {}\n", params_key(p));
             }
         };
     });

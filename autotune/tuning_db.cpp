@@ -78,12 +78,14 @@ json to_json(const Measurement &c) {
 json to_json(const Entry &e) {
     json cands = json::array();
     for (const Measurement &c : e.candidates) cands.push_back(to_json(c));
-    return {{"target", e.target},   {"device", e.device},     {"layer", e.layer},
+    json j = {{"target", e.target},   {"device", e.device},     {"layer", e.layer},
             {"direction", e.direction}, {"m", e.m},           {"bucket", e.bucket},
             {"knobs_version", e.knobs_version}, {"complete", e.complete}, {"params", params_json(e.params)},
             {"ms", e.ms},           {"default_ms", e.default_ms}, {"ceiling_gbs", e.ceiling_gbs},
             {"bytes", e.bytes},     {"search", e.search},     {"date", e.date},
             {"candidates", cands}};
+    if (e.flops > 0) j["flops"] = e.flops;
+    return j;
 }
 
 // Field readers that name the file and the place of a bad field.
@@ -184,6 +186,7 @@ Database load_database(const std::string &path) {
         e.default_ms = r.num(o, w, "default_ms");
         e.ceiling_gbs = r.num(o, w, "ceiling_gbs");
         e.bytes = r.num(o, w, "bytes");
+        if (o.contains("flops")) e.flops = r.num(o, w, "flops");  // optional: the RNN cores' entries
         e.search = r.str(o, w, "search");
         e.date = r.str(o, w, "date");
         const json &cs = r.field(o, w, "candidates");

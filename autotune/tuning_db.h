@@ -62,6 +62,7 @@ struct Entry {
     double ms = 0, default_ms = 0;
     double ceiling_gbs = 0;  // the best copy sample taken between this entry's runs
     double bytes = 0;        // bytes a run must move (spec §6)
+    double flops = 0;        // the RNN cores' mat-vec flops per run (0: a scan)
     std::string search, date;
     std::vector<Measurement> candidates;
 

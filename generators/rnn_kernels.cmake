@@ -67,3 +67,14 @@ foreach (m 2 0)
   statemix_kernel(sm_wcrnn_bstep_m${m}_cpu wcrnn bstep sequential ${m} cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
 endforeach ()
 statemix_kernel(sm_wcrnn_bstep_rho_cpu wcrnn bstep_rho sequential 2 cpu FROM statemix_rnn_generators PARAMS ${STATEMIX_STEP_CPU_KNOBS})
+
+# The tuning database's variants of the CPU ops (cmake/StatemixTuning.cmake; autotune/README.md):
+# per bucket, the step kernels or the one-launch kernel with the tuned knobs. The WCRNN backward
+# and the LSTM's inference forward keep the rule of thumb (rnn_stepped.cpp).
+statemix_tuned_rnn_kernels(elman forward 0)
+statemix_tuned_rnn_kernels(elman backward 0)
+statemix_tuned_rnn_kernels(lstm forward_train 0)
+statemix_tuned_rnn_kernels(lstm backward 0)
+foreach (m 2 0)
+  statemix_tuned_rnn_kernels(wcrnn forward ${m})
+endforeach ()

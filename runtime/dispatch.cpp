@@ -102,7 +102,41 @@ halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &d
     return b;
 }
 
+namespace {
+std::atomic<const KernelEntry *> g_override{nullptr};
+
+bool same_kernel(const KernelEntry &k, const char *layer, const char *direction, Device device, int m) {
+    return !std::strcmp(k.layer, layer) && !std::strcmp(k.direction, direction) &&
+           !std::strcmp(k.device, device_name(device)) && k.m == m;
+}
+}  // namespace
+
+ScopedKernelOverride::ScopedKernelOverride(const KernelEntry &k) : prev_(g_override.exchange(&k)) {}
+ScopedKernelOverride::~ScopedKernelOverride() { g_override.store(prev_); }
+
+const KernelEntry *kernel_override(const char *layer, Device device, int m) {
+    const KernelEntry *o = g_override.load();
+    return o && !std::strcmp(o->layer, layer) && !std::strcmp(o->device, device_name(device)) && o->m == m ? o : nullptr;
+}
+
+const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Device device, int m, int64_t lanes,
+                                int64_t T) {
+    for (int i = 0; i < kKernelChoicesSize; i++) {
+        const KernelChoice &c = kKernelChoices[i];
+        if (std::strcmp(c.layer, layer) || std::strcmp(c.direction, op_direction) ||
+            std::strcmp(c.device, device_name(device)) || c.m != m || lanes < c.lanes_min || lanes > c.lanes_max ||
+            T < c.t_min || T > c.t_max) {
+            continue;
+        }
+        for (int j = 0; j < kKernelTableSize; j++) {
+            if (std::strcmp(kKernelTable[j].name, c.kernel) == 0) return &kKernelTable[j];
+        }
+    }
+    return nullptr;
+}
+
 const KernelEntry *find_kernel_or_null(const char *layer, const char *direction, Device device, int m) {
+    if (const KernelEntry *o = g_override.load(); o && same_kernel(*o, layer, direction, device, m)) return o;
     for (int i = 0; i < kKernelTableSize; i++) {
         const KernelEntry &k = kKernelTable[i];
         if (!std::strcmp(k.layer, layer) && !std::strcmp(k.direction, direction) &&
@@ -114,6 +148,7 @@ const KernelEntry *find_kernel_or_null(const char *layer, const char *direction,
 }
 
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m) {
+    if (const KernelEntry *o = g_override.load(); o && same_kernel(*o, layer, direction, device, m)) return *o;
     std::string avail;
     for (int i = 0; i < kKernelTableSize; i++) {
         const KernelEntry &k = kKernelTable[i];

@@ -45,6 +45,30 @@ bool has_argument(const KernelEntry &k, const char *name);
 // outlive the returned buffer; t must be a CPU tensor.
 halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &dims);
 
+// While one is alive, `k` stands in for the build's kernel of its (layer, direction, device, m):
+// find_kernel, find_kernel_or_null, tuned_kernel and the ops' automatic choices return it. This
+// is how the autotuner runs a JIT candidate through the runtime's own ops (autotune/search.cpp)
+// where no per-call config can name a kernel (the RNN ops). Process-wide; one at a time.
+class ScopedKernelOverride {
+public:
+    explicit ScopedKernelOverride(const KernelEntry &k);
+    ~ScopedKernelOverride();
+    ScopedKernelOverride(const ScopedKernelOverride &) = delete;
+    ScopedKernelOverride &operator=(const ScopedKernelOverride &) = delete;
+
+private:
+    const KernelEntry *prev_;
+};
+// The override for (layer, device, m) whatever its direction, or nullptr.
+const KernelEntry *kernel_override(const char *layer, Device device, int m);
+
+// The variant the tuning database chose (kKernelChoices) for the op (layer, op_direction, device,
+// m) at a shape in a bucket (lanes: B·state width; T), or nullptr when no entry covers it. The
+// variant's own direction can differ from op_direction: an RNN forward's choice may be a step
+// kernel (direction "step") or the one-launch kernel ("forward").
+const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Device device, int m, int64_t lanes,
+                                int64_t T);
+
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);
 // The same, or nullptr when this build has none (for optional variants such as step kernels).

@@ -346,7 +346,7 @@ void wcrnn_forward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, con
     float eps = cfg.eps;
     int act = (int)cfg.act;
     if (dev == Device::cpu) {
-        if (const KernelEntry *sk = stepped::choose(op, "wcrnn", "step", c.m, d.B, d.H)) {
+        if (const KernelEntry *sk = stepped::choose(op, "wcrnn", "step", c.m, d.B, d.H, d.T)) {
             std::vector<KernelArg> extra = {{"eps", &eps}, {"act", &act}};
             std::vector<const float *> gates = {W.data()};
             if (c.m == 0) gates.push_back(c.R.data());
@@ -355,7 +355,8 @@ void wcrnn_forward(const WcrnnConfig &cfg, const Tensor &u, const Tensor &W, con
             return;
         }
     }
-    const KernelEntry &k = dispatch::find_kernel(op, "wcrnn", "forward", dev, c.m);
+    const KernelEntry &k = dev == Device::cpu ? stepped::one_launch_kernel(op, "wcrnn", "forward", c.m, d.B, d.H, d.T)
+                                              : dispatch::find_kernel(op, "wcrnn", "forward", dev, c.m);
     std::vector<KernelArg> args = {{"u", (void *)u.raw()},      {"W", (void *)W.raw()},
                                    {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
                                    {"eps", &eps},               {"act", &act},
@@ -482,12 +483,13 @@ void elman_forward(const Tensor &u, const Tensor &W, const Tensor *h0, Tensor &h
     if (!h0) zero = Tensor::zeros({d.B, d.H}, dev);
     if (persistent_forward(op, d, u, W, h0 ? *h0 : zero, nullptr, 1.0f, 0, h, h_final)) return;
     if (dev == Device::cpu) {
-        if (const KernelEntry *sk = stepped::choose(op, "elman", "step", 0, d.B, d.H)) {
+        if (const KernelEntry *sk = stepped::choose(op, "elman", "step", 0, d.B, d.H, d.T)) {
             stepped::run_elman_wcrnn(*sk, stepped::pack({W.data()}, d.H), u, h0 ? *h0 : zero, {}, h, h_final);
             return;
         }
     }
-    const KernelEntry &k = dispatch::find_kernel(op, "elman", "forward", dev, 0);
+    const KernelEntry &k = dev == Device::cpu ? stepped::one_launch_kernel(op, "elman", "forward", 0, d.B, d.H, d.T)
+                                              : dispatch::find_kernel(op, "elman", "forward", dev, 0);
     dispatch::run_kernel(k, {{"u", (void *)u.raw()},
                              {"W", (void *)W.raw()},
                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
@@ -514,13 +516,14 @@ void elman_backward(const Tensor &u, const Tensor &W, const Tensor *h0, const Te
     Tensor zero;
     if (!h0 || !g_final) zero = Tensor::zeros(state, dev);
     if (dev == Device::cpu) {
-        const stepped::BackwardKernels sk = stepped::choose_backward(op, "elman", d.B, d.H);
+        const stepped::BackwardKernels sk = stepped::choose_backward(op, "elman", d.B, d.H, d.T);
         if (sk.step) {
             stepped::run_elman_backward(sk, W, h0 ? *h0 : zero, h, g, g_final ? *g_final : zero, out.du, out.dW, out.dh0);
             return;
         }
     }
-    const KernelEntry &k = dispatch::find_kernel(op, "elman", "backward", dev, 0);
+    const KernelEntry &k = dev == Device::cpu ? stepped::one_launch_kernel(op, "elman", "backward", 0, d.B, d.H, d.T)
+                                              : dispatch::find_kernel(op, "elman", "backward", dev, 0);
     dispatch::run_kernel(k, {{"u", (void *)u.raw()},
                              {"W", (void *)W.raw()},
                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
@@ -554,7 +557,7 @@ void lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tens
     Tensor zero;
     if (!h0 || !c0) zero = Tensor::zeros(state, dev);
     if (dev == Device::cpu) {
-        if (const KernelEntry *sk = stepped::choose(op, "lstm", training ? "step_train" : "step", 0, d.B, d.H)) {
+        if (const KernelEntry *sk = stepped::choose(op, "lstm", training ? "step_train" : "step", 0, d.B, d.H, d.T)) {
             const float *w = W.data();
             Tensor Wp = stepped::pack({w, w + d.H * d.H, w + 2 * d.H * d.H, w + 3 * d.H * d.H}, d.H);
             stepped::run_lstm(*sk, Wp, u, h0 ? *h0 : zero, c0 ? *c0 : zero, out.h, out.c, out.h_final, out.c_final,
@@ -562,7 +565,9 @@ void lstm_forward(const Tensor &u, const Tensor &W, const Tensor *h0, const Tens
             return;
         }
     }
-    const KernelEntry &k = dispatch::find_kernel(op, "lstm", training ? "forward_train" : "forward", dev, 0);
+    const char *dir = training ? "forward_train" : "forward";
+    const KernelEntry &k = dev == Device::cpu ? stepped::one_launch_kernel(op, "lstm", dir, 0, d.B, d.H, d.T)
+                                              : dispatch::find_kernel(op, "lstm", dir, dev, 0);
     std::vector<dispatch::KernelArg> args = {{"u", (void *)u.raw()},
                                              {"W", (void *)W.raw()},
                                              {"h0", (void *)(h0 ? h0->raw() : zero.raw())},
@@ -604,7 +609,7 @@ void lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Ten
     Tensor zero;
     if (!h0 || !c0 || !g_final || !gc_final) zero = Tensor::zeros(state, dev);
     if (dev == Device::cpu) {
-        const stepped::BackwardKernels sk = stepped::choose_backward(op, "lstm", d.B, d.H);
+        const stepped::BackwardKernels sk = stepped::choose_backward(op, "lstm", d.B, d.H, d.T);
         if (sk.step) {
             auto val = [&](const Tensor *t) -> const Tensor & { return t ? *t : zero; };
             stepped::run_lstm_backward(sk, W, z, val(h0), val(c0), h, c, g, val(g_final), val(gc_final), out.du, out.dW,
@@ -612,7 +617,8 @@ void lstm_backward(const Tensor &z, const Tensor &W, const Tensor *h0, const Ten
             return;
         }
     }
-    const KernelEntry &k = dispatch::find_kernel(op, "lstm", "backward", dev, 0);
+    const KernelEntry &k = dev == Device::cpu ? stepped::one_launch_kernel(op, "lstm", "backward", 0, d.B, d.H, d.T)
+                                              : dispatch::find_kernel(op, "lstm", "backward", dev, 0);
     auto opt = [&](const Tensor *t) { return (void *)(t ? t->raw() : zero.raw()); };
     dispatch::run_kernel(k, {{"z", (void *)z.raw()},
                              {"W", (void *)W.raw()},

@@ -65,41 +65,89 @@ bool automatic_picks_stepped_backward(const char *layer, int64_t /*B*/, int64_t 
 
 }  // namespace
 
+bool rule_picks_stepped(const char *layer, const char *op_dir, int64_t B, int64_t H) {
+    if (!std::strcmp(op_dir, "backward")) return automatic_picks_stepped_backward(layer, B, H);
+    return automatic_picks_stepped(layer, B, H);
+}
+
+const char *op_direction(const char *kernel_direction) {
+    if (!std::strcmp(kernel_direction, "step")) return "forward";
+    if (!std::strcmp(kernel_direction, "step_train")) return "forward_train";
+    if (!std::strcmp(kernel_direction, "bstep")) return "backward";
+    return kernel_direction;
+}
+
+namespace {
+
+// What decides between the step kernels and the one-launch kernel of an op, before the rule of
+// thumb: the autotuner's candidate (dispatch::ScopedKernelOverride) when it is one of this op's
+// kernels, else the tuning database's choice for the shape's bucket. Returns that kernel, or
+// nullptr when neither applies.
+const KernelEntry *decided(const char *layer, const char *op_dir, int m, int64_t B, int64_t H, int64_t T) {
+    if (const KernelEntry *o = dispatch::kernel_override(layer, Device::cpu, m)) {
+        if (!std::strcmp(op_direction(o->direction), op_dir)) return o;
+    }
+    return dispatch::tuned_kernel(layer, op_dir, Device::cpu, m, B * H, T);
+}
+
+}  // namespace
+
 const KernelEntry *choose(const std::string &op, const char *layer, const char *direction, int m, int64_t B,
-                          int64_t H) {
+                          int64_t H, int64_t T) {
     const Impl impl = cpu_impl();
     if (impl == Impl::scan) return nullptr;
     const KernelEntry *k = dispatch::find_kernel_or_null(layer, direction, Device::cpu, m);
     if (impl == Impl::stepped) {
         if (!k) throw Error(op + ": STATEMIX_RNN_CPU=stepped, but this build has no " + direction + " kernel for " + layer);
+        if (const KernelEntry *d = decided(layer, op_direction(direction), m, B, H, T); d && !std::strcmp(d->direction, direction)) return d;
         return k;
+    }
+    if (const KernelEntry *d = decided(layer, op_direction(direction), m, B, H, T)) {
+        return std::strcmp(d->direction, direction) == 0 ? d : nullptr;
     }
     return k && automatic_picks_stepped(layer, B, H) ? k : nullptr;
 }
 
-BackwardKernels choose_backward(const std::string & /*op*/, const char *layer, int64_t B, int64_t H) {
+const KernelEntry &one_launch_kernel(const std::string &op, const char *layer, const char *direction, int m,
+                                     int64_t B, int64_t H, int64_t T) {
+    if (const KernelEntry *d = decided(layer, direction, m, B, H, T); d && !std::strcmp(d->direction, direction)) {
+        return *d;
+    }
+    return dispatch::find_kernel(op, layer, direction, Device::cpu, m);
+}
+
+BackwardKernels choose_backward(const std::string & /*op*/, const char *layer, int64_t B, int64_t H, int64_t T) {
     const Impl impl = cpu_impl();
     BackwardKernels k;
     if (impl == Impl::scan || !std::strcmp(layer, "wcrnn")) return k;  // the WCRNN: choose_wcrnn_backward
     k.step = dispatch::find_kernel_or_null(layer, "bstep", Device::cpu, 0);
     k.plain = dispatch::find_kernel_or_null("elman", "bstep", Device::cpu, 0);
     k.weight_grad = dispatch::find_kernel_or_null("elman", "weight_grad", Device::cpu, 0);
+    const KernelEntry *d = decided(layer, "backward", 0, B, H, T);
+    if (d && !std::strcmp(d->direction, "bstep")) k.step = d;
     // "stepped" means wherever step kernels exist: the WCRNN's backward has none (its one-launch
     // kernel runs).
     const bool have = k.step && k.plain && k.weight_grad;
-    if (!have || (impl == Impl::automatic && !automatic_picks_stepped_backward(layer, B, H))) return BackwardKernels{};
+    if (!have) return BackwardKernels{};
+    if (impl == Impl::automatic) {
+        const bool stepped = d ? !std::strcmp(d->direction, "bstep") : automatic_picks_stepped_backward(layer, B, H);
+        if (!stepped) return BackwardKernels{};
+    }
     return k;
 }
 
-std::string describe_backward(const char *layer, int m, int64_t B, int64_t H) {
+std::string describe_backward(const char *layer, int m, int64_t B, int64_t H, int64_t T) {
     const KernelEntry *step = !std::strcmp(layer, "wcrnn") ? choose_wcrnn_backward(m, B, H).step
-                                                           : choose_backward(layer, layer, B, H).step;
-    return step ? std::string("stepped (") + step->name + " per step)" : std::string("one launch");
+                                                           : choose_backward(layer, layer, B, H, T).step;
+    if (step) return std::string("stepped (") + step->name + " per step)";
+    if (!std::strcmp(layer, "wcrnn")) return "one launch";
+    return std::string("one launch (") + one_launch_kernel(layer, layer, "backward", m, B, H, T).name + ")";
 }
 
-std::string describe(const char *layer, int m, int64_t B, int64_t H) {
-    const KernelEntry *k = choose(layer, layer, "step", m, B, H);
-    return k ? std::string("stepped (") + k->name + " per step)" : std::string("scan (one launch)");
+std::string describe(const char *layer, int m, int64_t B, int64_t H, int64_t T) {
+    const KernelEntry *k = choose(layer, layer, "step", m, B, H, T);
+    return k ? std::string("stepped (") + k->name + " per step)"
+             : std::string("scan (one launch: ") + one_launch_kernel(layer, layer, "forward", m, B, H, T).name + ")";
 }
 
 Tensor pack(const std::vector<const float *> &gates, int64_t H) {
@@ -169,7 +217,7 @@ struct View {
 };
 
 size_t slot_of(const KernelEntry &k, const char *name) {
-    const halide_filter_metadata_t *md = k.metadata();
+    const halide_filter_metadata_t *md = k.meta();
     for (int i = 0; i < md->num_arguments; i++) {
         if (!std::strcmp(md->arguments[i].name, name)) return (size_t)i;
     }

@@ -24,12 +24,23 @@ void clear_cpu_impl();         // back to the environment
 Impl parse_cpu_impl(const std::string &s);  // Error unless automatic|scan|stepped
 
 // The step kernel to use for a CPU forward of (layer, direction, m) at this shape, or nullptr for
-// the scan kernel. direction: "step" or "step_train" (the LSTM's, writing z).
+// the scan kernel. direction: "step" or "step_train" (the LSTM's, writing z). Automatic: the
+// tuning database's choice for the shape's bucket (autotune/; it may name a step kernel variant
+// or the one-launch kernel), else the rule of thumb below.
 const KernelEntry *choose(const std::string &op, const char *layer, const char *direction, int m, int64_t B,
-                          int64_t H);
+                          int64_t H, int64_t T);
+// The one-launch CPU kernel of (layer, direction, m) when choose() returned nullptr: the tuning
+// database's variant for the bucket, else the build's default (Error if none is compiled).
+const KernelEntry &one_launch_kernel(const std::string &op, const char *layer, const char *direction, int m,
+                                     int64_t B, int64_t H, int64_t T);
+// The rule of thumb (where no tuning database entry decides): whether the automatic CPU choice
+// of op_direction ("forward", "forward_train", "backward") at B, H is the step kernels.
+bool rule_picks_stepped(const char *layer, const char *op_direction, int64_t B, int64_t H);
+// The op a kernel direction serves: step -> forward, step_train -> forward_train, bstep -> backward.
+const char *op_direction(const char *kernel_direction);
 // What choose() / choose_backward() pick, in words (for `statemix bench`).
-std::string describe(const char *layer, int m, int64_t B, int64_t H);
-std::string describe_backward(const char *layer, int m, int64_t B, int64_t H);
+std::string describe(const char *layer, int m, int64_t B, int64_t H, int64_t T);
+std::string describe_backward(const char *layer, int m, int64_t B, int64_t H, int64_t T);
 
 // The stepped CPU backward of Elman and the LSTM: its adjoint step kernel (direction "bstep") and
 // the weight-gradient kernel ("elman"/"weight_grad"), or nullptr for the one-launch backward
@@ -37,7 +48,7 @@ std::string describe_backward(const char *layer, int m, int64_t B, int64_t H);
 struct BackwardKernels {
     const KernelEntry *step = nullptr, *plain = nullptr, *weight_grad = nullptr;  // plain: Elman's bstep (dh0)
 };
-BackwardKernels choose_backward(const std::string &op, const char *layer, int64_t B, int64_t H);
+BackwardKernels choose_backward(const std::string &op, const char *layer, int64_t B, int64_t H, int64_t T);
 
 // W_q blocks packed as Wp [ceil(H/tile), H, G, tile] (tile = step_unit_tile(G)): gates[q] points at gate q's [H,H] rows.
 Tensor pack(const std::vector<const float *> &gates, int64_t H);

@@ -112,19 +112,8 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
                     device_name(device) + "; supported: " + avail);
     }
     // The tuning database's choice for this shape's bucket.
-    const KernelEntry *tuned = nullptr;
-    const int64_t lanes = bucket_lanes(cfg.layer, dims);
-    for (int i = 0; i < kKernelChoicesSize && !tuned; i++) {
-        const KernelChoice &c = kKernelChoices[i];
-        if (std::strcmp(c.layer, layer_name(cfg.layer)) || std::strcmp(c.direction, direction) ||
-            std::strcmp(c.device, device_name(device)) || c.m != cfg.m || lanes < c.lanes_min || lanes > c.lanes_max ||
-            dims.T < c.t_min || dims.T > c.t_max) {
-            continue;
-        }
-        for (int j = 0; j < kKernelTableSize; j++) {
-            if (std::strcmp(kKernelTable[j].name, c.kernel) == 0) tuned = &kKernelTable[j];
-        }
-    }
+    const KernelEntry *tuned = dispatch::tuned_kernel(layer_name(cfg.layer), direction, device, cfg.m,
+                                                      bucket_lanes(cfg.layer, dims), dims.T);
     switch (cfg.algorithm) {
     case Algorithm::sequential:
         if (tuned && std::strcmp(tuned->algorithm, "sequential") == 0) return *tuned;

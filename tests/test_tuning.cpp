@@ -6,6 +6,7 @@
 #include "autotune/space.h"
 #include "autotune/tuning_db.h"
 #include "runtime/file_io.h"
+#include "runtime/rnn_stepped.h"
 #include "statemix.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -71,9 +73,41 @@ TEST(TuneSpace, BackwardHasBothForms) {
 }
 
 TEST(TuneSpace, BadKernelsAreRefusedByName) {
-    EXPECT_NE(error_of([] { enumerate_space({"lstm", "forward", 1, "cpu"}, {}); }).find("'lstm'"), std::string::npos);
+    EXPECT_NE(error_of([] { enumerate_space({"gru", "forward", 1, "cpu"}, {}); }).find("'gru'"), std::string::npos);
+    EXPECT_NE(error_of([] { enumerate_space({"lstm", "forward", 1, "cpu"}, {}); }).find("m = 0"), std::string::npos);
+    EXPECT_NE(error_of([] { enumerate_space({"elman", "forward", 0, "cuda"}, {}); }).find("CPU only"), std::string::npos);
+    EXPECT_NE(error_of([] { enumerate_space({"wcrnn", "backward", 2, "cpu"}, {}); }).find("not tuned"), std::string::npos);
     EXPECT_NE(error_of([] { enumerate_space({"bdlru", "sideways", 1, "cpu"}, {}); }).find("'sideways'"), std::string::npos);
     EXPECT_NE(error_of([] { enumerate_space({"bdlru", "forward", 1, "tpu"}, {}); }).find("'tpu'"), std::string::npos);
+}
+
+// The RNN cores: the build's default (as the runtime picks it for the bucket) first, once, even
+// when it spells fewer knobs than the space; both implementations; every candidate names its
+// generator's own knobs only.
+TEST(TuneSpace, RnnCoresHaveStepAndOneLaunchCandidates) {
+    const KernelKey k{"elman", "forward", 0, "cpu"};
+    const Params dflt = normalize_rnn_params({{"impl", "stepped"}, {"vector_width", "0"}});
+    EXPECT_EQ(dflt, (Params{{"impl", "stepped"}, {"batch_tile", "0"}, {"strip", "1"}, {"vector_width", "0"}}));
+    auto space = enumerate_space(k, dflt);
+    ASSERT_FALSE(space.empty());
+    EXPECT_EQ(space.front(), dflt);
+    std::set<std::string> keys;
+    int stepped = 0, scan = 0;
+    for (const Params &p : space) {
+        EXPECT_TRUE(keys.insert(params_key(p)).second) << "duplicate " << params_key(p);
+        const bool st = p.at("impl") == "stepped";
+        (st ? stepped : scan)++;
+        EXPECT_EQ(generator_name(k, p), st ? "elman_step" : "elman_forward");
+        const Params g = generator_params(k, p);
+        EXPECT_EQ(g.count("impl"), 0u);
+        EXPECT_EQ(g.count("k_unroll"), st ? 0u : 1u);  // the step kernels have no k_unroll
+        EXPECT_EQ(g.count("strip"), st ? 1u : 0u);
+    }
+    EXPECT_EQ(stepped, 30);
+    EXPECT_EQ(scan, 6);
+    EXPECT_EQ(generator_name({"lstm", "forward_train", 0, "cpu"}, {{"impl", "stepped"}}), "lstm_step_train");
+    EXPECT_EQ(generator_name({"lstm", "backward", 0, "cpu"}, {{"impl", "stepped"}}), "lstm_bstep");
+    EXPECT_EQ(generator_name({"wcrnn", "forward", 2, "cpu"}, {{"impl", "scan"}}), "wcrnn_forward");
 }
 
 TEST(TuneSpace, CudaBackwardIsTwoPass) {
@@ -237,9 +271,29 @@ TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
         }
         ASSERT_NE(k, nullptr) << c.kernel;
         EXPECT_STREQ(k->layer, c.layer);
-        EXPECT_STREQ(k->direction, c.direction);
         EXPECT_STREQ(k->device, c.device);
         EXPECT_EQ(k->m, c.m);
+        if (is_rnn(c.layer)) {
+            // An RNN op's choice: a step kernel or the one-launch kernel of that op, which the
+            // op's automatic choice takes at a shape in the bucket.
+            EXPECT_STREQ(stepped::op_direction(k->direction), c.direction) << c.kernel;
+            const int64_t H = std::max<int64_t>(1, c.lanes_min), T = std::max<int64_t>(1, c.t_min);
+            stepped::set_cpu_impl(stepped::Impl::automatic);
+            std::string picked;
+            if (!std::strcmp(c.direction, "backward")) {
+                const stepped::BackwardKernels bk = stepped::choose_backward("test", c.layer, 1, H, T);
+                picked = bk.step ? bk.step->name : stepped::one_launch_kernel("test", c.layer, "backward", c.m, 1, H, T).name;
+            } else {
+                const char *sd = !std::strcmp(c.direction, "forward_train") ? "step_train" : "step";
+                const KernelEntry *sk = stepped::choose("test", c.layer, sd, c.m, 1, H, T);
+                picked = sk ? sk->name : stepped::one_launch_kernel("test", c.layer, c.direction, c.m, 1, H, T).name;
+            }
+            stepped::clear_cpu_impl();
+            EXPECT_EQ(picked, c.kernel);
+            checked++;
+            continue;
+        }
+        EXPECT_STREQ(k->direction, c.direction);
         if (std::strcmp(c.device, "cpu") != 0) continue;
         ScanConfig cfg;
         cfg.layer = parse_layer(c.layer);
@@ -251,6 +305,47 @@ TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
         checked++;
     }
     if (checked == 0) GTEST_SKIP() << "this build has no tuned choices (no database entries for its target)";
+}
+
+// The tuner runs an RNN candidate through the runtime's ops by dispatch::ScopedKernelOverride:
+// the op takes it (here the build's Elman step kernel behind a counting wrapper, as a JIT
+// candidate is called) even where the rule of thumb picks the one-launch kernel, the result is
+// the same, and the rule is back after the scope.
+const KernelEntry *g_inner = nullptr;
+int g_calls = 0;
+int counted_call(const void *, void **args) {
+    g_calls++;
+    return g_inner->argv(args);
+}
+
+TEST(TuneDispatch, RnnOpsRunTheOverride) {
+    g_inner = dispatch::find_kernel_or_null("elman", "step", Device::cpu, 0);
+    if (!g_inner) GTEST_SKIP() << "this build has no Elman step kernel";
+    KernelEntry counted = *g_inner;
+    counted.name = "counted step";
+    counted.call = counted_call;
+    counted.jit_metadata = g_inner->metadata();
+    stepped::set_cpu_impl(stepped::Impl::automatic);
+    const int64_t B = 2, T = 5, H = 8;  // H < 512: the rule picks one launch
+    std::vector<float> u((size_t)(B * T * H)), W((size_t)(H * H));
+    for (size_t i = 0; i < u.size(); i++) u[i] = std::sin(0.3f * (float)i);
+    for (size_t i = 0; i < W.size(); i++) W[i] = 0.2f * std::cos(0.7f * (float)i);
+    const Tensor ut = Tensor::from_host({B, T, H}, u.data()), Wt = Tensor::from_host({H, H}, W.data());
+    g_calls = 0;
+    const RnnForwardResult want = elman_forward(ut, Wt, nullptr);
+    EXPECT_EQ(g_calls, 0);
+    EXPECT_NE(stepped::describe("elman", 0, B, H, T).find("scan"), std::string::npos);
+    {
+        dispatch::ScopedKernelOverride use(counted);
+        EXPECT_NE(stepped::describe("elman", 0, B, H, T).find("counted step"), std::string::npos);
+        const RnnForwardResult got = elman_forward(ut, Wt, nullptr);
+        EXPECT_EQ(g_calls, T);
+        double err = 0;
+        for (int64_t i = 0; i < got.h.numel(); i++) err = std::max(err, (double)std::abs(got.h.data()[i] - want.h.data()[i]));
+        EXPECT_LT(err, 1e-5);
+    }
+    EXPECT_NE(stepped::describe("elman", 0, B, H, T).find("scan"), std::string::npos);
+    stepped::clear_cpu_impl();
 }
 
 }  // namespace

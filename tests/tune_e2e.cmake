@@ -5,7 +5,7 @@
 # autoscheduler next to them; a rerun finds the entry up
 # to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
 # was measured; the report renders; a bundle of AOT candidates runs through its runner and its
-# results are imported.
+# results are imported; an Elman forward is tuned (step kernels against one launch).
 cmake_minimum_required(VERSION 3.28)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -99,4 +99,24 @@ string(JSON st GET "${j3}" entries 0 candidates 0 status)
 if (NOT complete OR NOT n EQUAL 2 OR NOT st STREQUAL "ok")
   message(FATAL_ERROR "the imported bundle results are not a complete entry:\n${j3}")
 endif ()
+# The RNN cores: three Elman forward candidates (the default for the bucket first) through the
+# runtime's op, checked against float64, an entry naming its implementation.
+tune(out run --layers elman --directions forward --buckets narrow --db ${WORK}/rnn.json --max-candidates 3 --reps 1
+     --shape-scale 0.05 --quiet)
+expect("${out}" "<- chosen")
+file(READ ${WORK}/rnn.json j4)
+string(JSON complete GET "${j4}" entries 0 complete)
+string(JSON impl GET "${j4}" entries 0 params impl)
+string(JSON n LENGTH "${j4}" entries 0 candidates)
+string(JSON flops GET "${j4}" entries 0 flops)
+if (NOT complete OR NOT n EQUAL 3 OR NOT (impl STREQUAL "stepped" OR impl STREQUAL "scan") OR flops LESS_EQUAL 0)
+  message(FATAL_ERROR "unexpected RNN entry:\n${j4}")
+endif ()
+foreach (i 0 1 2)
+  string(JSON st GET "${j4}" entries 0 candidates ${i} status)
+  string(JSON err GET "${j4}" entries 0 candidates ${i} max_rel_err)
+  if (NOT st STREQUAL "ok" OR err GREATER 0.002)
+    message(FATAL_ERROR "RNN candidate ${i}: ${st}, relative error ${err}:\n${j4}")
+  endif ()
+endforeach ()
 message(STATUS "end-to-end tune: passed")

@@ -6,7 +6,9 @@
 #  - a missing database: the defaults and one warning;
 #  - an entry of another knob-set version (stale): the default and one warning;
 #  - a bucket without an entry: the default and one warning naming how many;
-#  - a corrupt database: the configure step stops with a message naming the file.
+#  - a corrupt database: the configure step stops with a message naming the file;
+#  - an RNN core's entries: a step-kernel winner becomes a step variant and the op's choice; a
+#    winner equal to the default one-launch kernel (knobs spelled out) names that kernel.
 cmake_minimum_required(VERSION 3.28)  # script mode: today's policies (IN_LIST, CMP0126)
 if (DEFINED CASE)
   set(PROJECT_SOURCE_DIR ${SRC})
@@ -19,7 +21,14 @@ if (DEFINED CASE)
   set(STATEMIX_TUNING_DB ${DB})
   include(${SRC}/cmake/StatemixTuning.cmake)
   statemix_load_tuning_db()
-  statemix_tuned_kernels(bdlru forward 2 cpu sequential vector_width=0 tile=256)
+  if (CASE STREQUAL "rnn")
+    # The defaults rnn_kernels.cmake defines before (as statemix_kernel records them).
+    set_property(GLOBAL PROPERTY STATEMIX_KERNELS "sm_elman_fwd_cpu|elman|forward|sequential|0|cpu|0|vector_width=0 k_unroll=8"
+                 "sm_elman_step_cpu|elman|step|sequential|0|cpu|0|vector_width=0")
+    statemix_tuned_rnn_kernels(elman forward 0)
+  else ()
+    statemix_tuned_kernels(bdlru forward 2 cpu sequential vector_width=0 tile=256)
+  endif ()
   statemix_report_untuned()
   get_property(choices GLOBAL PROPERTY STATEMIX_KERNEL_CHOICES)
   foreach (c IN LISTS choices)
@@ -103,4 +112,18 @@ if (rc EQUAL 0)
   message(FATAL_ERROR "case wrongformat: the configure step went on:\n${out}")
 endif ()
 expect("${out}" "expected format 'statemix-tuning-db'" wrongformat)
+
+# The RNN cores: 'wide' chose the step kernels with 4-row tiles (a variant), 'narrow' the
+# one-launch kernel with the build's knobs spelled out (the default kernel itself).
+set(rnn_wide "{\"target\": \"x86-64-linux-avx-avx2-f16c-fma-sse41\", \"device\": \"cpu\", \"layer\": \"elman\", \"direction\": \"forward\", \"m\": 0, \"bucket\": \"wide\", \"knobs_version\": ${knobs}, \"complete\": true, \"params\": {\"impl\": \"stepped\", \"batch_tile\": \"4\", \"strip\": \"1\", \"vector_width\": \"0\"}, \"ms\": 1, \"default_ms\": 2, \"ceiling_gbs\": 30, \"bytes\": 1, \"flops\": 1, \"search\": \"halving\", \"date\": \"\", \"candidates\": []}")
+set(rnn_narrow "{\"target\": \"x86-64-linux-avx-avx2-f16c-fma-sse41\", \"device\": \"cpu\", \"layer\": \"elman\", \"direction\": \"forward\", \"m\": 0, \"bucket\": \"narrow\", \"knobs_version\": ${knobs}, \"complete\": true, \"params\": {\"impl\": \"scan\", \"batch_tile\": \"4\", \"k_unroll\": \"8\", \"vector_width\": \"0\"}, \"ms\": 1, \"default_ms\": 1, \"ceiling_gbs\": 30, \"bytes\": 1, \"search\": \"halving\", \"date\": \"\", \"candidates\": []}")
+run_case(rnn "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${rnn_wide}, ${rnn_narrow}]}" out rc)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case rnn failed:\n${out}")
+endif ()
+expect("${out}" "KERNEL sm_elman_step_cpu_batch_tile4_strip1_vector_width0 sequential batch_tile=4;strip=1;vector_width=0" rnn)
+expect("${out}" "CHOICE elman|forward|cpu|0|wide|4096|9223372036854775807|1|9223372036854775807|sm_elman_step_cpu_batch_tile4_strip1_vector_width0" rnn)
+expect("${out}" "CHOICE elman|forward|cpu|0|narrow|1|4095|1024|9223372036854775807|sm_elman_fwd_cpu" rnn)
+expect_not("${out}" "KERNEL sm_elman_fwd_cpu" rnn)
+expect_not("${out}" "have no entry" rnn)
 message(STATUS "tuning database in the build: all cases passed")
