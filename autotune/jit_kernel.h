@@ -11,10 +11,24 @@
 #include "HalideRuntime.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace statemix::tune {
+
+// A candidate's generator with its GeneratorParams set; for an autoscheduler candidate also the
+// pipeline the autoscheduler scheduled (with the bucket's estimates) and its input arguments.
+struct Prepared {
+    std::unique_ptr<Halide::Internal::AbstractGenerator> gen;
+    std::optional<Halide::Pipeline> autoscheduled;
+    std::vector<Halide::Argument> inputs;
+};
+Prepared prepare(const KernelKey &k, const Params &params, const Halide::Target &target);
+
+// The same candidate compiled ahead of time into an object file (the bundles).
+void compile_candidate_object(const KernelKey &k, const Params &params, const Halide::Target &target,
+                              const std::string &function, const std::string &object_file);
 
 class JitKernel {
 public:

@@ -1,4 +1,5 @@
 #include "report.h"
+#include "space.h"
 
 #include "file_io.h"
 
@@ -122,8 +123,11 @@ std::string render_report(const Database &db, const std::string &db_name) {
             "Mullapudi2016: Halide's autoschedulers on the same algorithm (for comparison).</p>\n";
     // Group entries: (target, layer, direction, bucket) -> by m.
     std::map<std::string, std::vector<const Entry *>> groups;
+    std::vector<const Entry *> rnn;  // the RNN cores: their own section (m is no order there)
     for (const Entry &e : db.entries) {
-        if (e.complete) groups[e.target + "|" + e.layer + "|" + e.direction + "|" + e.bucket].push_back(&e);
+        if (!e.complete) continue;
+        if (is_rnn(e.layer)) rnn.push_back(&e);
+        else groups[e.target + "|" + e.layer + "|" + e.direction + "|" + e.bucket].push_back(&e);
     }
     html += "<h2>Throughput against m</h2>\n";
     for (auto &[key, es] : groups) {
@@ -186,6 +190,45 @@ std::string render_report(const Database &db, const std::string &db_name) {
                                ss, true);
         }
     }
+    if (!rnn.empty()) {
+        html += "<h2>RNN cores: step kernels against one launch</h2>\n<p>GFLOP/s of the recurrent mat-vecs "
+                "(compute-bound) against the step kernels' batch_tile (0: from the register budget), one line per "
+                "strip (the better vector width), and the one-launch kernel against its batch_tile; the chosen "
+                "candidate and the build's default (the runtime's rule of thumb without an entry) as lines.</p>\n";
+        for (const Entry *e : rnn) {
+            auto gf = [&](double ms) { return ms > 0 ? e->flops / (ms / 1e3) / 1e9 : 0; };
+            std::map<std::string, Series> lines;
+            for (const Measurement &c : e->candidates) {
+                if (c.status != "ok" || c.source != "tuned") continue;
+                const bool st = param(c.params, "impl") == "stepped";
+                const std::string name = st ? "stepped, strip " + param(c.params, "strip", "1")
+                                            : "one launch, k_unroll " + param(c.params, "k_unroll", "8");
+                Series &l = lines[name];
+                l.name = name;
+                const double x = std::stod(param(c.params, "batch_tile", "0")), y = gf(c.ms);
+                auto it = std::find_if(l.pts.begin(), l.pts.end(), [&](const auto &pt) { return pt.first == x; });
+                if (it == l.pts.end()) l.pts.push_back({x, y});
+                else it->second = std::max(it->second, y);
+            }
+            std::vector<Series> ss;
+            for (auto &[n, l] : lines) {
+                std::sort(l.pts.begin(), l.pts.end());
+                ss.push_back(l);
+            }
+            std::vector<double> xs = {0, 8};
+            ss.push_back({"chosen: " + param(e->params, "impl"), {{xs[0], gf(e->ms)}, {xs[1], gf(e->ms)}}, false, true});
+            if (e->default_ms > 0) ss.push_back({"default", {{xs[0], gf(e->default_ms)}, {xs[1], gf(e->default_ms)}}, true});
+            const Bucket *b = nullptr;
+            for (const Bucket &x : db.buckets) {
+                if (x.name == e->bucket) b = &x;
+            }
+            const std::string shape = b ? fmt::format("B={} T={} H={}", b->B, std::max<int64_t>(1, b->T / kRnnTimeScale), b->state) : "";
+            html += line_chart(fmt::format("{} {}{}, bucket {} ({})", e->layer, e->direction,
+                                           e->layer == "wcrnn" ? (e->m == 2 ? " (2x2 residual)" : " (dense residual)") : "",
+                                           e->bucket, shape),
+                               "batch_tile", "GFLOP/s", ss, false);
+        }
+    }
     html += "<h2>Entries</h2>\n<table><tr><th>target</th><th>kernel</th><th>m</th><th>bucket</th><th>search</th>"
             "<th>candidates</th><th>tuned knobs</th><th>tuned ms</th><th>default ms</th><th>speed-up</th>"
             "<th>GB/s</th><th>% of ceiling</th><th>measured</th></tr>\n";
@@ -194,7 +237,7 @@ std::string render_report(const Database &db, const std::string &db_name) {
                             "<td>{:.2f}</td><td>{:.2f}</td><td>{:.2f}x</td><td>{:.1f}</td><td>{:.0f}%</td><td>{}</td></tr>\n",
                             esc(e.target), e.layer, e.direction, e.m, e.bucket, e.complete ? e.search : "incomplete",
                             e.candidates.size(), esc(params_key(e.params)), e.ms, e.default_ms,
-                            e.ms > 0 ? e.default_ms / e.ms : 0, gbs(e, e.ms),
+                            e.ms > 0 ? e.default_ms / e.ms : 0, gbs(e, e.ms),  // RNN cores: see their section
                             e.ceiling_gbs > 0 ? 100 * gbs(e, e.ms) / e.ceiling_gbs : 0, e.date);
     }
     html += "</table>\n</body></html>\n";

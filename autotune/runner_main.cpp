@@ -112,7 +112,9 @@ int main(int argc, char **argv) {
         o.shape_scale = op.at("shape_scale").get<double>();
         o.max_candidates = op.at("max_candidates").get<int>();
         o.quiet = quiet;
-        o.autoschedulers.clear();  // not in bundles
+        // The autoschedulers compiled into the bundle (none in bundles made before they were).
+        o.autoschedulers = op.value("autoschedulers", std::vector<std::string>{});
+        if (o.autoschedulers.empty()) o.autoschedulers = {""};
         if (o.device == "cuda" && !cuda_available()) throw Error("runner: this bundle is for CUDA: " + cuda_unavailable_reason());
 
         // The candidates by (kernel, params), and the build's defaults the tuner recorded.

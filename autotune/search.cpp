@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -166,9 +167,13 @@ double check_against_reference(const Backend &be, const KernelKey &k, const Kern
     if (is_rnn(k.layer)) return check_rnn_against_reference(k, kernel);
     std::vector<ScanDims> shapes = {{2, 37, 19, k.m}, {1, 1, 3, k.m}};
     if (kernel.chunk > 0) shapes.push_back({1, 2 * (int64_t)kernel.chunk + 37, 5, k.m});
-    // An autoscheduled pipeline is made for the generator's estimates (B = 16, T = 2048, state
-    // 1024) and may fail on other shapes (its tiles shift outside small outputs): checked there.
-    if (std::strstr(kernel.params, "autoscheduler=")) shapes = {{16, 2048, k.layer == "bdlru" ? 1024 / k.m : 1024, k.m}};
+    // An autoscheduled pipeline is made for its estimates (the bucket's shape, "estimate=BxTxS")
+    // and may fail on other shapes (its tiles shift outside small outputs): checked there.
+    if (std::strstr(kernel.params, "autoscheduler=")) {
+        long long B = 16, T = 2048, S = 1024;
+        if (const char *e = std::strstr(kernel.params, "estimate=")) std::sscanf(e, "estimate=%lldx%lldx%lld", &B, &T, &S);
+        shapes = {dims_for(k, B, T, S)};
+    }
     double worst = 0;
     unsigned seed = 7;
     for (const ScanDims &d : shapes) {
@@ -424,6 +429,24 @@ void print_entry(const Entry &e) {
 
 }  // namespace
 
+std::vector<std::string> autoschedulers_for(const TuneOptions &o) {
+    std::vector<std::string> out;
+    for (const std::string &a : o.autoschedulers) {
+        if (a == "default") {
+            if (o.device == "cuda") out.insert(out.end(), {"Anderson2021", "Li2018"});
+            else out.insert(out.end(), {"Mullapudi2016", "Adams2019"});
+        } else if (!a.empty()) {
+            out.push_back(a);
+        }
+    }
+    return out;
+}
+
+Params autoscheduler_params(const std::string &autoscheduler, const Bucket &b, double shape_scale) {
+    const int64_t T = std::max<int64_t>(1, (int64_t)std::llround((double)b.T * shape_scale));
+    return {{"algorithm", "sequential"}, {"autoscheduler", autoscheduler}, {"estimate", fmt::format("{}x{}x{}", b.B, T, b.state)}};
+}
+
 std::vector<Work> plan_work(const TuneOptions &o, const Database &db) {
     if (o.reps < 1) throw Error("tune: --reps must be >= 1, got " + std::to_string(o.reps));
     if (!(o.shape_scale > 0 && o.shape_scale <= 1)) throw Error("tune: --shape-scale must be in (0, 1]");
@@ -502,6 +525,7 @@ std::unique_ptr<Workload> make_workload(const Backend &be, const KernelKey &k, c
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
     const std::string target = be.target;
     const std::vector<Work> work = plan_work(o, db);
+    const std::vector<std::string> autos = autoschedulers_for(o);
     fmt::print("statemix_tune: target {}, {} kernel/bucket pairs, database {}\n", target, work.size(), o.db);
     int total = 0;
     for (const Work &w : work) {
@@ -512,7 +536,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
         // an up-to-date entry counts its candidates once, as skipped.
         total += done || search_mode(o, (size_t)n) != "halving" ? n : 2 * n + 3;
-        for (const std::string &a : o.autoschedulers) total += !a.empty() && !is_rnn(w.key.layer);
+        for (const std::string &a : autos) total += !a.empty() && !is_rnn(w.key.layer);
     }
     Progress progress(total, o.quiet);
     Ceiling ceiling(parse_device(o.device));
@@ -528,10 +552,13 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
         const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
-        for (const std::string &a : o.autoschedulers) {
+        for (const std::string &a : autos) {
             if (a.empty() || !e || is_rnn(w.key.layer)) continue;
             bool have = false;
-            for (const Measurement &c : e->candidates) have |= c.source == "autoscheduler:" + a;
+            // A row that failed under the generators' own (wide) estimates is retried with the bucket's.
+            for (const Measurement &c : e->candidates) {
+                have |= c.source == "autoscheduler:" + a && (c.status == "ok" || c.params.count("estimate"));
+            }
             autos_missing |= !have;
         }
         if (up_to_date && !autos_missing) {
@@ -573,9 +600,10 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
             for (size_t i = 0; i < space.size(); i++) progress.step(w.key.label() + " " + w.bucket + " (up to date)");
         }
         // Halide's autoschedulers on the same algorithm, for comparison (never chosen).
-        for (const std::string &a : o.autoschedulers) {
+        for (const std::string &a : autos) {
             if (a.empty() || is_rnn(w.key.layer)) continue;  // the RNN cores: no estimates in their generators
-            Params ap{{"algorithm", "sequential"}, {"autoscheduler", a}};
+            // Planned for this bucket's shape (the generators' own estimates are the wide one's).
+            const Params ap = autoscheduler_params(a, b, o.shape_scale);
             measure(sc, *db.find(ekey), ap, o.reps, "autoscheduler:" + a);
         }
         e = db.find(ekey);

@@ -31,8 +31,9 @@ struct TuneOptions {
     double shape_scale = 1.0;        // scales each bucket's T (tests use a tiny one)
     int max_candidates = 0;          // 0: the whole space; else its first n (tests)
     bool quiet = false;              // no progress bar
-    // Halide's autoschedulers measured next to the tuned candidates (for comparison only).
-    std::vector<std::string> autoschedulers = {"Mullapudi2016", "Adams2019"};
+    // Halide's autoschedulers measured next to the tuned candidates (for comparison only);
+    // "default": the device's (autoschedulers_for).
+    std::vector<std::string> autoschedulers = {"default"};
 };
 
 // One problem at one shape, and its op run with a given kernel (the scans: ScanConfig::kernel;
@@ -78,6 +79,12 @@ struct Backend {
 Params registry_default_params(const KernelKey &k);
 Params registry_default_params(const KernelKey &k, const Bucket &b);  // the RNN cores' depend on the shape
 const KernelEntry &registry_forward(const KernelKey &k);
+
+// The autoschedulers of o for its device: "default" is Mullapudi2016 and Adams2019 on the CPU,
+// Anderson2021 and Li2018 for CUDA (the GPU autoschedulers Halide ships); "" none.
+std::vector<std::string> autoschedulers_for(const TuneOptions &o);
+// An autoscheduler candidate planned for bucket b's shape (T scaled by shape_scale).
+Params autoscheduler_params(const std::string &autoscheduler, const Bucket &b, double shape_scale);
 
 // The selected kernels and buckets of `o` (Error naming a bad layer, direction, bucket or m).
 struct Work {

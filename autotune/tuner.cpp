@@ -133,6 +133,9 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
         std::vector<Params> space = enumerate_space(w.key, dflt);
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
         for (const Params &p : space) add(w.key, p);
+        // Halide's autoschedulers for the device, planned for the bucket's shape (the runner
+        // measures them next to the space, as statemix_tune run does).
+        for (const std::string &a : autoschedulers_for(o)) add(w.key, autoscheduler_params(a, db.bucket(w.bucket), o.shape_scale));
         const KernelKey fwd{w.key.layer, "forward", w.key.m, w.key.device};
         add(fwd, registry_default_params(fwd));
         defaults.push_back({{"layer", w.key.layer}, {"direction", w.key.direction}, {"m", w.key.m},
@@ -152,11 +155,7 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
             const Item &it = items[i];
             const std::string obj = dir + "/" + it.function + ".o", so = dir + "/" + it.function + ".so";
             try {
-                Params p = it.params;
-                p["m"] = std::to_string(it.key.m);
-                auto gen = Halide::Internal::GeneratorRegistry::create(it.key.generator(), Halide::GeneratorContext(aot));
-                for (const auto &[k, v] : p) gen->set_generatorparam_value(k, v);
-                gen->build_module(it.function).compile({{Halide::OutputFileType::object, obj}});
+                compile_candidate_object(it.key, it.params, aot, it.function, obj);
                 const std::string cmd = "'" + cxx + "' -shared -o '" + so + "' '" + obj + "' 2>&1";
                 if (std::system(cmd.c_str()) != 0) throw Error("linking " + so + " failed (" + cmd + ")");
                 fs::remove(obj);
@@ -200,6 +199,7 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
     nlohmann::json manifest = {
         {"format", "statemix-tune-bundle"}, {"version", 1}, {"target", target.to_string()}, {"device", o.device},
         {"options", {{"layers", layers}, {"orders", orders}, {"directions", dirs}, {"buckets", bnames},
+                     {"autoschedulers", autoschedulers_for(o)},
                      {"reps", o.reps}, {"search", o.search}, {"exhaustive_max", o.exhaustive_max},
                      {"shape_scale", o.shape_scale}, {"max_candidates", o.max_candidates}}},
         {"buckets", buckets}, {"defaults", defaults}, {"kernels", kernels}};

@@ -60,7 +60,8 @@ int main(int argc, char **argv) {
     r->add_option("--exhaustive-max", o->exhaustive_max, "auto: the largest space searched exhaustively")->capture_default_str();
     r->add_flag("--force", o->force, "measure complete entries again");
     r->add_option("--autoschedulers", o->autoschedulers,
-                  "Halide autoschedulers measured for comparison (none: --autoschedulers '')")
+                  "Halide autoschedulers measured for comparison (default: Mullapudi2016 Adams2019 on the CPU, "
+                  "Anderson2021 Li2018 for CUDA; none: --autoschedulers '')")
         ->capture_default_str();
     r->callback([&] { run = [&] { run_tuning(*o); }; });
 
@@ -73,6 +74,9 @@ int main(int argc, char **argv) {
     add_selection(bun, *o);
     bun->add_option("--search", o->search, "the search the runner will do")->capture_default_str();
     bun->add_option("--out", bundle_dir, "the bundle directory")->required();
+    bun->add_option("--autoschedulers", o->autoschedulers,
+                    "Halide autoschedulers compiled into the bundle for comparison (default: the device's)")
+        ->capture_default_str();
     bun->add_option("--target", bundle_target, "Halide target (default: the build's CUDA target, or this CPU's)");
     bun->callback([&] { run = [&] { make_bundle(*o, bundle_dir, bundle_target); }; });
 

@@ -265,6 +265,54 @@ void merge_database(Database &into, const Database &from) {
     }
 }
 
+Params spec_params(const std::string &spec) {
+    Params p;
+    size_t at = 0;
+    while (at <= spec.size()) {
+        const size_t comma = std::min(spec.find(',', at), spec.size());
+        const std::string kv = spec.substr(at, comma - at);
+        const size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) throw Error("tune: '" + kv + "' in '" + spec + "' is not key=value");
+        p[kv.substr(0, eq)] = kv.substr(eq + 1);
+        at = comma + 1;
+    }
+    return p;
+}
+
+std::string params_spec(const Params &p) {
+    std::string s = p.count("impl") ? "impl=" + p.at("impl") : "";
+    for (const auto &[k, v] : p) {
+        if (k != "impl") s += (s.empty() ? "" : ",") + k + "=" + v;
+    }
+    return s;
+}
+
+Entry sweep_entry(const Entry &key, const std::vector<SweepRow> &rows, int reps, const std::string &date) {
+    Entry e = key;
+    e.candidates.clear();
+    e.search = "exhaustive";
+    e.date = date;
+    e.complete = false;
+    const SweepRow *best = nullptr;
+    for (const SweepRow &r : rows) {
+        Measurement c;
+        c.params = r.params;
+        c.status = r.status;
+        c.ms = r.ms;
+        c.reps = r.status == "ok" ? reps : 0;
+        e.candidates.push_back(c);
+        if (r.status != "ok") continue;
+        const bool automatic = r.params.count("impl") && r.params.at("impl") == "automatic";
+        if (automatic) e.default_ms = r.ms;
+        else if (!best || r.ms < best->ms) best = &r;
+    }
+    if (!best) throw Error("tune: no configuration of the sweep ran (" + key.key() + ")");
+    e.params = best->params;
+    e.ms = best->ms;
+    e.complete = true;
+    return e;
+}
+
 const Measurement *best_candidate(const Entry &e) {
     const Measurement *best = nullptr;
     for (const Measurement &c : e.candidates) {

@@ -90,6 +90,21 @@ void save_database(const std::string &path, const Database &db);
 // the winner, timings and flags come from `from` when it is complete (or `into` is not).
 void merge_database(Database &into, const Database &from);
 
+// A sweep measured outside the search: `statemix tune rnn` times the persistent CUDA RNN
+// forward's run-time knobs (nothing is compiled per candidate), one row per configuration.
+struct SweepRow {
+    Params params;  // "impl" (automatic | halide | persistent) and the persistent kernel's knobs
+    double ms = 0;
+    std::string status = "ok";
+};
+// The rows as a complete entry of `key` (target, device, layer, direction, m, bucket from it): the
+// fastest ok row that is not impl=automatic wins (automatic is the runtime's own choice, which the
+// entry replaces: its time is the entry's default_ms).
+Entry sweep_entry(const Entry &key, const std::vector<SweepRow> &rows, int reps, const std::string &date);
+// A persistent-kernel spec ("impl=persistent,group=2") as params, and back (impl first).
+Params spec_params(const std::string &spec);
+std::string params_spec(const Params &p);
+
 // The fastest "ok" candidate of the knob space (nullptr if none).
 const Measurement *best_candidate(const Entry &e);
 

@@ -119,18 +119,23 @@ const KernelEntry *kernel_override(const char *layer, Device device, int m) {
     return o && !std::strcmp(o->layer, layer) && !std::strcmp(o->device, device_name(device)) && o->m == m ? o : nullptr;
 }
 
-const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Device device, int m, int64_t lanes,
-                                int64_t T) {
+const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T) {
     for (int i = 0; i < kKernelChoicesSize; i++) {
         const KernelChoice &c = kKernelChoices[i];
-        if (std::strcmp(c.layer, layer) || std::strcmp(c.direction, op_direction) ||
-            std::strcmp(c.device, device_name(device)) || c.m != m || lanes < c.lanes_min || lanes > c.lanes_max ||
-            T < c.t_min || T > c.t_max) {
-            continue;
+        if (!std::strcmp(c.layer, layer) && !std::strcmp(c.direction, op_direction) &&
+            !std::strcmp(c.device, device_name(device)) && c.m == m && lanes >= c.lanes_min && lanes <= c.lanes_max &&
+            T >= c.t_min && T <= c.t_max) {
+            return c.kernel;
         }
-        for (int j = 0; j < kKernelTableSize; j++) {
-            if (std::strcmp(kKernelTable[j].name, c.kernel) == 0) return &kKernelTable[j];
-        }
+    }
+    return nullptr;
+}
+
+const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Device device, int m, int64_t lanes,
+                                int64_t T) {
+    const char *name = tuned_choice(layer, op_direction, device, m, lanes, T);
+    for (int j = 0; name && j < kKernelTableSize; j++) {
+        if (std::strcmp(kKernelTable[j].name, name) == 0) return &kKernelTable[j];
     }
     return nullptr;
 }

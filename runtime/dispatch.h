@@ -69,6 +69,11 @@ const KernelEntry *kernel_override(const char *layer, Device device, int m);
 const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Device device, int m, int64_t lanes,
                                 int64_t T);
 
+// The tuning database's choice for the op in the bucket as it was recorded: a kernel's name, or
+// for choices of run-time knobs rather than compiled variants (the persistent CUDA RNN forward)
+// the knobs as a spec ("impl=persistent,group=2,..."); nullptr when no entry covers the shape.
+const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T);
+
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);
 // The same, or nullptr when this build has none (for optional variants such as step kernels).

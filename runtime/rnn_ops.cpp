@@ -230,7 +230,20 @@ RnnCudaOptions &options_storage() {
 bool persistent_forward(const std::string &op, const RnnDims &d, const Tensor &u, const Tensor &W, const Tensor &h0,
                         const ResidualCoeffs *rho, float eps, int act, Tensor &h, Tensor &h_final) {
     if (u.device() != Device::cuda) return false;
-    const RnnCudaOptions o = rnn_cuda_options();
+    RnnCudaOptions o = rnn_cuda_options();
+    // Automatic: the tuning database's choice for the shape's bucket where one exists
+    // (`statemix tune rnn --db`: the fastest of the sweep), else the rule below.
+    if (o.impl == RnnCudaImpl::automatic) {
+        const char *layer = rho ? "wcrnn" : "elman";
+        if (const char *spec = dispatch::tuned_choice(layer, "forward", Device::cuda, rho ? rho->m : 0, d.B * d.H, d.T)) {
+            const RnnCudaOptions tuned = parse_rnn_cuda_options(spec);
+            if (tuned.impl == RnnCudaImpl::halide) return false;
+            if (tuned.impl == RnnCudaImpl::persistent && cuda_persistent::plan(d.B, d.H, tuned.knobs).ok &&
+                (!rho || rho->m == 2)) {
+                o = tuned;  // its plan applies (checked), so forcing it cannot fail
+            }
+        }
+    }
     if (o.impl == RnnCudaImpl::halide) return false;
     // Large batches: the Halide kernel (a block per batch row, W streamed from L2) fills the GPU
     // by itself, and was faster on the H200 at B = 256 (docs/gpu-notes.md).

@@ -257,6 +257,37 @@ TEST(TuneReport, DrawsEveryEntry) {
     EXPECT_EQ(rows, 2u);
 }
 
+// `statemix tune rnn --db`: the persistent CUDA forward's sweep (run-time knobs) as an entry. The
+// fastest explicit configuration wins (impl=automatic is what the entry replaces: its time is the
+// default), a failed row is kept with why, and the winner's spec is one the runtime parses.
+TEST(TuneDatabase, SweepEntryPicksTheFastestExplicitConfiguration) {
+    Entry key;
+    key.target = "cuda-target";
+    key.device = "cuda";
+    key.layer = "elman";
+    key.direction = "forward";
+    key.m = 0;
+    key.bucket = "wide";
+    const std::vector<SweepRow> rows = {{spec_params("impl=automatic"), 2.0, "ok"},
+                                        {spec_params("impl=halide"), 1.5, "ok"},
+                                        {spec_params("impl=persistent,group=2,rows_per_warp=1"), 1.0, "ok"},
+                                        {spec_params("impl=persistent,group=4"), 0.5, "run: no plan"},
+                                        {spec_params("impl=automatic,group=8"), 0.1, "ok"}};
+    const Entry e = sweep_entry(key, rows, 5, "today");
+    EXPECT_TRUE(e.complete);
+    EXPECT_EQ(params_spec(e.params), "impl=persistent,group=2,rows_per_warp=1");
+    EXPECT_DOUBLE_EQ(e.ms, 1.0);
+    EXPECT_DOUBLE_EQ(e.default_ms, 0.1);  // the last automatic row
+    EXPECT_EQ(e.candidates.size(), rows.size());
+    EXPECT_EQ(e.candidates[3].status, "run: no plan");
+    EXPECT_EQ(e.key(), key.key());
+    const RnnCudaOptions o = parse_rnn_cuda_options(params_spec(e.params));
+    EXPECT_EQ(o.impl, RnnCudaImpl::persistent);
+    EXPECT_EQ(o.knobs.group, 2);
+    EXPECT_NE(error_of([&] { sweep_entry(key, {rows[0]}, 5, ""); }).find("no configuration"), std::string::npos);
+    EXPECT_NE(error_of([] { spec_params("impl=halide,group"); }).find("'group'"), std::string::npos);
+}
+
 // The dispatch the build derived from the checked-in database: every choice names a compiled
 // kernel of its own (layer, direction, device, m), and select_kernel returns it for a shape in
 // its bucket.
@@ -265,6 +296,10 @@ TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
     for (int i = 0; i < kKernelChoicesSize; i++) {
         const KernelChoice &c = kKernelChoices[i];
         if (!c.tuned) continue;
+        if (std::strncmp(c.kernel, "impl=", 5) == 0) {  // the persistent CUDA RNN forward's run-time knobs
+            EXPECT_NO_THROW(parse_rnn_cuda_options(c.kernel)) << c.kernel;
+            continue;
+        }
         const KernelEntry *k = nullptr;
         for (int j = 0; j < kKernelTableSize; j++) {
             if (std::strcmp(kKernelTable[j].name, c.kernel) == 0) k = &kKernelTable[j];

@@ -75,11 +75,12 @@ file(READ ${WORK}/bad.json still)
 if (NOT still STREQUAL "{ not json")
   message(FATAL_ERROR "the corrupt database was overwritten")
 endif ()
-# The bundle round trip on this CPU: AOT candidates and the runner into a directory, the runner
-# run from there, its results imported into a database.
+# The bundle round trip on this CPU: AOT candidates (two of the space and Mullapudi2016's schedule
+# planned for the bucket's shape) and the runner into a directory, the runner run from there, its
+# results imported into a database.
 set(bundle ${WORK}/bundle)
 tune(out bundle --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/for_buckets.json
-     --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --out ${bundle})
+     --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --out ${bundle})
 foreach (f manifest.json statemix_tune_runner sm_cand_0000.so)
   if (NOT EXISTS ${bundle}/${f})
     message(FATAL_ERROR "the bundle has no ${f}:\n${out}")
@@ -96,7 +97,9 @@ file(READ ${WORK}/imported.json j3)
 string(JSON complete GET "${j3}" entries 0 complete)
 string(JSON n LENGTH "${j3}" entries 0 candidates)
 string(JSON st GET "${j3}" entries 0 candidates 0 status)
-if (NOT complete OR NOT n EQUAL 2 OR NOT st STREQUAL "ok")
+string(JSON src GET "${j3}" entries 0 candidates 2 source)
+string(JSON est GET "${j3}" entries 0 candidates 2 params estimate)
+if (NOT complete OR NOT n EQUAL 3 OR NOT st STREQUAL "ok" OR NOT src STREQUAL "autoscheduler:Mullapudi2016" OR NOT est STREQUAL "1x205x256")
   message(FATAL_ERROR "the imported bundle results are not a complete entry:\n${j3}")
 endif ()
 # The RNN cores: three Elman forward candidates (the default for the bucket first) through the

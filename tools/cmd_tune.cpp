@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "json_file.h"
 #include "statemix.h"
+#include "autotune/tuning_db.h"
+#include "generators/scan_knobs_version.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@
 #include <memory>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,6 +32,7 @@ struct TuneOptions {
     int64_t batch = 16, seq = 2048, width = 256;
     int reps = 5;
     std::string json;
+    std::string db;  // merge the sweep into this tuning database (autotune/README.md)
 };
 
 struct Candidate {
@@ -80,6 +84,41 @@ std::vector<Candidate> candidates(int64_t B, int64_t H) {
     return out;
 }
 
+// The sweep as the tuning database's entry for the CUDA forward of this layer in the bucket that
+// holds the shape; the build makes its winner the runtime's automatic choice there
+// (cmake/StatemixTuning.cmake statemix_tuned_rnn_cuda_choices).
+void merge_into_database(const TuneOptions &o, const std::vector<tune::SweepRow> &sweep) {
+    tune::Database db = tune::load_or_new_database(o.db);
+    const int64_t lanes = o.batch * o.width;
+    const tune::Bucket *bucket = nullptr;
+    for (const tune::Bucket &b : db.buckets) {
+        if (!bucket && lanes >= b.lanes_min && lanes <= b.lanes_max && o.seq >= b.t_min && o.seq <= b.t_max) bucket = &b;
+    }
+    if (!bucket) {
+        throw Error(fmt::format("tune: --db: B·H = {} and T = {} are in no bucket of {}; measure a shape inside one",
+                                lanes, o.seq, o.db));
+    }
+    tune::Entry key;
+    key.target = STATEMIX_CUDA_TARGET_STRING;
+    key.device = "cuda";
+    key.layer = o.layer;
+    key.direction = "forward";
+    key.m = o.layer == "wcrnn" ? 2 : 0;
+    key.bucket = bucket->name;
+    key.knobs_version = STATEMIX_SCAN_KNOBS_VERSION;
+    key.bytes = 4.0 * 2 * o.batch * o.seq * o.width;                 // u in, h out
+    key.flops = 2.0 * o.batch * o.seq * o.width * (double)o.width;  // W h_{t-1}
+    std::time_t now = std::time(nullptr);
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    tune::Database one;
+    one.buckets = db.buckets;
+    one.entries = {tune::sweep_entry(key, sweep, o.reps, date)};
+    tune::merge_database(db, one);
+    tune::save_database(o.db, db);
+    fmt::print("merged into {} as {} (bucket '{}'); rebuild to make it the automatic choice\n", o.db, key.key(), bucket->name);
+}
+
 void run_tune(const TuneOptions &o) {
     if (o.layer != "elman" && o.layer != "wcrnn") throw Error("tune: --layer must be elman or wcrnn, got '" + o.layer + "'");
     if (o.batch < 1 || o.seq < 1 || o.width < 1) throw Error("tune: --batch, --seq and --width must be >= 1");
@@ -109,6 +148,7 @@ void run_tune(const TuneOptions &o) {
 
     const RnnCudaOptions saved = rnn_cuda_options();
     nlohmann::json rows = nlohmann::json::array();
+    std::vector<tune::SweepRow> sweep;
     double best = 1e30;
     std::string best_spec;
     fmt::print("tune {} forward, cuda, B={} T={} H={} (median of {} runs after a warm-up)\n", o.layer, B, T, H, o.reps);
@@ -125,6 +165,7 @@ void run_tune(const TuneOptions &o) {
             }
         } catch (const Error &e) {
             fmt::print("{:>10} {:>12}  {}: {}\n", "-", "-", c.spec, e.what());
+            sweep.push_back({tune::spec_params(c.spec), 0, std::string("run: ") + e.what()});
             continue;
         }
         std::sort(ts.begin(), ts.end());
@@ -132,6 +173,7 @@ void run_tune(const TuneOptions &o) {
         const std::string plan = rnn_cuda_forward_plan(B, H);
         fmt::print("{:10.3f} {:12.2f}  {}  [{}]\n", s * 1e3, B * T / s / 1e6, c.spec, plan);
         rows.push_back({{"spec", c.spec}, {"ms", s * 1e3}, {"mtok_s", B * T / s / 1e6}, {"plan", plan}});
+        sweep.push_back({tune::spec_params(c.spec), s * 1e3, "ok"});
         if (c.spec != "impl=halide" && s < best) {
             best = s;
             best_spec = c.spec;
@@ -141,6 +183,7 @@ void run_tune(const TuneOptions &o) {
     if (best_spec.empty()) throw Error("tune: no persistent configuration ran for this shape");
     fmt::print("fastest: {:.3f} ms, {:.2f} M tokens/s: STATEMIX_RNN_CUDA={}\n", best * 1e3, B * T / best / 1e6,
                best_spec);
+    if (!o.db.empty()) merge_into_database(o, sweep);
     if (!o.json.empty()) {
         write_json_atomically(o.json, {{"layer", o.layer}, {"device", "cuda"}, {"batch", B}, {"seq", T}, {"width", H},
                                        {"reps", o.reps}, {"rows", rows}, {"best", best_spec}, {"best_ms", best * 1e3}});
@@ -180,6 +223,8 @@ void add_tune_command(CLI::App &app, std::function<void()> &run) {
     cmd->add_option("--width", o->width, "H")->capture_default_str();
     cmd->add_option("--reps", o->reps, "timed runs per configuration (median)")->capture_default_str();
     cmd->add_option("--json", o->json, "also write every row and the winner as JSON");
+    cmd->add_option("--db", o->db, "merge the sweep into this tuning database (e.g. autotune/db/tuning.json): the "
+                                   "build makes its winner the automatic choice for the shape's bucket");
     // `statemix tune scan ARGS...`: the autotuner of the scan kernels, its own executable
     // (autotune/: it links libHalide, which this tool does not), found next to this one.
     auto scan_args = std::make_shared<std::vector<std::string>>();
