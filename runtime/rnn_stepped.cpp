@@ -144,10 +144,10 @@ std::string describe_backward(const char *layer, int m, int64_t B, int64_t H, in
     return std::string("one launch (") + one_launch_kernel(layer, layer, "backward", m, B, H, T).name + ")";
 }
 
-std::string describe(const char *layer, int m, int64_t B, int64_t H, int64_t T) {
-    const KernelEntry *k = choose(layer, layer, "step", m, B, H, T);
+std::string describe(const char *layer, int m, int64_t B, int64_t H, int64_t T, const char *direction) {
+    const KernelEntry *k = choose(layer, layer, direction, m, B, H, T);
     return k ? std::string("stepped (") + k->name + " per step)"
-             : std::string("scan (one launch: ") + one_launch_kernel(layer, layer, "forward", m, B, H, T).name + ")";
+             : std::string("scan (one launch: ") + one_launch_kernel(layer, layer, op_direction(direction), m, B, H, T).name + ")";
 }
 
 Tensor pack(const std::vector<const float *> &gates, int64_t H) {

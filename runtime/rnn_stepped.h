@@ -38,8 +38,8 @@ const KernelEntry &one_launch_kernel(const std::string &op, const char *layer, c
 bool rule_picks_stepped(const char *layer, const char *op_direction, int64_t B, int64_t H);
 // The op a kernel direction serves: step -> forward, step_train -> forward_train, bstep -> backward.
 const char *op_direction(const char *kernel_direction);
-// What choose() / choose_backward() pick, in words (for `statemix bench`).
-std::string describe(const char *layer, int m, int64_t B, int64_t H, int64_t T);
+// What choose() / choose_backward() pick, in words (for `statemix bench`); direction as choose()'s.
+std::string describe(const char *layer, int m, int64_t B, int64_t H, int64_t T, const char *direction = "step");
 std::string describe_backward(const char *layer, int m, int64_t B, int64_t H, int64_t T);
 
 // The stepped CPU backward of Elman and the LSTM: its adjoint step kernel (direction "bstep") and

@@ -282,9 +282,13 @@ TEST(Cli, TuneScanHandsOverToTheTuner) {
     Result r = run_cli("tune scan target");
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("x86-64-linux"), std::string::npos) << r.output;
-    Result bad = run_cli("tune scan run --layers lstm --orders 1 --db /nonexistent/tuning.json --quiet");
+    Result bad = run_cli("tune scan run --layers gru --orders 1 --db /nonexistent/tuning.json --quiet");
     EXPECT_NE(bad.status, 0);
-    EXPECT_NE(bad.output.find("'lstm'"), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("'gru'"), std::string::npos) << bad.output;
+    // The RNN cores are tuned too, with their own m (the WCRNN residual's block size; 0 otherwise).
+    Result bad_m = run_cli("tune scan run --layers lstm --orders 1 --db /nonexistent/tuning.json --quiet");
+    EXPECT_NE(bad_m.status, 0);
+    EXPECT_NE(bad_m.output.find("lstm has m = 0, got 1"), std::string::npos) << bad_m.output;
 }
 
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows (LSTM: and fwd-infer) with positive

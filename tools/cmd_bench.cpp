@@ -201,7 +201,7 @@ void bench_rnn_core(const BenchOptions &o, const std::string &dname, Device dev,
     // Which CPU forward ran: the stepped one (a step kernel per step) or the one-launch scan.
     const std::string fwd_alg =
         dev != Device::cpu ? "sequential"
-                           : stepped::describe(layer.c_str(), layer == "wcrnn" ? 2 : 0, B, H, T).rfind("stepped", 0) == 0
+                           : stepped::describe(layer.c_str(), layer == "wcrnn" ? 2 : 0, B, H, T, layer == "lstm" ? "step_train" : "step").rfind("stepped", 0) == 0
                                  ? "stepped"
                                  : "scan";
     rows.push_back(timed_row(dname, layer, fwd_alg, "fwd", what, 0, B, T, H, t_fwd, fb, ceiling.best()));
