@@ -90,7 +90,7 @@ void save_database(const std::string &path, const Database &db);
 // the winner, timings and flags come from `from` when it is complete (or `into` is not).
 void merge_database(Database &into, const Database &from);
 
-// A sweep measured outside the search: `statemix tune rnn` times the persistent CUDA RNN
+// A sweep measured outside the search: `statemix tune --layer elman|wcrnn` times the persistent CUDA RNN
 // forward's run-time knobs (nothing is compiled per candidate), one row per configuration.
 struct SweepRow {
     Params params;  // "impl" (automatic | halide | persistent) and the persistent kernel's knobs

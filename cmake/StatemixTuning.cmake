@@ -298,7 +298,7 @@ endfunction()
 # statemix_tuned_rnn_cuda_choices(LAYER M)
 #
 # The persistent CUDA RNN forward (runtime/cuda/rnn_persistent.h) has run-time knobs, not compiled
-# variants: `statemix tune rnn --db` (on a GPU) writes the fastest of its sweep as an entry, and
+# variants: `statemix tune --layer elman|wcrnn ... --db` (on a GPU) writes the fastest of its sweep as an entry, and
 # here it becomes the op's choice as a spec ("impl=persistent,group=2,..."), which the runtime's
 # automatic CUDA forward parses (rnn_ops.cpp persistent_forward). Nothing to compile; buckets
 # without an entry keep the rule of thumb silently (tuning them needs a GPU).

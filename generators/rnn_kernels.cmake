@@ -78,6 +78,6 @@ statemix_tuned_rnn_kernels(lstm backward 0)
 foreach (m 2 0)
   statemix_tuned_rnn_kernels(wcrnn forward ${m})
 endforeach ()
-# The persistent CUDA forward's tuned run-time knobs (`statemix tune rnn --db`, on a GPU).
+# The persistent CUDA forward's tuned run-time knobs (`statemix tune --layer elman|wcrnn ... --db`, on a GPU).
 statemix_tuned_rnn_cuda_choices(elman 0)
 statemix_tuned_rnn_cuda_choices(wcrnn 2)

@@ -232,7 +232,7 @@ bool persistent_forward(const std::string &op, const RnnDims &d, const Tensor &u
     if (u.device() != Device::cuda) return false;
     RnnCudaOptions o = rnn_cuda_options();
     // Automatic: the tuning database's choice for the shape's bucket where one exists
-    // (`statemix tune rnn --db`: the fastest of the sweep), else the rule below.
+    // (`statemix tune --layer elman|wcrnn ... --db`: the fastest of the sweep), else the rule below.
     if (o.impl == RnnCudaImpl::automatic) {
         const char *layer = rho ? "wcrnn" : "elman";
         if (const char *spec = dispatch::tuned_choice(layer, "forward", Device::cuda, rho ? rho->m : 0, d.B * d.H, d.T)) {

@@ -257,7 +257,7 @@ TEST(TuneReport, DrawsEveryEntry) {
     EXPECT_EQ(rows, 2u);
 }
 
-// `statemix tune rnn --db`: the persistent CUDA forward's sweep (run-time knobs) as an entry. The
+// `statemix tune --layer elman|wcrnn ... --db`: the persistent CUDA forward's sweep (run-time knobs) as an entry. The
 // fastest explicit configuration wins (impl=automatic is what the entry replaces: its time is the
 // default), a failed row is kept with why, and the winner's spec is one the runtime parses.
 TEST(TuneDatabase, SweepEntryPicksTheFastestExplicitConfiguration) {

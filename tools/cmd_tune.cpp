@@ -1,4 +1,4 @@
-// `statemix tune rnn`: sweeps the knobs of the persistent CUDA forward (runtime/cuda/
+// `statemix tune` (the RNN sweep): sweeps the knobs of the persistent CUDA forward (runtime/cuda/
 // rnn_persistent.h) for one Elman / WCRNN shape, next to the Halide kernel, and reports each
 // configuration's time and the fastest. The winner can be passed on as STATEMIX_RNN_CUDA=... (the
 // line printed last) and, with --json, is written with every row for the autotuner's records.
