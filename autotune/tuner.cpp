@@ -7,10 +7,13 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +44,41 @@ private:
     JitKernel kernel_;
 };
 
+// Compiles the candidate in a child process first and gives up on it after `limit_s` seconds:
+// an LLVM or autoscheduler run cannot be interrupted in-process, and some autoscheduled
+// pipelines plan for many minutes. Returns normally when the child finished in time (whether it
+// compiled or failed: the in-process compile that follows gives the result or Halide's message).
+// Called with no other thread of this process compiling (measure() compiles one at a time), so
+// the child starts with no lock held.
+void compile_within(const KernelKey &k, const Params &p, const Halide::Target &t, double limit_s) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) return;  // no child: compile in-process without a limit
+    if (pid == 0) {
+        int rc = 0;
+        try {
+            JitKernel kernel(k, p, t);
+        } catch (...) {
+            rc = 1;
+        }
+        ::_exit(rc);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+        int st = 0;
+        const pid_t r = ::waitpid(pid, &st, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) return;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (s > limit_s) {
+            ::kill(pid, SIGKILL);
+            while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            throw Error(fmt::format("did not compile within {:g} s (statemix_tune run --compile-limit)", limit_s));
+        }
+        ::usleep(50000);
+    }
+}
+
 Backend jit_backend(const TuneOptions &o) {
     if (o.device != "cpu") {
         throw Error("tune: --device " + o.device + " cannot be tuned in-process; make a bundle for a machine with one "
@@ -49,7 +87,9 @@ Backend jit_backend(const TuneOptions &o) {
     Backend be;
     be.target = host_target_string();
     const Halide::Target t = tuning_target();
-    be.make = [t](const KernelKey &k, const Params &p) -> std::unique_ptr<CandidateKernel> {
+    const double limit = o.compile_limit_s;
+    be.make = [t, limit](const KernelKey &k, const Params &p) -> std::unique_ptr<CandidateKernel> {
+        if (limit > 0 && p.count("autoscheduler")) compile_within(k, p, t, limit);
         return std::make_unique<JitCandidate>(k, p, t);
     };
     be.compile_threads = std::max(1u, std::thread::hardware_concurrency());

@@ -63,6 +63,10 @@ int main(int argc, char **argv) {
                   "Halide autoschedulers measured for comparison (default: Mullapudi2016 Adams2019 on the CPU, "
                   "Anderson2021 Li2018 for CUDA; none: --autoschedulers '')")
         ->capture_default_str();
+    r->add_option("--compile-limit", o->compile_limit_s,
+                  "seconds an autoscheduler candidate may compile before it is recorded as not compiled (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     r->callback([&] { run = [&] { run_tuning(*o); }; });
 
     CLI::App *c = app.add_subcommand("compare", "successive halving against the exhaustive search on one kernel and bucket");

@@ -2,7 +2,7 @@
 #   cmake -DTUNE=<statemix_tune> -DWORK=<scratch dir> -P tests/tune_e2e.cmake
 # Two candidates of the BD-LRU m = 1 forward at a small shape: compiled with the JIT, checked
 # against the float64 reference, timed, written to a fresh database with Halide's Mullapudi2016
-# autoscheduler next to them; a rerun finds the entry up
+# autoscheduler next to them (and one given up at --compile-limit); a rerun finds the entry up
 # to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
 # was measured; the report renders; a bundle of AOT candidates runs through its runner and its
 # results are imported; an Elman forward is tuned (step kernels against one launch).
@@ -62,6 +62,15 @@ tune(out report --db ${db} --out ${WORK}/report.html)
 file(READ ${WORK}/report.html html)
 expect("${html}" "<svg")
 expect("${html}" "bdlru forward")
+
+# An autoscheduler candidate over --compile-limit is given up (the child compiling it killed),
+# recorded as not compiled, and the run goes on to choose a winner among the others.
+tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/limit.json
+     --max-candidates 1 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --compile-limit 0.01)
+expect("${out}" "<- chosen")
+file(READ ${WORK}/limit.json jl)
+string(JSON st GET "${jl}" entries 0 candidates 1 status)
+expect("${st}" "did not compile within 0.01 s")
 
 # A database that is not one is refused naming the file; the old file is left alone.
 file(WRITE ${WORK}/bad.json "{ not json")
