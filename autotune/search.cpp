@@ -677,4 +677,45 @@ void compare_searches(const TuneOptions &o, const Backend &be) {
                params_key(h->params), h->ms, h_in_x, 100 * (h_in_x / x->ms - 1), runs["halving"], cost["halving"]);
 }
 
+void measure_configs(const TuneOptions &o, const Backend &be, int64_t B, int64_t T, int64_t state,
+                     const std::vector<Params> &configs) {
+    if (o.layers.size() != 1 || o.orders.size() != 1 || o.directions.size() != 1) {
+        throw Error("tune measure: give exactly one --layers, --orders and --directions value");
+    }
+    if (B < 1 || T < 1 || state < 1) throw Error("tune measure: --shape must be BxTxSTATE with every part >= 1");
+    if (configs.empty()) throw Error("tune measure: give at least one --params");
+    std::string dir = o.directions[0];
+    if (o.layers[0] == "lstm" && dir == "forward") dir = "forward_train";
+    const KernelKey key{o.layers[0], dir, o.orders[0], o.device};
+    Bucket b;
+    b.name = fmt::format("{}x{}x{}", B, T, state);
+    b.B = B;
+    b.T = T;
+    b.state = state;
+    std::unique_ptr<Workload> p = make_workload(be, key, b, 1.0);
+    Ceiling ceiling(parse_device(o.device));
+    Progress progress((int)configs.size(), o.quiet);
+    CompileCache cache;
+    Entry e;
+    e.bucket = b.name;
+    SearchContext sc{&be, key, p.get(), &ceiling, &progress, o.reps, [] {}, &cache};
+    const size_t samples_before = ceiling.count();
+    for (const Params &c : configs) measure(sc, e, c, o.reps);
+    progress.finish();
+    const double ceil_gbs = ceiling.best_since(samples_before);
+    fmt::print("{} at B={} T={} state={} ({} runs each, median; copy ceiling {:.1f} GB/s, best of {} samples):\n",
+               key.label(), B, T, state, o.reps, ceil_gbs, ceiling.count() - samples_before);
+    const double base = e.candidates.front().status == "ok" ? e.candidates.front().ms : 0;
+    for (const Measurement &c : e.candidates) {
+        if (c.status != "ok") {
+            fmt::print("  {:<60} {}\n", params_key(c.params), c.status.substr(0, 160));
+            continue;
+        }
+        const double gbs = p->bytes / (c.ms * 1e-3) / 1e9;
+        fmt::print("  {:<60} {:9.3f} ms  spread {:4.0f}%  {:6.1f} GB/s  {:4.0f}% of copy  {}\n", params_key(c.params),
+                   c.ms, 100 * c.spread, gbs, 100 * gbs / std::max(1e-9, ceil_gbs),
+                   base > 0 ? fmt::format("{:.2f}x the first", base / c.ms) : std::string());
+    }
+}
+
 }  // namespace statemix::tune

@@ -105,4 +105,11 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
 // saved): prints how close the first came to the second and what each cost.
 void compare_searches(const TuneOptions &o, const Backend &be);
 
+// Measures the given configurations of one kernel at one shape (B x T x state), each checked
+// against the float64 reference and timed like a search's finalists, and prints each with its
+// GB/s and share of the same-run copy ceiling, the first as the baseline: for trying knobs (and
+// new GeneratorParams) without a rebuild or a database.
+void measure_configs(const TuneOptions &o, const Backend &be, int64_t B, int64_t T, int64_t state,
+                     const std::vector<Params> &configs);
+
 }  // namespace statemix::tune

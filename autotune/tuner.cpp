@@ -125,6 +125,10 @@ std::vector<Entry> run_tuning(const TuneOptions &o) {
 
 void compare_with_jit(const TuneOptions &o) { compare_searches(o, jit_backend(o)); }
 
+void measure_with_jit(const TuneOptions &o, int64_t B, int64_t T, int64_t state, const std::vector<Params> &configs) {
+    measure_configs(o, jit_backend(o), B, T, state, configs);
+}
+
 void make_bundle(const TuneOptions &o, const std::string &dir, const std::string &target_str) {
     namespace fs = std::filesystem;
     if (o.device != "cpu" && o.device != "cuda") throw Error("tune bundle: --device must be cpu or cuda, got '" + o.device + "'");

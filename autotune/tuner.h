@@ -13,6 +13,8 @@ namespace statemix::tune {
 std::vector<Entry> run_tuning(const TuneOptions &o);
 // `statemix_tune compare`: halving against exhaustive on one kernel and bucket, JIT.
 void compare_with_jit(const TuneOptions &o);
+// `statemix_tune measure`: the given configurations at one shape, JIT.
+void measure_with_jit(const TuneOptions &o, int64_t B, int64_t T, int64_t state, const std::vector<Params> &configs);
 
 // `statemix_tune bundle`: compiles every candidate of the selected kernels ahead of time for
 // o.device (cuda: the build's CUDA target; cpu: this machine's target, or `target`) into shared

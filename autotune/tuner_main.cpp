@@ -73,6 +73,32 @@ int main(int argc, char **argv) {
     add_selection(c, *o);
     c->callback([&] { run = [&] { compare_with_jit(*o); }; });
 
+    std::string shape = "16x2048x1024";
+    std::vector<std::string> configs;
+    CLI::App *me = app.add_subcommand("measure", "time given configurations of one kernel at one shape (no database)");
+    add_selection(me, *o);
+    me->add_option("--shape", shape, "BxTxSTATE: batch, time steps, state width N*m")->capture_default_str();
+    me->add_option("--params", configs,
+                   "a configuration as knob=value words (\"tile=256 prefetch=2\"); one --params per configuration, the "
+                   "first is the baseline")
+        ->required();
+    me->callback([&] {
+        run = [&] {
+            long long B = 0, T = 0, S = 0;
+            char tail = 0;
+            if (std::sscanf(shape.c_str(), "%lldx%lldx%lld%c", &B, &T, &S, &tail) != 3) {
+                throw statemix::Error("tune measure: --shape must be BxTxSTATE (e.g. 16x2048x1024), got '" + shape + "'");
+            }
+            std::vector<Params> ps;
+            for (const std::string &c : configs) {
+                Params p = parse_params(c);
+                if (!is_rnn(o->layers.at(0))) p.emplace("algorithm", "sequential");
+                ps.push_back(p);
+            }
+            measure_with_jit(*o, B, T, S, ps);
+        };
+    });
+
     std::string bundle_dir, bundle_target;
     CLI::App *bun = app.add_subcommand("bundle", "compile the candidates ahead of time into a bundle for another machine");
     add_selection(bun, *o);
