@@ -147,6 +147,10 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
                 }
             }
         }
+        // BD-LRU's one-pass form with the rows of a block in the SIMD lanes too (m x 8 lanes).
+        if (k.layer == "bdlru" && k.m >= 2 && k.m <= 8) {
+            for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", "0"}});
+        }
     }
     return out;
 }

@@ -145,6 +145,7 @@ class BdlruBackward : public Generator<BdlruBackward> {
 public:
     STATEMIX_SCAN_KNOBS(2)
     GeneratorParam<bool> two_pass{"two_pass", false};
+    GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows
 
     Input<Buffer<float, 5>> z{"z"};
     Input<Buffer<float, 4>> v{"v"};
@@ -213,7 +214,10 @@ public:
             P.grad = G;
             G(k, j, n, t, b) = Tuple(std::vector<Expr>(4, undef<float>()));
             // k (dz's logit) is an RVar too: the adjoint is read at other k (stride 0 there).
-            RDom r(0, M + 1, 0, M, 0, T, "r");
+            // RVars (k, j, t), or (j, k, t) when the rows share the SIMD lanes (vector_rows): Halide
+            // does not reorder RVars, so the order they are vectorized in is the RDom's.
+            RDom r = vector_rows ? RDom(0, M, 0, M + 1, 0, T, "r") : RDom(0, M + 1, 0, M, 0, T, "r");
+            const RVar rk = vector_rows ? r.y : r.x, rj = vector_rows ? r.x : r.y;
             Expr tt = T - 1 - r.z;
             // μ_{t+1} of row i: g_final at the last step, else the adjoint buffer step t+1 wrote.
             Expr even = tt % 2 == 0, t1 = min(tt + 1, T - 1);
@@ -222,16 +226,17 @@ public:
             };
             Expr mu = 0.0f;
             for (int row = 0; row < M; row++) {
-                mu = mu + elem(r.y, row, tt).p * (g(row, n, tt, b) + mu_next(row));
+                mu = mu + elem(rj, row, tt).p * (g(row, n, tt, b) + mu_next(row));
             }
-            Expr lam_j = g(r.y, n, tt, b) + mu_next(r.y);
+            Expr lam_j = g(rj, n, tt, b) + mu_next(rj);
             // dv and μ do not depend on k: computed at the last k only (k is unrolled, so the
             // select folds away), the other k rewrite what is there (stride 0 along k).
-            FuncRef here = G(r.x, r.y, n, tt, b);
-            Expr last = r.x == M;
-            G(r.x, r.y, n, tt, b) = Tuple(grad_expr(r.x, r.y, tt, lam_j), select(last, lam_j * elem(M, r.y, tt).p, here[1]),
+            FuncRef here = G(rk, rj, n, tt, b);
+            Expr last = rk == M;
+            G(rk, rj, n, tt, b) = Tuple(grad_expr(rk, rj, tt, lam_j), select(last, lam_j * elem(M, rj, tt).p, here[1]),
                                           select(last && even, mu, here[2]), select(last && !even, mu, here[3]));
             P.grad_loops = {true, true, false, true};
+            P.grad_loops.rows_first = vector_rows;
             dh0(j, n, b) = G(0, j, n, 0, b)[2];  // step 0 is even
         } else {
             RDom r(0, M, 0, T, "r");
@@ -258,7 +263,9 @@ public:
         }
 
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
-        if (!using_autoscheduler()) schedule_scan_backward(P, knobs(), norm, get_target());
+        ScanKnobs kn = knobs();
+        kn.vector_rows = vector_rows;
+        if (!using_autoscheduler()) schedule_scan_backward(P, kn, norm, get_target());
         require_dense(z, {M + 1, M});
         for (auto *buf : {&v, &h, &g}) require_dense(*buf, {M});
         require_dense(h0, {M});
@@ -269,7 +276,8 @@ public:
             require_dense(out[0], {M + 1, M});  // dz [B,T,N,m,m+1]
             Expr Nx = out[0].dim(2).extent(), Tx = out[0].dim(3).extent();
             require_strides(out[1], {0, 1, M, M * Nx, M * Nx * Tx});  // dv [B,T,N,m]
-            for (int i : {2, 3}) require_strides(out[i], {0, Nx, 1, 0, M * Nx});  // adjoint [B,m,N]
+            // The adjoint [B,N,m] (one slot per row), laid out like dv.
+            for (int i : {2, 3}) require_strides(out[i], {0, 1, M, 0, M * Nx});
         } else {
             require_dense(*dz, {M + 1, M});
             require_dense(*dv, {M});

@@ -46,6 +46,10 @@ struct ScanKnobs {
     int unroll = 1;         // CUDA: time steps unrolled in the serial loop
     bool unroll_rows = true;  // unroll the rows j / logits k of a block (code size grows as m²)
     int prefetch = 0;       // CPU: software-prefetch the inputs this many time steps ahead (0: off)
+    // CPU one-pass backward of BD-LRU: the rows j of a block join the channels in the SIMD lanes
+    // (lanes = m x vector_width), so dv and the adjoint, whose rows are adjacent in memory, are
+    // loaded and stored as dense vectors instead of stride-m scatters.
+    bool vector_rows = false;
 };
 
 // The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
@@ -55,6 +59,7 @@ struct ScanKnobs {
 // A one-pass backward's update also has the logit index k of dz as its first RVar (logits).
 struct UpdateLoops {
     bool rows = false, serial = false, chunks = false, logits = false;
+    bool rows_first = false;  // the rows' RVar comes before the logits' (one-pass backward, vector_rows)
 };
 
 inline const std::map<std::string, Algorithm> &algorithm_names() {

@@ -237,8 +237,8 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     }
     // One-pass kernel (generators/scan_pipelines.h, ScanBackward): its output Tuple is (dz, dv,
     // adj_a, adj_b) over dz's dims. dv is seen with stride 0 along dz's logit index k; the two
-    // adjoint buffers are [B, slots, N] with stride 0 along time (BD-LRU: slots = m rows, stride
-    // 0 along k; H-LRU: slots = m+1 lags along k).
+    // adjoint buffers have stride 0 along time (BD-LRU: [B, N, m], one slot per row, laid out
+    // like dv, stride 0 along k; H-LRU: [B, m+1, N], one slot per lag along k).
     const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
     const int64_t slots = bd ? m : K;
     Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = Tensor::empty({B, slots, N}, dev);
@@ -246,7 +246,7 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     if (bd) {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m},
                    {0, (int32_t)T, (int32_t)(m * N)}, {0, (int32_t)B, (int32_t)(m * N * T)}};
-        adj_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, (int32_t)N}, {0, (int32_t)N, 1}, {0, (int32_t)T, 0},
+        adj_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m}, {0, (int32_t)T, 0},
                     {0, (int32_t)B, (int32_t)(m * N)}};
     } else {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)N, 1}, {0, (int32_t)T, (int32_t)N},

@@ -29,8 +29,9 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
     auto rv = f.update(u).get_schedule().rvars();
     Loops l;
     size_t i = 0;
+    if (d.rows && d.rows_first) l.rows.push_back(RVar(rv[i++].var));
     if (d.logits) l.rows.push_back(RVar(rv[i++].var));
-    if (d.rows) l.rows.push_back(RVar(rv[i++].var));
+    if (d.rows && !d.rows_first) l.rows.push_back(RVar(rv[i++].var));
     if (d.serial) l.serial.push_back(RVar(rv[i++].var));
     if (d.chunks) l.chunks.push_back(RVar(rv[i++].var));
     return l;
@@ -104,9 +105,24 @@ inline void step_block_at(ScanBackward &P, LoopLevel level, const ScanKnobs &kn)
 // One reverse-time pass (ScanBackward): lanes over n, the logits k and rows j unrolled inside,
 // time serial, tiles of n x batch in parallel, like the forward.
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
-    Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j (BD-LRU)
-    lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn);
-    if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
+    Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j (BD-LRU); j, then k with vector_rows
+    if (kn.vector_rows && P.has_rows) {
+        // Lanes (j, n), j innermost: dv and the adjoint ([.., N, m], rows adjacent) are dense
+        // vectors, dz's logit k a stride-(m+1) ramp. A step's rows only read the other adjoint
+        // slot (the step before) and rewrite their own values, so vectorizing the RVar j is safe;
+        // Halide cannot prove that through the buffers' stride-0 aliasing.
+        Stage s = P.grad.update(0);
+        Var ni("ni"), nm("nm"), nt("nt");
+        VarOrRVar j = l.rows[0], k = l.rows[1];
+        s.split(P.n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
+        s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
+        s.reorder(j, ni, k, nm, l.serial[0], nt, P.b);
+        s.allow_race_conditions();
+        s.vectorize(j).vectorize(ni).unroll(k).parallel(nt);
+    } else {
+        lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn);
+        if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
+    }
     step_block_at(P, LoopLevel(P.grad, l.serial[0].rvar), kn);
     // A tile's step touches a new page of every input (the time stride is a whole row of
     // channels), which the hardware prefetchers do not follow, least of all backwards in time.

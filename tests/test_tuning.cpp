@@ -72,6 +72,26 @@ TEST(TuneSpace, BackwardHasBothForms) {
     EXPECT_EQ(two * 2, (int)space.size());
 }
 
+// BD-LRU's backward also offers the one-pass form with a block's rows in the SIMD lanes
+// (vector_rows), for 2 <= m <= 8 (at m = 1 there is one row; past 8 the lanes outgrow the registers).
+TEST(TuneSpace, BdlruBackwardOffersRowsInTheLanes) {
+    auto count = [](int m) {
+        int n = 0;
+        for (const Params &p : enumerate_space({"bdlru", "backward", m, "cpu"}, {})) {
+            if (p.count("vector_rows")) {
+                EXPECT_EQ(p.count("two_pass"), 0u) << params_key(p);  // a one-pass schedule
+                n++;
+            }
+        }
+        return n;
+    };
+    EXPECT_EQ(count(1), 0);
+    EXPECT_EQ(count(2), 5);
+    EXPECT_EQ(count(8), 5);
+    EXPECT_EQ(count(16), 0);
+    for (const Params &p : enumerate_space({"hlru", "backward", 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u);
+}
+
 TEST(TuneSpace, BadKernelsAreRefusedByName) {
     EXPECT_NE(error_of([] { enumerate_space({"gru", "forward", 1, "cpu"}, {}); }).find("'gru'"), std::string::npos);
     EXPECT_NE(error_of([] { enumerate_space({"lstm", "forward", 1, "cpu"}, {}); }).find("m = 0"), std::string::npos);
