@@ -3,7 +3,6 @@
 #include "HalideRuntimeCuda.h"
 
 #include <dlfcn.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <climits>
@@ -68,22 +67,8 @@ std::string gib(double bytes) {
     return b;
 }
 
-// Large tensors (activations, the training arenas) are placed on 2 MiB boundaries and marked for
-// transparent huge pages (Linux's default THP mode is "madvise": nothing gets huge pages unless
-// asked). A scan's time step touches a new 4 KiB page of every input and output it streams, so
-// with small pages each step walks the page tables several times.
-constexpr size_t kHugePage = size_t(2) << 20, kHugeFrom = size_t(8) << 20;
-
 void *host_alloc_or_throw(size_t bytes) {
-    void *p = nullptr;
-    if (bytes >= kHugeFrom) {
-        p = std::aligned_alloc(kHugePage, (bytes + kHugePage - 1) / kHugePage * kHugePage);
-#ifdef MADV_HUGEPAGE
-        if (p) ::madvise(p, bytes, MADV_HUGEPAGE);  // advice only: its failure changes nothing
-#endif
-    } else {
-        p = std::malloc(bytes);
-    }
+    void *p = std::malloc(bytes);
     if (!p) throw Error("could not allocate " + gib((double)bytes) + " of host memory");
     return p;
 }
