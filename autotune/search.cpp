@@ -690,7 +690,7 @@ void measure_configs(const TuneOptions &o, const Backend &be, int64_t B, int64_t
     Bucket b;
     b.name = fmt::format("{}x{}x{}", B, T, state);
     b.B = B;
-    b.T = T;
+    b.T = is_rnn(key.layer) ? T * kRnnTimeScale : T;  // make_workload runs the RNN cores at T / kRnnTimeScale
     b.state = state;
     std::unique_ptr<Workload> p = make_workload(be, key, b, 1.0);
     Ceiling ceiling(parse_device(o.device));
@@ -708,12 +708,14 @@ void measure_configs(const TuneOptions &o, const Backend &be, int64_t B, int64_t
     const double base = e.candidates.front().status == "ok" ? e.candidates.front().ms : 0;
     for (const Measurement &c : e.candidates) {
         if (c.status != "ok") {
-            fmt::print("  {:<60} {}\n", params_key(c.params), c.status.substr(0, 160));
+            fmt::print("  {:<60} {}\n", params_key(c.params), c.status);
             continue;
         }
         const double gbs = p->bytes / (c.ms * 1e-3) / 1e9;
-        fmt::print("  {:<60} {:9.3f} ms  spread {:4.0f}%  {:6.1f} GB/s  {:4.0f}% of copy  {}\n", params_key(c.params),
-                   c.ms, 100 * c.spread, gbs, 100 * gbs / std::max(1e-9, ceil_gbs),
+        // The RNN cores are compute-bound: their mat-vecs' GFLOP/s instead of bytes.
+        const std::string rate = p->flops > 0 ? fmt::format("{:6.1f} GFLOP/s", p->flops / (c.ms * 1e-3) / 1e9)
+                                              : fmt::format("{:6.1f} GB/s  {:4.0f}% of copy", gbs, 100 * gbs / std::max(1e-9, ceil_gbs));
+        fmt::print("  {:<60} {:9.3f} ms  spread {:4.0f}%  {}  {}\n", params_key(c.params), c.ms, 100 * c.spread, rate,
                    base > 0 ? fmt::format("{:.2f}x the first", base / c.ms) : std::string());
     }
 }

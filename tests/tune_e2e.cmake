@@ -72,6 +72,19 @@ file(READ ${WORK}/limit.json jl)
 string(JSON st GET "${jl}" entries 0 candidates 1 status)
 expect("${st}" "did not compile within 0.01 s")
 
+# measure: two configurations at one shape, checked and timed, the first as the baseline; a
+# malformed --shape is refused naming the option.
+tune(out measure --layers bdlru --orders 1 --directions forward --shape 1x40x16 --reps 1 --quiet
+     --params "tile=64" --params "tile=64 vector_width=16")
+expect("${out}" "x the first")
+expect("${out}" "tile=64 vector_width=16")
+execute_process(COMMAND ${TUNE} measure --layers bdlru --orders 1 --directions forward --shape 12x3 --params "tile=64"
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if (rc EQUAL 0)
+  message(FATAL_ERROR "measure accepted --shape 12x3")
+endif ()
+expect("${err}" "--shape must be BxTxSTATE")
+
 # A database that is not one is refused naming the file; the old file is left alone.
 file(WRITE ${WORK}/bad.json "{ not json")
 string(REPLACE "${db}" "${WORK}/bad.json" bad_args "${args}")
