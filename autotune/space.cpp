@@ -6,9 +6,9 @@
 
 namespace statemix::tune {
 
-bool chunked_allowed(const KernelKey &k) {
-    return k.direction == "forward" && (k.layer == "hlru" || k.m <= 4);
-}
+// Where generators/CMakeLists.txt compiles chunked kernels (forward and backward): every H-LRU m,
+// BD-LRU m <= 4 (its summaries cost m³ per step).
+bool chunked_allowed(const KernelKey &k) { return k.layer == "hlru" || k.m <= 4; }
 
 bool is_rnn(const std::string &layer) { return layer == "elman" || layer == "wcrnn" || layer == "lstm"; }
 
@@ -144,6 +144,14 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
                     Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}};
                     if (std::string(form) == "true") p["two_pass"] = "true";
                     add(p);
+                }
+            }
+        }
+        // The chunked backward (adjoint summaries, carry, re-scan, then the pointwise pass).
+        if (chunked_allowed(k)) {
+            for (const char *c : {"64", "256"}) {
+                for (const char *t : {"64", "256"}) {
+                    add({{"algorithm", "chunked"}, {"chunk", c}, {"tile", t}, {"vector_width", "0"}});
                 }
             }
         }

@@ -154,14 +154,16 @@ public:
     Input<Buffer<float, 4>> g{"g"};              // ∂L/∂h
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass: dz, dv.
+    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass and chunked: dz, dv.
     Output<Func> *grad = nullptr;
     Output<Buffer<float, 5>> *dz = nullptr;
     Output<Buffer<float, 4>> *dv = nullptr;
     Output<Buffer<float, 3>> dh0{"dh0"};
 
+    bool pointwise() const { return two_pass || algorithm == Algorithm::Chunked; }
+
     void configure() {
-        if (two_pass) {
+        if (pointwise()) {
             dz = add_output<Buffer<float, 5>>("dz");
             dv = add_output<Buffer<float, 4>>("dv");
         } else {
@@ -173,10 +175,11 @@ public:
         const int M = m;
         ScanBackward P;
         P.m = M;
-        P.one_pass = !two_pass;
+        P.one_pass = !pointwise();
+        P.chunked = algorithm == Algorithm::Chunked;
         P.dh0 = dh0;
         for (ImageParam in : {ImageParam(z), ImageParam(v), ImageParam(h), ImageParam(g)}) P.streamed.push_back(in);
-        Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
+        Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k, col = P.col, c = P.c;
         Expr T = v.dim(2).extent();
 
         // Adjoint (spec §5) carried into step t-1:  μ_t = A_tᵀ λ_t,  λ_t = g_t + μ_{t+1},
@@ -191,15 +194,20 @@ public:
         };
         auto stats_of = [](const FuncRef &r) { return NormStats{r[0], r[1]}; };
         // φ of every logit of step t once (pstep), with its row's shift (rstat) and 1/S (rinv).
-        std::vector<Expr> logits, phis;
+        std::vector<Expr> logits;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, j, n, t, b));
-        P.rstat(j, n, t, b) = norm_shift(logits, norm);
-        P.pstep(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), P.rstat(j, n, t, b), norm, fast_math);
-        for (int kk = 0; kk <= M; kk++) phis.push_back(P.pstep(kk, j, n, t, b));
-        P.rinv(j, n, t, b) = norm_inv(phis, norm);
-        auto elem = [&](Expr kk, Expr jj, Expr t2) {
-            return norm_elem_from_phi(P.pstep(kk, jj, n, t2, b), P.rinv(jj, n, t2, b), norm);
+        auto define_gates = [&](StepGates &G) {
+            std::vector<Expr> phis;
+            G.rstat(j, n, t, b) = norm_shift(logits, norm);
+            G.pstep(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), G.rstat(j, n, t, b), norm, fast_math);
+            for (int kk = 0; kk <= M; kk++) phis.push_back(G.pstep(kk, j, n, t, b));
+            G.rinv(j, n, t, b) = norm_inv(phis, norm);
         };
+        auto elem_of = [&](const StepGates &G, Expr kk, Expr jj, Expr t2) {
+            return norm_elem_from_phi(G.pstep(kk, jj, n, t2, b), G.rinv(jj, n, t2, b), norm);
+        };
+        define_gates(P.gates);
+        auto elem = [&](Expr kk, Expr jj, Expr t2) { return elem_of(P.gates, kk, jj, t2); };
         auto hprev = [&](Expr i, Expr t2) {
             return select(t2 > 0, h(i, n, max(t2 - 1, 0), b), h0(i, n, b));
         };
@@ -238,7 +246,7 @@ public:
             P.grad_loops = {true, true, false, true};
             P.grad_loops.rows_first = vector_rows;
             dh0(j, n, b) = G(0, j, n, 0, b)[2];  // step 0 is even
-        } else {
+        } else if (!P.chunked) {
             RDom r(0, M, 0, T, "r");
             Expr tt = T - 1 - r.y;
             P.adj(j, n, t, b) = undef<float>();
@@ -249,6 +257,82 @@ public:
             }
             P.adj(r.x, n, tt, b) = acc;
             P.adj_loops = {{false, false, false}, {true, true, false}};
+        } else {
+            const int L = chunk;
+            if (L < 2) throw CompileError("bdlru_backward: chunk (" + std::to_string(L) + ") must be at least 2");
+            Expr NC = (T + L - 1) / L;
+            // One adjoint step at t (spec §5): μ_t[i] = Σ_row A_t[row, i]·(g_t[row]·on + μ_{t+1}[row]).
+            auto adj_step = [&](const StepGates &G, Expr i, Expr t2, Expr on, const std::function<Expr(int)> &next) {
+                Expr acc = 0.0f;
+                for (int row = 0; row < M; row++) {
+                    Expr gin = g(row, n, t2, b);
+                    if (on.defined()) gin = select(on, gin, 0.0f);
+                    acc = acc + elem_of(G, i, row, t2).p * (gin + next(row));
+                }
+                return acc;
+            };
+            // 1. Chunk summaries, each chunk's steps from its last back to its first: columns
+            //    col < m start from the unit vector e_col with the inputs off (the transposed
+            //    transition product), col == m from zero with g on (the affine part). A Tuple
+            //    update is simultaneous, so the rows need no second buffer.
+            define_gates(P.summary_gates);
+            std::vector<Expr> init;
+            for (int i = 0; i < M; i++) init.push_back(select(col == i, 1.0f, 0.0f));
+            P.summary(col, n, c, b) = Tuple(init);
+            RDom rl(0, L, "rl");
+            Expr tl_raw = c * L + (L - 1 - rl);
+            rl.where(tl_raw < T);
+            // Clamped so bounds inference sees [0, T) (the where() clause is not used for bounds).
+            Expr tl = min(tl_raw, T - 1);
+            std::vector<Expr> next;
+            for (int i = 0; i < M; i++) {
+                next.push_back(adj_step(P.summary_gates, i, tl, col == M,
+                                        [&](int row) { return tuple_elem(P.summary(col, n, c, b), row, M); }));
+            }
+            P.summary(col, n, c, b) = Tuple(next);
+            P.summary_loops = {false, true, false};
+            auto S = [&](Expr cc, Expr cl, int row) { return tuple_elem(P.summary(cl, n, cc, b), row, M); };
+            // 2. Carry: the adjoint at each chunk's first step, a scan over chunks from the last
+            //    (whose end is μ_T = ∂L/∂h_final).
+            P.carry(j, n, c, b) = undef<float>();
+            RDom rc(0, M, 0, NC, "rc");
+            Expr cc = NC - 1 - rc.y;
+            {
+                std::vector<Expr> rows;
+                for (int i = 0; i < M; i++) {
+                    Expr a = S(cc, M, i);
+                    for (int q = 0; q < M; q++) {
+                        Expr end = select(cc == NC - 1, g_final(q, n, b), P.carry(q, n, min(cc + 1, NC - 1), b));
+                        a = a + S(cc, q, i) * end;
+                    }
+                    rows.push_back(a);
+                }
+                P.carry(rc.x, n, cc, b) = mux(rc.x, rows);
+            }
+            P.carry_loops = {true, true, false};
+            // 3. Re-scan every chunk from the carry of the chunk after it: its last step first
+            //    (gates computed in place: one step per chunk), then the rest, backwards.
+            P.adj(j, n, t, b) = undef<float>();
+            P.adj(j, n, T, b) = g_final(j, n, b);
+            StepGates first_gates;
+            define_gates(first_gates);
+            RDom r0(0, M, 0, NC, "r0");
+            Expr t0 = min(r0.y * L + L - 1, T - 1);
+            P.adj(r0.x, n, t0, b) = adj_step(first_gates, r0.x, t0, Expr(), [&](int row) {
+                return select(r0.y == NC - 1, g_final(row, n, b), P.carry(row, n, min(r0.y + 1, NC - 1), b));
+            });
+            // Steps of the last (ragged) chunk past T-1 clamp to T-1 and rewrite it unchanged
+            // (the forward's chunked rescan does the same).
+            RDom rs(0, M, 1, L - 1, 0, NC, "rs");
+            Expr ts_raw = rs.z * L + (L - 1 - rs.y);
+            Expr ts = min(ts_raw, T - 1);
+            P.adj(rs.x, n, ts, b) = select(ts_raw < T - 1,
+                                           adj_step(P.gates, rs.x, ts, Expr(),
+                                                    [&](int row) { return P.adj(row, n, ts + 1, b); }),
+                                           P.adj(rs.x, n, ts, b));
+            P.adj_loops = {{false, false, false}, {true, false, true}, {true, true, true}};
+        }
+        if (!P.one_pass) {
             dh0(j, n, b) = P.adj(j, n, 0, b);
             // Pointwise gradients, parallel over t, with their own row statistics.
             P.dz = *dz;
@@ -295,7 +379,7 @@ public:
         h0.set_estimates({{0, M}, {0, N}, {0, 16}});
         g_final.set_estimates({{0, M}, {0, N}, {0, 16}});
         norm.set_estimate(0);
-        if (two_pass) {
+        if (pointwise()) {
             dz->set_estimates(zr);
             dv->set_estimates(vr);
         } else {

@@ -156,14 +156,16 @@ public:
     Input<Buffer<float, 3>> g{"g"};              // ∂L/∂s
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final (the final lags)
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass: dz, dv.
+    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass and chunked: dz, dv.
     Output<Func> *grad = nullptr;
     Output<Buffer<float, 4>> *dz = nullptr;
     Output<Buffer<float, 3>> *dv = nullptr;
     Output<Buffer<float, 3>> dh0{"dh0"};
 
+    bool pointwise() const { return two_pass || algorithm == Algorithm::Chunked; }
+
     void configure() {
-        if (two_pass) {
+        if (pointwise()) {
             dz = add_output<Buffer<float, 4>>("dz");
             dv = add_output<Buffer<float, 3>>("dv");
         } else {
@@ -176,10 +178,11 @@ public:
         ScanBackward P;
         P.m = M;
         P.has_rows = false;
-        P.one_pass = !two_pass;
+        P.one_pass = !pointwise();
+        P.chunked = algorithm == Algorithm::Chunked;
         P.dh0 = dh0;
         for (ImageParam in : {ImageParam(z), ImageParam(v), ImageParam(s), ImageParam(g)}) P.streamed.push_back(in);
-        Var n = P.n, t = P.t, b = P.b, k = P.k, i("i");
+        Var n = P.n, t = P.t, b = P.b, k = P.k, col = P.col, c = P.c, i("i");
         Expr T = v.dim(1).extent();
 
         // Adjoint of the companion form (spec §3, §5). Λ_t = ∂L/∂[s_t … s_{t-m+1}] and
@@ -195,13 +198,20 @@ public:
         };
         auto stats_of = [](const FuncRef &fr) { return NormStats{fr[0], fr[1]}; };
         // φ of every logit of step t once (pstep), with the row's shift (rstat) and 1/S (rinv).
-        std::vector<Expr> logits, phis;
+        std::vector<Expr> logits;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t, b));
-        P.rstat(n, t, b) = norm_shift(logits, norm);
-        P.pstep(k, n, t, b) = norm_phi(z(k, n, t, b), P.rstat(n, t, b), norm, fast_math);
-        for (int kk = 0; kk <= M; kk++) phis.push_back(P.pstep(kk, n, t, b));
-        P.rinv(n, t, b) = norm_inv(phis, norm);
-        auto elem = [&](Expr kk, Expr t2) { return norm_elem_from_phi(P.pstep(kk, n, t2, b), P.rinv(n, t2, b), norm); };
+        auto define_gates = [&](StepGates &G) {
+            std::vector<Expr> phis;
+            G.rstat(n, t, b) = norm_shift(logits, norm);
+            G.pstep(k, n, t, b) = norm_phi(z(k, n, t, b), G.rstat(n, t, b), norm, fast_math);
+            for (int kk = 0; kk <= M; kk++) phis.push_back(G.pstep(kk, n, t, b));
+            G.rinv(n, t, b) = norm_inv(phis, norm);
+        };
+        auto elem_of = [&](const StepGates &G, Expr kk, Expr t2) {
+            return norm_elem_from_phi(G.pstep(kk, n, t2, b), G.rinv(n, t2, b), norm);
+        };
+        define_gates(P.gates);
+        auto elem = [&](Expr kk, Expr t2) { return elem_of(P.gates, kk, t2); };
         auto u_of = [&](Expr kk, Expr t2) {
             Expr q = t2 - 1 - kk;  // the lag that element k < m multiplies
             Expr lagv = select(q >= 0, s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
@@ -231,22 +241,80 @@ public:
             P.grad_loops = {false, true, false, true};
             dh0(i, n, b) = G(i, n, 0, b)[2];  // step 0 is even
         } else {
-            RDom r(0, T, "r");
-            Expr tt = T - 1 - r;
             std::vector<Expr> undefs(M, undef<float>()), gfin;
             for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));
             P.adj(n, t, b) = Tuple(undefs);
             P.adj(n, T, b) = Tuple(gfin);
-            auto nu_next = [&](int q) { return tuple_elem(P.adj(n, tt + 1, b), q, M); };
-            Expr lam0 = g(n, tt, b) + nu_next(0);
-            std::vector<Expr> nu;
-            for (int q = 0; q < M; q++) {
-                Expr a = elem(q, tt).p * lam0;
-                if (q + 1 < M) a = a + nu_next(q + 1);
-                nu.push_back(a);
+            // One adjoint step at t: ν_t[q] = p_t[q]·λ_t + ν_{t+1}[q+1], λ_t = g_t·on + ν_{t+1}[0].
+            auto adj_step = [&](const StepGates &G, Expr t2, Expr on, const std::function<Expr(int)> &nu_next) {
+                Expr gin = g(n, t2, b);
+                if (on.defined()) gin = select(on, gin, 0.0f);
+                Expr lam0 = gin + nu_next(0);
+                std::vector<Expr> nu;
+                for (int q = 0; q < M; q++) {
+                    Expr a = elem_of(G, q, t2).p * lam0;
+                    if (q + 1 < M) a = a + nu_next(q + 1);
+                    nu.push_back(a);
+                }
+                return nu;
+            };
+            if (!P.chunked) {
+                RDom r(0, T, "r");
+                Expr tt = T - 1 - r;
+                P.adj(n, tt, b) = Tuple(adj_step(P.gates, tt, Expr(), [&](int q) { return tuple_elem(P.adj(n, tt + 1, b), q, M); }));
+                P.adj_loops = {{false, false, false}, {false, true, false}};
+            } else {
+                const int L = chunk;
+                if (L < 2) throw CompileError("hlru_backward: chunk (" + std::to_string(L) + ") must be at least 2");
+                Expr NC = (T + L - 1) / L;
+                // 1. Chunk summaries over the adjoint vector ν, each chunk from its last step
+                //    back: columns col < m start from e_col with g off (the transposed companion
+                //    product), col == m from zero with g on (the affine part).
+                define_gates(P.summary_gates);
+                std::vector<Expr> init;
+                for (int q = 0; q < M; q++) init.push_back(select(col == q, 1.0f, 0.0f));
+                P.summary(col, n, c, b) = Tuple(init);
+                RDom rl(0, L, "rl");
+                Expr tl_raw = c * L + (L - 1 - rl);
+                rl.where(tl_raw < T);
+                Expr tl = min(tl_raw, T - 1);  // for bounds inference (where() is not used for bounds)
+                P.summary(col, n, c, b) = Tuple(adj_step(P.summary_gates, tl, col == M, [&](int q) {
+                    return tuple_elem(P.summary(col, n, c, b), q, M);
+                }));
+                P.summary_loops = {false, true, false};
+                // 2. Carry: ν at each chunk's first step, a scan over chunks from the last.
+                P.carry(i, n, c, b) = undef<float>();
+                RDom rc(0, M, 0, NC, "rc");
+                Expr cc = NC - 1 - rc.y;
+                std::vector<Expr> nus;
+                for (int q = 0; q < M; q++) {
+                    Expr a = tuple_elem(P.summary(M, n, cc, b), q, M);
+                    for (int cl = 0; cl < M; cl++) {
+                        Expr end = select(cc == NC - 1, g_final(cl, n, b), P.carry(cl, n, min(cc + 1, NC - 1), b));
+                        a = a + tuple_elem(P.summary(cl, n, cc, b), q, M) * end;
+                    }
+                    nus.push_back(a);
+                }
+                P.carry(rc.x, n, cc, b) = mux(rc.x, nus);
+                P.carry_loops = {true, true, false};
+                // 3. Re-scan every chunk from the carry of the chunk after it: its last step
+                //    first (gates in place: one step per chunk), then the rest, backwards. Steps
+                //    of the ragged last chunk past T-1 clamp to T-1 and rewrite it unchanged.
+                StepGates first_gates;
+                define_gates(first_gates);
+                RDom r0(0, NC, "r0");
+                Expr t0 = min(r0 * L + L - 1, T - 1);
+                P.adj(n, t0, b) = Tuple(adj_step(first_gates, t0, Expr(), [&](int q) {
+                    return select(r0 == NC - 1, g_final(q, n, b), P.carry(q, n, min(r0 + 1, NC - 1), b));
+                }));
+                RDom rs(1, L - 1, 0, NC, "rs");
+                Expr ts_raw = rs.y * L + (L - 1 - rs.x);
+                Expr ts = min(ts_raw, T - 1);
+                std::vector<Expr> nu = adj_step(P.gates, ts, Expr(), [&](int q) { return tuple_elem(P.adj(n, ts + 1, b), q, M); });
+                for (int q = 0; q < M; q++) nu[q] = select(ts_raw < T - 1, nu[q], tuple_elem(P.adj(n, ts, b), q, M));
+                P.adj(n, ts, b) = Tuple(nu);
+                P.adj_loops = {{false, false, false}, {false, false, true}, {false, true, true}};
             }
-            P.adj(n, tt, b) = Tuple(nu);
-            P.adj_loops = {{false, false, false}, {false, true, false}};
             std::vector<Expr> nu0;
             for (int q = 0; q < M; q++) nu0.push_back(tuple_elem(P.adj(n, 0, b), q, M));
             dh0(i, n, b) = mux(i, nu0);
@@ -281,7 +349,7 @@ public:
         z.set_estimates(zr);
         for (auto *buf : {&v, &s, &g}) buf->set_estimates({{0, N}, {0, 2048}, {0, 16}});
         for (auto *buf : {&h0, &g_final}) buf->set_estimates({{0, M}, {0, N}, {0, 16}});
-        if (two_pass) {
+        if (pointwise()) {
             dz->set_estimates(zr);
             dv->set_estimates({{0, N}, {0, 2048}, {0, 16}});
         } else {

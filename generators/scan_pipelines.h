@@ -103,7 +103,15 @@ struct ScanForward {
     UpdateLoops summary_loops, carry_loops;
 };
 
-// Backward of a linear recurrence, in one of two forms (GeneratorParam `two_pass`):
+// One step's gates as the backward reads them, computed once per logit where a scan reads them:
+// the row shifts (rstat), φ of every logit (pstep), the row 1/S (rinv) (gate_norm.h: norm_shift,
+// norm_phi, norm_inv). A backward has one set per stage that walks time (each is computed inside
+// its own stage's time loop).
+struct StepGates {
+    Halide::Func rstat, pstep, rinv;
+};
+
+// Backward of a linear recurrence, in one of three forms (GeneratorParams `two_pass`, `algorithm`):
 //  one pass (default): a single reverse-time scan `grad` whose Tuple elements are the outputs
 //    (dz, dv) and the adjoint carried between steps (adj_a, adj_b). Each step reads z, v, h, g
 //    once and writes dz, dv once (spec §6). The adjoint lives in two small buffers whose time
@@ -111,20 +119,30 @@ struct ScanForward {
 //    steps the reverse, so a step never overwrites what it still reads. dv and, for BD-LRU, the
 //    adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
 //  two pass: a reverse-time adjoint scan `adj` (internal, [B,T+1,N,m]), then the pointwise
-//    gradients (parallel over time) `dz`, `dv`. Reads z twice; kept for CUDA until the one-pass
-//    form has run on a GPU.
-// `dh0` in both. rstat, pstep, rinv: one step's gates, computed once per logit where the scan
-// reads them (gate_norm.h: norm_shift, norm_phi, norm_inv).
+//    gradients (parallel over time) `dz`, `dv`. Reads z twice.
+//  chunked (algorithm=chunked, two pass implied): the adjoint is a linear recurrence of the same
+//    kind as the forward, run backwards in time with the transposed transitions (spec §5), so it
+//    gets the forward's three stages over chunks of `chunk` steps: `summary` (per chunk, a Tuple
+//    over `col`: the chunk's transposed transition product applied to unit vectors, col < m,
+//    and its affine part from the g inputs, col == m), `carry` (the adjoint at each chunk's
+//    first step, a scan over chunks from the last), then `adj` re-scanned in every chunk in
+//    parallel from the carry of the chunk after it; then the same pointwise `dz`, `dv`.
+//    Reads z three times, but runs chunks in parallel (for the GPU, where B·N lanes are few).
+// `dh0` in every form.
 struct ScanBackward {
     bool one_pass = true;
+    bool chunked = false;
     Halide::Func grad;          // one pass
     UpdateLoops grad_loops;
-    Halide::Func adj, dz, dv;   // two pass
-    std::vector<UpdateLoops> adj_loops;  // one per update of `adj`
+    Halide::Func adj, dz, dv;   // two pass and chunked
+    std::vector<UpdateLoops> adj_loops;  // one per update of `adj`; the last walks time
     Halide::Func rstat_dz;      // two pass: per-row statistics read by dz
+    Halide::Func summary, carry;         // chunked only
+    UpdateLoops summary_loops, carry_loops;
     Halide::Func dh0;
-    Halide::Func rstat, pstep, rinv;  // one step's row shifts, φ of every logit, row 1/S
-    Halide::Var j, n, t, b, k;
+    StepGates gates;            // read by the one-pass scan or by the last update of `adj`
+    StepGates summary_gates;    // chunked: read by the summaries
+    Halide::Var j, n, t, b, k, col, c;
     bool has_rows = true;
     int m = 1;
     std::vector<Halide::ImageParam> streamed;  // inputs read once per step (ScanKnobs::prefetch)

@@ -53,11 +53,14 @@ void check_device(const std::string &op, const char *arg, const Tensor &t, Devic
 
 // Shape heuristic for Algorithm::automatic. The sequential scan is the fastest whenever there
 // are enough independent (batch, channel) lanes to fill the machine; the chunked one reads the
-// inputs twice but adds parallelism over time (spec §6).
-bool prefer_chunked(Device device, const ScanDims &d, int chunk) {
+// inputs twice (the backward three times) but adds parallelism over time (spec §6). The CPU's
+// chunked backward measured slower than the sequential one at every shape tried on the 2-core
+// development machine (docs/benchmarks.md), so there it runs only when asked or tuned.
+bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int chunk) {
     const int64_t lanes = d.B * d.N;
     if (d.T < 4 * chunk) return false;
     if (device == Device::cuda) return lanes < 32768;  // ~ 132 SMs x 256 threads
+    if (std::strcmp(direction, "backward") == 0) return false;
     const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
     return lanes < 16 * 8 * cores;  // fewer than 8 vectors of 16 lanes per core
 }
@@ -125,7 +128,7 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
         break;
     case Algorithm::automatic:
         if (tuned) return *tuned;
-        if (chunked && (!seq || prefer_chunked(device, dims, chunked->chunk))) return *chunked;
+        if (chunked && (!seq || prefer_chunked(device, direction, dims, chunked->chunk))) return *chunked;
         return seq ? *seq : *chunked;
     }
     throw Error(op_name(cfg, direction) + ": no " + algorithm_name(cfg.algorithm) + " kernel for m = " +

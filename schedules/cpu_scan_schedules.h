@@ -90,16 +90,17 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
 // constant-size buffer lives on the stack; without it Halide sized it by the (possibly partial)
 // tile and called malloc/free every time step (measured: the H-LRU m = 1 backward ran at 5% of
 // the copy bandwidth).
-inline void step_block_at(ScanBackward &P, LoopLevel level, const ScanKnobs &kn) {
-    Func step_funcs[] = {P.rstat, P.pstep, P.rinv};
+inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates &G, LoopLevel level,
+                          const ScanKnobs &kn) {
+    Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
     for (Func f : step_funcs) {
         f.compute_at(level).vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
         f.bound_storage(P.n, std::max(kn.tile, kn.vector_width));
         if (P.has_rows) f.bound(P.j, 0, P.m);
         if (P.has_rows && kn.unroll_rows) f.unroll(P.j);
     }
-    P.pstep.bound(P.k, 0, P.m + 1);
-    if (kn.unroll_rows) P.pstep.unroll(P.k);
+    Func(G.pstep).bound(P.k, 0, P.m + 1);
+    if (kn.unroll_rows) Func(G.pstep).unroll(P.k);
 }
 
 // One reverse-time pass (ScanBackward): lanes over n, the logits k and rows j unrolled inside,
@@ -123,7 +124,7 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
         lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn);
         if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
     }
-    step_block_at(P, LoopLevel(P.grad, l.serial[0].rvar), kn);
+    step_block_at(P, P.gates, LoopLevel(P.grad, l.serial[0].rvar), kn);
     // A tile's step touches a new page of every input (the time stride is a whole row of
     // channels), which the hardware prefetchers do not follow, least of all backwards in time.
     if (kn.prefetch > 0) {
@@ -138,24 +139,40 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     if (P.has_rows) pure_rows.push_back(j);
     P.adj.compute_root();
     lanes_over_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
-    for (size_t u = 1; u < P.adj_loops.size(); u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
-    Loops l = loops_of(P.adj, 1, P.adj_loops[1]);
-    step_block_at(P, LoopLevel(P.adj, l.serial[0].rvar), kn);
+    const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
+    for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
+    Loops l = loops_of(P.adj, last, P.adj_loops[last]);
+    step_block_at(P, P.gates, LoopLevel(P.adj, l.serial[0].rvar), kn);
     P.dh0.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
+    if (P.chunked) {
+        // The summaries and the carry scan as in the forward's chunked schedule.
+        P.summary.compute_root().bound(P.col, 0, P.m + 1);
+        lanes_over_n(P.summary, n, {P.col}, {}, {P.c, b}, kn, false);
+        Loops ls = loops_of(P.summary, 0, P.summary_loops);
+        lanes_over_n(P.summary.update(0), n, {P.col}, ls.serial, {P.c, b}, kn, false);
+        P.summary.update(0).parallel(P.c);
+        step_block_at(P, P.summary_gates, LoopLevel(P.summary, ls.serial[0].rvar), kn);
+        P.carry.compute_root();
+        scan_update(P.carry, 0, P.carry_loops, n, b, kn);
+    }
 
     // Pointwise gradients: time is parallel here; a task is one time step of `tile` channels.
     std::vector<VarOrRVar> krows{k};
     if (P.has_rows) krows.push_back(j);
     // Parallel over time only: a parallel loop over tiles nested inside it was measured to cost
     // more in task launches than the work it split (the backward ran at 7% of the copy).
+    // A task is at least ~256 channel-steps: at small widths one step of a tile is too little
+    // work for a task (measured: the two-pass form at B = 1, state 8 ran 4x slower than the
+    // one-pass form with one step per task).
+    const int steps_per_task = std::max(1, 256 / std::max(kn.tile, kn.vector_width));
     lanes_over_n(P.dz, n, krows, {}, {t, b}, kn, false);
-    P.dz.parallel(t);
+    P.dz.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
     P.rstat_dz.compute_at(P.dz, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
     P.rstat_dz.bound_storage(n, kn.vector_width);
     if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
     if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
     lanes_over_n(P.dv, n, pure_rows, {}, {t, b}, kn, false);
-    P.dv.parallel(t);
+    P.dv.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
 }
 
 }  // namespace statemix::sched::cpu

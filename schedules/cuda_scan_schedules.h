@@ -5,8 +5,8 @@
 // Chunked algorithm: the same per-thread serial scan, but over chunks of `chunk` steps that run
 // in parallel (grid dim), with a summary pass and a carry scan over chunks in between. It exists
 // for the shapes where B·N threads leave the GPU idle (see docs/gpu-notes.md).
-// Backward: the reverse adjoint scan is sequential per thread; the pointwise gradients are
-// parallel over (n, t), 2-D tiles.
+// Backward: the reverse adjoint scan is sequential per thread (two pass) or per chunk, chunks in
+// the grid (chunked); the pointwise gradients are parallel over (n, t), 2-D tiles.
 #pragma once
 
 #include "Halide.h"
@@ -77,18 +77,32 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     if (P.has_rows) pure_rows.push_back(j);
     P.adj.compute_root();
     thread_per_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
-    for (size_t u = 1; u < P.adj_loops.size(); u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
+    const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
+    for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
     // One step's row statistics and normalized block in the thread's registers.
-    auto rv = P.adj.update(1).get_schedule().rvars();
-    RVar serial(rv[P.adj_loops[1].rows ? 1 : 0].var);
-    Func step_funcs[] = {P.rstat, P.pstep, P.rinv};
-    for (Func f : step_funcs) {
-        f.compute_at(P.adj, serial);
-        if (P.has_rows) f.bound(j, 0, P.m);
-        if (P.has_rows && kn.unroll_rows) f.unroll(j);
+    auto step_gates_at = [&](const statemix::gen::StepGates &G, Func f, int u, bool has_rows_rvar) {
+        auto rv = f.update(u).get_schedule().rvars();
+        RVar serial(rv[has_rows_rvar ? 1 : 0].var);
+        Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
+        for (Func s : step_funcs) {
+            s.compute_at(f, serial);
+            if (P.has_rows) s.bound(j, 0, P.m);
+            if (P.has_rows && kn.unroll_rows) s.unroll(j);
+        }
+        Func(G.pstep).bound(k, 0, P.m + 1);
+        if (kn.unroll_rows) Func(G.pstep).unroll(k);
+    };
+    step_gates_at(P.gates, P.adj, last, P.adj_loops[last].rows);
+    if (P.chunked) {
+        // The summaries and the carry scan as in the forward's chunked schedule: chunks in the grid.
+        P.summary.compute_root().bound(P.col, 0, P.m + 1);
+        thread_per_n(P.summary, n, {P.col}, {}, {P.c, b}, kn);
+        auto rv = P.summary.update(0).get_schedule().rvars();
+        thread_per_n(P.summary.update(0), n, {P.col}, {RVar(rv[0].var)}, {P.c, b}, kn);
+        step_gates_at(P.summary_gates, P.summary, 0, false);
+        P.carry.compute_root();
+        scan_update(P.carry, 0, P.carry_loops, n, b, kn);
     }
-    P.pstep.bound(k, 0, P.m + 1);
-    if (kn.unroll_rows) P.pstep.unroll(k);
     P.dh0.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
 
     // Pointwise gradients: 2-D tiles over (n, t), 32 channels wide so a warp reads neighbouring

@@ -48,8 +48,9 @@ inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const H
     P.dz.bound(P.k, 0, P.m + 1);
     if (target.has_gpu_feature()) sched::cuda::backward(P, kn);
     else sched::cpu::backward(P, kn);
-    // rstat, pstep and rstat_dz are computed inside adj / dz, whose branches already fix `norm`.
-    specialize_softmax(P.adj.update(1), norm);
+    // The gates and rstat_dz are computed inside adj / summary / dz, whose branches already fix `norm`.
+    for (int u = 1; u < P.adj.num_update_definitions(); u++) specialize_softmax(P.adj.update(u), norm);
+    if (P.chunked) specialize_softmax(P.summary.update(0), norm);
     specialize_softmax(P.dz, norm);
     specialize_softmax(P.dv, norm);
 }

@@ -65,11 +65,19 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
     EXPECT_TRUE(any_chunked_hlru);
 }
 
-TEST(TuneSpace, BackwardHasBothForms) {
+TEST(TuneSpace, BackwardHasEveryForm) {
     auto space = enumerate_space({"hlru", "backward", 4, "cpu"}, {});
-    int two = 0;
-    for (const Params &p : space) two += p.count("two_pass") && p.at("two_pass") == "true";
-    EXPECT_EQ(two * 2, (int)space.size());
+    int two = 0, chunked = 0, one = 0;
+    for (const Params &p : space) {
+        if (p.at("algorithm") == "chunked") chunked++;
+        else if (p.count("two_pass") && p.at("two_pass") == "true") two++;
+        else one++;
+    }
+    EXPECT_EQ(one, 10);
+    EXPECT_EQ(two, 10);
+    EXPECT_EQ(chunked, 4);
+    // BD-LRU m = 8: no chunked kernels (m³ summaries), as the build.
+    for (const Params &p : enumerate_space({"bdlru", "backward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
 }
 
 // BD-LRU's backward also offers the one-pass form with a block's rows in the SIMD lanes
@@ -130,10 +138,13 @@ TEST(TuneSpace, RnnCoresHaveStepAndOneLaunchCandidates) {
     EXPECT_EQ(generator_name({"wcrnn", "forward", 2, "cpu"}, {{"impl", "scan"}}), "wcrnn_forward");
 }
 
-TEST(TuneSpace, CudaBackwardIsTwoPass) {
+// CUDA has no one-pass schedule: every sequential candidate is two-pass (chunked implies it).
+TEST(TuneSpace, CudaBackwardIsTwoPassOrChunked) {
     auto space = enumerate_space({"bdlru", "backward", 2, "cuda"}, {});
     ASSERT_FALSE(space.empty());
-    for (const Params &p : space) EXPECT_EQ(p.at("two_pass"), "true");
+    for (const Params &p : space) {
+        if (p.at("algorithm") == "sequential") EXPECT_EQ(p.at("two_pass"), "true") << params_key(p);
+    }
 }
 
 TEST(TuneParams, KeyRoundTrips) {
