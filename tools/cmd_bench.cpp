@@ -11,6 +11,7 @@
 // and statemix_peer_cudnn (CUDA rows) found next to this executable or in --peers DIR
 // (bench/peer_common.h). statemix never links those libraries.
 #include "commands.h"
+#include "arith_ceiling.h"
 #include "copy_ceiling.h"
 #include "json_file.h"
 #include "reference_native.h"
@@ -105,6 +106,11 @@ struct Row {
     int m = 0;
     int64_t B = 0, T = 0, N = 0;
     double ms = 0, mtok_s = 0, gbps = 0, copy_gbps = 0, ref_ms = 0;
+    // CPU scans: the step count and operation counts of the arithmetic bound (bench/arith_ceiling.h),
+    // and the bound itself at the run's best FMA and exp rates (set at the end of the run).
+    double steps = 0;
+    OpCounts ops;
+    double arith_ms = 0, fma_gflops = 0, exp_gps = 0;
     std::string peer;
     double input_gemm_ms = 0, statemix_over_peer = 0;
 };
@@ -121,14 +127,17 @@ Row timed_row(const std::string &device, const std::string &layer, const std::st
 }
 
 void print_rows(const std::vector<Row> &rows) {
-    fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9} {:>9} {:>8} {:>9} {:>7} {:>10} {:>8}\n", "dev", "layer", "m",
-               "algorithm", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "ref ms", "x ref");
+    fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9} {:>9} {:>8} {:>9} {:>7} {:>9} {:>7} {:>10} {:>8}\n", "dev",
+               "layer", "m", "algorithm", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "arith ms", "%arith",
+               "ref ms", "x ref");
     for (const Row &r : rows) {
         std::string ref = r.ref_ms > 0 ? fmt::format("{:.1f}", r.ref_ms) : "-";
         std::string x = r.ref_ms > 0 ? fmt::format("{:.1f}", r.ref_ms / r.ms) : "-";
-        fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9.3f} {:>9.2f} {:>8.1f} {:>9.1f} {:>6.0f}% {:>10} {:>8}\n",
+        std::string am = r.arith_ms > 0 ? fmt::format("{:.3f}", r.arith_ms) : "-";
+        std::string ap = r.arith_ms > 0 ? fmt::format("{:.0f}%", 100 * r.arith_ms / r.ms) : "-";
+        fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9.3f} {:>9.2f} {:>8.1f} {:>9.1f} {:>6.0f}% {:>9} {:>7} {:>10} {:>8}\n",
                    r.device, r.layer, r.m, r.algorithm, r.direction, r.ms, r.mtok_s, r.gbps, r.copy_gbps,
-                   100 * r.gbps / r.copy_gbps, ref, x);
+                   100 * r.gbps / r.copy_gbps, am, ap, ref, x);
     }
 }
 
@@ -376,6 +385,9 @@ void run_bench(const BenchOptions &o) {
             continue;
         }
         Ceiling ceiling(dev);
+        // CPU: the FMA and exp throughput, sampled once per scan shape between the kernels.
+        std::unique_ptr<ArithCeiling> arith;
+        if (dev == Device::cpu) arith = std::make_unique<ArithCeiling>(ceiling.threads());
         for (const std::string &lname : o.layers) {
             if (is_rnn_core(lname)) {
                 bench_rnn_core(o, dname, dev, ceiling, lname, rng, rows);
@@ -437,14 +449,27 @@ void run_bench(const BenchOptions &o) {
                         scan_forward(cfg, z, v, &h0, h, hf);
                         h.sync();
                     });
-                    auto add = [&](const char *dir, const std::string &kname, double sec, int64_t bytes, double ref_sec) {
+                    auto add = [&](const char *dir, const std::string &kname, double sec, int64_t bytes, double ref_sec,
+                                   OpCounts ops) {
                         rows.push_back(timed_row(dname, lname, aname, dir, kname, m, d.B, d.T, d.N, sec, bytes, ceiling.best()));
                         rows.back().ref_ms = ref_sec * 1e3;
+                        if (arith) {
+                            rows.back().steps = (double)(d.B * d.T * d.N);
+                            rows.back().ops = ops;
+                        }
                     };
-                    add("fwd", fk->name, t_fwd, fwd_bytes, ref_f);
-                    add("bwd", bk.name, t_bwd, bwd_bytes, ref_b);
+                    const bool bd = layer == Layer::bdlru;
+                    const OpCounts of = scan_op_counts(bd, m, false), ob = scan_op_counts(bd, m, true);
+                    add("fwd", fk->name, t_fwd, fwd_bytes, ref_f, of);
+                    add("bwd", bk.name, t_bwd, bwd_bytes, ref_b, ob);
                     add("fwd+bwd", std::string(fk->name) + "+" + bk.name, t_fwd + t_bwd, fwd_bytes + bwd_bytes,
-                        ref_f + ref_b);
+                        ref_f + ref_b, {of.fma + ob.fma, of.exps + ob.exps});
+                }
+                if (arith) {
+                    arith->sample();
+                    for (Row &r : rows) {
+                        if (r.steps > 0) r.arith_ms = arith->bound_seconds(r.ops, r.steps) * 1e3;
+                    }
                 }
                 print_rows(std::vector<Row>(rows.end() - std::min<size_t>(rows.size(), 3 * o.algorithms.size()), rows.end()));
             }
@@ -462,6 +487,20 @@ void run_bench(const BenchOptions &o) {
                    dev == Device::cpu ? fmt::format("stream b = 1.0001*a, ordinary stores, {} threads, ", ceiling.threads())
                                       : std::string("device-to-device copy, "),
                    ceiling.buffer_bytes() >> 20);
+        if (arith) {
+            for (Row &r : rows) {
+                if (r.device == dname && r.steps > 0) {
+                    r.arith_ms = arith->bound_seconds(r.ops, r.steps) * 1e3;
+                    r.fma_gflops = arith->fma_gflops();
+                    r.exp_gps = arith->exp_gps();
+                }
+            }
+            fmt::print("{} arithmetic ceiling: FMA {:.1f} GFLOP/s, exp {:.2f} G/s (Halide's fast_exp), {}-float vectors, "
+                       "best of {} samples on {} threads; \"arith ms\" is the time the scan's FMAs and exponentials "
+                       "need at those rates (bench/arith_ceiling.h)\n",
+                       dname, arith->fma_gflops(), arith->exp_gps(), arith_detail::isa_lanes(), arith->count(),
+                       arith->threads());
+        }
     }
     std::vector<Row> scan_rows, rnn_rows;
     for (const Row &r : rows) (is_rnn_core(r.layer) ? rnn_rows : scan_rows).push_back(r);
@@ -489,7 +528,10 @@ void run_bench(const BenchOptions &o) {
                          {"ms", r.ms}, {"mtokens_per_s", r.mtok_s}, {"gbps", r.gbps}, {"copy_gbps", r.copy_gbps},
                          {"fraction_of_copy", r.copy_gbps > 0 ? r.gbps / r.copy_gbps : 0.0}, {"reference_ms", r.ref_ms},
                          {"implementation", r.peer.empty() ? "statemix" : r.peer}, {"peer", r.peer},
-                         {"input_gemm_ms", r.input_gemm_ms}, {"statemix_over_peer", r.statemix_over_peer}});
+                         {"input_gemm_ms", r.input_gemm_ms}, {"statemix_over_peer", r.statemix_over_peer},
+                         {"arith_bound_ms", r.arith_ms}, {"fraction_of_arith", r.arith_ms > 0 ? r.arith_ms / r.ms : 0.0},
+                         {"fma_ops_per_step", r.ops.fma}, {"exps_per_step", r.ops.exps},
+                         {"fma_gflops", r.fma_gflops}, {"exp_gps", r.exp_gps}});
         }
         write_json_atomically(o.json, j);
         fmt::print("wrote {}\n", o.json);
