@@ -108,14 +108,17 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
     };
     if (!default_params.empty()) add(default_params);
     if (k.device == "cuda") {
-        // tile = threads per block; unroll = time steps unrolled in the serial loop. The backward
-        // is the two-pass form (the one-pass form has no CUDA schedule yet).
+        // tile = threads per block; unroll = time steps unrolled in the serial loop. The backward:
+        // the two-pass form (the CUDA default) and the one-pass form (never run on a GPU yet).
         for (const char *t : {"64", "128", "256", "512"}) {
             for (const char *u : {"1", "2", "4"}) {
                 Params p{{"algorithm", "sequential"}, {"tile", t}, {"unroll", u}};
                 if (k.direction == "backward") p["two_pass"] = "true";
                 add(p);
             }
+        }
+        if (k.direction == "backward") {
+            for (const char *t : {"64", "128", "256"}) add({{"algorithm", "sequential"}, {"tile", t}, {"unroll", "1"}});
         }
         if (chunked_allowed(k)) {
             for (const char *c : {"32", "64", "128"}) {

@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include "HalideRuntime.h"
+#include "HalideRuntimeCuda.h"
 #include "scratch.h"
 
 #include <atomic>
@@ -93,9 +94,13 @@ bool has_argument(const KernelEntry &k, const char *name) {
 }
 
 halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &dims) {
-    if (t.device() != Device::cpu) throw Error("strided_view: the tensor must be on the CPU");
     halide_buffer_t b{};
     b.host = (uint8_t *)t.raw()->host;
+    if (t.device() == Device::cuda) {
+        // The tensor's device allocation (as Tensor::slice does); the caller marks t written.
+        b.device = (uint64_t)(uintptr_t)t.device_data();
+        b.device_interface = halide_cuda_device_interface();
+    }
     b.type = t.raw()->type;
     b.dimensions = (int32_t)dims.size();
     b.dim = const_cast<halide_dimension_t *>(dims.data());

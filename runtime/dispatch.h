@@ -40,9 +40,10 @@ void set_kernel_error_message(const char *msg);
 // Whether k has an argument of this name (a kernel variant's outputs can differ).
 bool has_argument(const KernelEntry &k, const char *name);
 
-// A host buffer over t's memory with other dims (min, extent, stride in elements; Halide order,
+// A buffer over t's memory with other dims (min, extent, stride in elements; Halide order,
 // innermost first): a strided or broadcast (stride 0) view for a kernel output. `dims` must
-// outlive the returned buffer; t must be a CPU tensor.
+// outlive the returned buffer. For a CUDA tensor it is a view of the device allocation, and the
+// caller marks t written on the device after the kernel (Tensor::mark_device_written).
 halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &dims);
 
 // While one is alive, `k` stands in for the build's kernel of its (layer, direction, device, m):

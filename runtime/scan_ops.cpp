@@ -264,6 +264,7 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     kargs.push_back({"grad.2", &a_view});
     kargs.push_back({"grad.3", &b_view});
     dispatch::run_kernel(k, kargs);
+    dv.mark_device_written();  // written through a view (a no-op on the CPU)
 }
 
 ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,

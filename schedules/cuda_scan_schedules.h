@@ -71,6 +71,40 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
     P.final_state.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
 }
 
+// One step's row statistics and normalized block in the thread's registers, computed inside the
+// serial time loop `serial` of update `u` of `f`.
+inline void step_gates_at(const ScanBackward &P, const statemix::gen::StepGates &G, Func f, RVar serial,
+                          const ScanKnobs &kn) {
+    Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
+    for (Func s : step_funcs) {
+        s.compute_at(f, serial);
+        if (P.has_rows) s.bound(P.j, 0, P.m);
+        if (P.has_rows && kn.unroll_rows) s.unroll(P.j);
+    }
+    Func(G.pstep).bound(P.k, 0, P.m + 1);
+    if (kn.unroll_rows) Func(G.pstep).unroll(P.k);
+}
+
+// The one-pass backward (ScanBackward): a thread per (channel n, batch b) runs the reverse-time
+// scan, the logits k and rows j unrolled in registers; its two adjoint slots are the thread's
+// own (stride 0 in time). Compiled and tested against the float64 reference only where a GPU
+// is (none has run it yet); the CUDA default stays the two-pass form (generators/CMakeLists.txt).
+inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
+    auto rv = P.grad.update(0).get_schedule().rvars();
+    const auto &d = P.grad_loops;
+    std::vector<VarOrRVar> rows;
+    size_t i = 0;
+    if (d.rows && d.rows_first) rows.push_back(RVar(rv[i++].var));
+    if (d.logits) rows.push_back(RVar(rv[i++].var));
+    if (d.rows && !d.rows_first) rows.push_back(RVar(rv[i++].var));
+    RVar serial(rv[i].var);
+    ScanKnobs k2 = kn;
+    k2.unroll_rows = true;  // the rows and logits index registers: always unrolled
+    thread_per_n(P.grad.update(0), P.n, rows, {serial}, {P.b}, k2);
+    step_gates_at(P, P.gates, P.grad, serial, k2);
+    P.dh0.gpu_tile(P.n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
+}
+
 inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
     std::vector<VarOrRVar> pure_rows;
@@ -79,27 +113,17 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     thread_per_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
     const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
     for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
-    // One step's row statistics and normalized block in the thread's registers.
-    auto step_gates_at = [&](const statemix::gen::StepGates &G, Func f, int u, bool has_rows_rvar) {
-        auto rv = f.update(u).get_schedule().rvars();
-        RVar serial(rv[has_rows_rvar ? 1 : 0].var);
-        Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
-        for (Func s : step_funcs) {
-            s.compute_at(f, serial);
-            if (P.has_rows) s.bound(j, 0, P.m);
-            if (P.has_rows && kn.unroll_rows) s.unroll(j);
-        }
-        Func(G.pstep).bound(k, 0, P.m + 1);
-        if (kn.unroll_rows) Func(G.pstep).unroll(k);
+    auto serial_of = [](Func f, int u, bool has_rows_rvar) {
+        return RVar(f.update(u).get_schedule().rvars()[has_rows_rvar ? 1 : 0].var);
     };
-    step_gates_at(P.gates, P.adj, last, P.adj_loops[last].rows);
+    step_gates_at(P, P.gates, P.adj, serial_of(P.adj, last, P.adj_loops[last].rows), kn);
     if (P.chunked) {
         // The summaries and the carry scan as in the forward's chunked schedule: chunks in the grid.
         P.summary.compute_root().bound(P.col, 0, P.m + 1);
         thread_per_n(P.summary, n, {P.col}, {}, {P.c, b}, kn);
         auto rv = P.summary.update(0).get_schedule().rvars();
         thread_per_n(P.summary.update(0), n, {P.col}, {RVar(rv[0].var)}, {P.c, b}, kn);
-        step_gates_at(P.summary_gates, P.summary, 0, false);
+        step_gates_at(P, P.summary_gates, P.summary, serial_of(P.summary, 0, false), kn);
         P.carry.compute_root();
         scan_update(P.carry, 0, P.carry_loops, n, b, kn);
     }

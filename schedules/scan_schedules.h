@@ -32,11 +32,8 @@ inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const H
                                    const Halide::Target &target) {
     if (P.one_pass) {
         if (P.has_rows) P.grad.bound(P.j, 0, P.m);
-        if (target.has_gpu_feature()) {
-            throw Halide::CompileError("the one-pass scan backward has no CUDA schedule yet: build CUDA kernels "
-                                       "with two_pass=true");
-        }
-        sched::cpu::backward_one_pass(P, kn);
+        if (target.has_gpu_feature()) sched::cuda::backward_one_pass(P, kn);
+        else sched::cpu::backward_one_pass(P, kn);
         specialize_softmax(P.grad.update(0), norm);
         return;
     }

@@ -138,13 +138,18 @@ TEST(TuneSpace, RnnCoresHaveStepAndOneLaunchCandidates) {
     EXPECT_EQ(generator_name({"wcrnn", "forward", 2, "cpu"}, {{"impl", "scan"}}), "wcrnn_forward");
 }
 
-// CUDA has no one-pass schedule: every sequential candidate is two-pass (chunked implies it).
-TEST(TuneSpace, CudaBackwardIsTwoPassOrChunked) {
-    auto space = enumerate_space({"bdlru", "backward", 2, "cuda"}, {});
-    ASSERT_FALSE(space.empty());
-    for (const Params &p : space) {
-        if (p.at("algorithm") == "sequential") EXPECT_EQ(p.at("two_pass"), "true") << params_key(p);
+// CUDA backward: the two-pass form over threads x unroll, the one-pass form over threads, the
+// chunked form over chunk x threads.
+TEST(TuneSpace, CudaBackwardHasEveryForm) {
+    int two = 0, one = 0, chunked = 0;
+    for (const Params &p : enumerate_space({"bdlru", "backward", 2, "cuda"}, {})) {
+        if (p.at("algorithm") == "chunked") chunked++;
+        else if (p.count("two_pass") && p.at("two_pass") == "true") two++;
+        else one++;
     }
+    EXPECT_EQ(two, 12);
+    EXPECT_EQ(one, 3);
+    EXPECT_EQ(chunked, 6);
 }
 
 TEST(TuneParams, KeyRoundTrips) {
