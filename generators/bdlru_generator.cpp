@@ -360,8 +360,14 @@ public:
             require_dense(out[0], {M + 1, M});  // dz [B,T,N,m,m+1]
             Expr Nx = out[0].dim(2).extent(), Tx = out[0].dim(3).extent();
             require_strides(out[1], {0, 1, M, M * Nx, M * Nx * Tx});  // dv [B,T,N,m]
-            // The adjoint [B,N,m] (one slot per row), laid out like dv.
-            for (int i : {2, 3}) require_strides(out[i], {0, 1, M, 0, M * Nx});
+            // The adjoint, one slot per row: with vector_rows laid out like dv, [B,N,m], so the
+            // rows in the lanes are a dense vector; else [B,m,N], so the channels in the lanes are
+            // (the [B,N,m] layout made the channels-in-lanes schedule 2x slower: strided lanes).
+            // runtime/scan_ops.cpp passes the same layout (it reads vector_rows from the params).
+            for (int i : {2, 3}) {
+                if (vector_rows) require_strides(out[i], {0, 1, M, 0, M * Nx});
+                else require_strides(out[i], {0, Nx, 1, 0, M * Nx});
+            }
         } else {
             require_dense(*dz, {M + 1, M});
             require_dense(*dv, {M});

@@ -240,8 +240,8 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     }
     // One-pass kernel (generators/scan_pipelines.h, ScanBackward): its output Tuple is (dz, dv,
     // adj_a, adj_b) over dz's dims. dv is seen with stride 0 along dz's logit index k; the two
-    // adjoint buffers have stride 0 along time (BD-LRU: [B, N, m], one slot per row, laid out
-    // like dv, stride 0 along k; H-LRU: [B, m+1, N], one slot per lag along k).
+    // adjoint buffers have stride 0 along time (BD-LRU: one slot per row, stride 0 along k,
+    // [B, N, m] with vector_rows else [B, m, N]; H-LRU: [B, m+1, N], one slot per lag along k).
     const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
     const int64_t slots = bd ? m : K;
     Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = Tensor::empty({B, slots, N}, dev);
@@ -249,7 +249,13 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     if (bd) {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m},
                    {0, (int32_t)T, (int32_t)(m * N)}, {0, (int32_t)B, (int32_t)(m * N * T)}};
-        adj_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m}, {0, (int32_t)T, 0},
+        // The kernel's layout (bdlru_generator.cpp): [B, N, m] when a block's rows share the SIMD
+        // lanes (vector_rows), else [B, m, N].
+        const bool rows_in_lanes = std::strstr(k.params, "vector_rows=true") != nullptr;
+        adj_dims = {{0, (int32_t)K, 0},
+                    {0, (int32_t)m, rows_in_lanes ? 1 : (int32_t)N},
+                    {0, (int32_t)N, rows_in_lanes ? (int32_t)m : 1},
+                    {0, (int32_t)T, 0},
                     {0, (int32_t)B, (int32_t)(m * N)}};
     } else {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)N, 1}, {0, (int32_t)T, (int32_t)N},
