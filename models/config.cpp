@@ -93,8 +93,13 @@ json resolve_section(const json &defaults, const json &given, const std::string 
         const bool ok = (want.is_boolean() && got.is_boolean()) ||
                         ((want.is_number_integer() || want.is_number_unsigned()) &&
                          (got.is_number_integer() || got.is_number_unsigned())) ||
-                        (want.is_number_float() && got.is_number()) || (want.is_string() && got.is_string());
-        if (!ok) throw Error(key + ": expected " + type_word(want) + ", got " + type_word(got) + " (" + got.dump() + ")");
+                        (want.is_number_float() && got.is_number()) || (want.is_string() && got.is_string()) ||
+                        // a list field (the lm task's corpus): a list or one string; the owner checks the elements
+                        (want.is_array() && (got.is_array() || got.is_string()));
+        if (!ok) {
+            const std::string wanted = want.is_array() ? "a string or an array" : type_word(want);
+            throw Error(key + ": expected " + wanted + ", got " + type_word(got) + " (" + got.dump() + ")");
+        }
         out[it.key()] = got;
     }
     return out;
