@@ -227,6 +227,25 @@ TEST(Training, EveryMixerFamilyTrainsOnEveryTask) {
     EXPECT_EQ(runs, 35);
 }
 
+// Every config shipped in configs/ is valid and trains: one step of each, at a small batch and
+// split (its model, task and schedule as shipped otherwise).
+TEST(Training, EveryShippedConfigRunsAStep) {
+    int n = 0;
+    for (const auto &entry : fs::directory_iterator(std::string(STATEMIX_SOURCE_DIR) + "/configs")) {
+        if (entry.path().extension() != ".json") continue;
+        SCOPED_TRACE(entry.path().string());
+        json c = json::parse(std::ifstream(entry.path()));
+        TempDir d;
+        train::TrainResult r = run(c, d.path + "/run",
+                                   {"train.steps=1", "train.batch=2", "train.warmup=0", "train.eval_batches=1",
+                                    "task.n_train=8", "task.n_test=4"});
+        EXPECT_EQ(r.steps_done, 1);
+        EXPECT_TRUE(std::isfinite(r.test_loss));
+        n++;
+    }
+    EXPECT_GE(n, 12);
+}
+
 TEST(Training, BadInputsNameTheirField) {
     TempDir d;
     json c = tiny();
