@@ -382,6 +382,11 @@ TEST(ModelConfig, ResolvesDefaultsAndRejectsBadFields) {
     expect_error([&] { models::resolve_run_config(json::parse(R"({"task": {"name": "group"}, "extra": {}})")); },
                  {"config.extra", "unknown section"});
     expect_error([&] { models::read_config_file("/nonexistent/run.json"); }, {"/nonexistent/run.json"});
+    // a list field (lm's corpus): a list or one string, as a saved run's config holds it
+    EXPECT_EQ(models::resolve_run_config(json::parse(R"({"task": {"name": "lm", "corpus": ["a", "b"]}})"))["task"]["corpus"].size(), 2u);
+    EXPECT_EQ(models::resolve_run_config(json::parse(R"({"task": {"name": "lm", "corpus": "a"}})"))["task"]["corpus"], "a");
+    expect_error([&] { models::resolve_run_config(json::parse(R"({"task": {"name": "lm", "corpus": 5}})")); },
+                 {"task.corpus", "a string or an array", "integer"});
 }
 
 TEST(ModelConfig, SetOverridesNestedFields) {
