@@ -1,7 +1,9 @@
 // The version of the scan generators' knob set (STATEMIX_SCAN_KNOBS in scan_pipelines.h). A
 // tuning database entry made under another version is stale (its knobs may no longer mean the
 // same) and the build falls back to the defaults for it (cmake/StatemixTuning.cmake). Bump it
-// when a knob is added, removed or changes meaning. Its own file: the tuner's Halide-free parts
+// when a knob is removed or changes meaning, or is added with a default that changes what the
+// old entries ran (time_major and batch_rows were added at version 1: their defaults are the old
+// layout and schedule). Its own file: the tuner's Halide-free parts
 // and CMake read it.
 #pragma once
 

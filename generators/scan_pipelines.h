@@ -21,10 +21,19 @@ inline Halide::Expr tuple_elem(const Halide::FuncRef &r, int i, int size) {
 // ones inside it), with the small inner extents fixed. Constant strides let the compiler turn
 // the strided loads of "channels in lanes" into dense loads and shuffles instead of gathers.
 // `fixed` gives the extents of the innermost dims known at generator time.
+// time_major (sequence buffers only, dims ..., t, b): [T,B,...] in memory instead, b packed
+// inside t.
 template<typename B>
-void require_dense(B &buf, const std::vector<int> &fixed) {
+void require_dense(B &buf, const std::vector<int> &fixed, bool time_major = false) {
+    const int nd = buf.dimensions();
+    const bool swap = time_major && nd >= 2;
     Halide::Expr stride = 1;
-    for (int d = 0; d < buf.dimensions(); d++) {
+    for (int d = 0; d < nd; d++) {
+        if (swap && d == nd - 2) {  // b first, then t over all of B
+            buf.dim(nd - 1).set_stride(stride);
+            buf.dim(d).set_stride(stride * buf.dim(nd - 1).extent());
+            break;
+        }
         buf.dim(d).set_stride(stride);
         if (d < (int)fixed.size()) {
             buf.dim(d).set_bounds(0, fixed[d]);
@@ -50,6 +59,14 @@ struct ScanKnobs {
     // (lanes = m x vector_width), so dv and the adjoint, whose rows are adjacent in memory, are
     // loaded and stored as dense vectors instead of stride-m scatters.
     bool vector_rows = false;
+    // CPU, sequential algorithm, one-pass backward: the sequences are time-major in memory
+    // ([T,B,...], the layout cuDNN and PyTorch's RNNs default to), and a task runs `batch_rows`
+    // rows of the batch inside its time loop, so each step reads and writes one contiguous
+    // stretch of every tensor (batch_rows x its tile) instead of a short row piece. Measured
+    // (docs/benchmarks.md): the backward walks time backwards, and short strided pieces are
+    // what the hardware prefetchers follow worst.
+    bool time_major = false;
+    int batch_rows = 16;
 };
 
 // The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
@@ -81,11 +98,16 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     GeneratorParam<int> unroll_rows{"unroll_rows", -1}; /* -1: auto */                             \
     GeneratorParam<bool> fast_math{"fast_math", true};                                             \
     GeneratorParam<int> prefetch{"prefetch", 0};                                                   \
+    GeneratorParam<bool> time_major{"time_major", false}; /* ScanKnobs::time_major */             \
+    GeneratorParam<int> batch_rows{"batch_rows", 16};                                              \
     ScanKnobs knobs() const {                                                                      \
-        return {algorithm, chunk,                                                                  \
-                vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(),  \
-                tile, unroll,                                                                      \
-                unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0, prefetch};     \
+        ScanKnobs k{algorithm, chunk,                                                              \
+                    vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(), \
+                    tile, unroll,                                                                  \
+                    unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0, prefetch}; \
+        k.time_major = time_major;                                                                 \
+        k.batch_rows = batch_rows;                                                                 \
+        return k;                                                                                  \
     }
 
 // Forward of a linear recurrence (BD-LRU or H-LRU). `state` is the output sequence Func.

@@ -65,7 +65,54 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
     return lanes < 16 * 8 * cores;  // fewer than 8 vectors of 16 lanes per core
 }
 
+// A sequence tensor as a kernel reads it: a time-major tensor ([T,B,...], Halide dims (..., b, t))
+// is passed with its last two Halide dims swapped, so the kernel's (..., t, b) indexing reads it
+// in place; anything else is passed as it is.
+class KernelView {
+public:
+    KernelView(Tensor &t, bool swap_tb) : t_(t), swap_(swap_tb) {
+        if (!swap_) return;
+        const halide_buffer_t *r = t.raw();
+        dims_.assign(r->dim, r->dim + r->dimensions);
+        std::swap(dims_[dims_.size() - 1], dims_[dims_.size() - 2]);
+        buf_ = dispatch::strided_view(t, dims_);
+    }
+    KernelView(const Tensor &t, bool swap_tb) : KernelView(const_cast<Tensor &>(t), swap_tb) {}
+    KernelView(const KernelView &) = delete;
+    void *arg() { return swap_ ? (void *)&buf_ : (void *)t_.raw(); }
+    void written() {
+        if (swap_) t_.mark_device_written();
+    }
+
+private:
+    Tensor &t_;
+    bool swap_;
+    std::vector<halide_dimension_t> dims_;
+    halide_buffer_t buf_{};
+};
+
+const char *seq_layout(const ScanConfig &cfg, bool z) {
+    const bool bd = cfg.layer == Layer::bdlru;
+    if (cfg.time_major) return z ? (bd ? "[T,B,N,m,m+1]" : "[T,B,N,m+1]") : (bd ? "[T,B,N,m]" : "[T,B,N]");
+    return z ? (bd ? "[B,T,N,m,m+1]" : "[B,T,N,m+1]") : (bd ? "[B,T,N,m]" : "[B,T,N]");
+}
+
 }  // namespace
+
+bool is_time_major(const KernelEntry &k) { return std::strstr(k.params, "time_major=true") != nullptr; }
+
+bool has_time_major(Layer layer, int m, Device device) {
+    bool fwd = false, bwd = false;
+    for (int i = 0; i < kKernelTableSize; i++) {
+        const KernelEntry &k = kKernelTable[i];
+        if (std::strcmp(k.layer, layer_name(layer)) || std::strcmp(k.device, device_name(device)) || k.m != m ||
+            !is_time_major(k)) {
+            continue;
+        }
+        (std::strcmp(k.direction, "forward") == 0 ? fwd : bwd) = true;
+    }
+    return fwd && bwd;
+}
 
 std::vector<int> supported_orders(Layer layer, Device device) {
     std::vector<int> out;
@@ -93,17 +140,31 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
                         layer_name(cfg.layer) + " " + direction + " for " + device_name(device) + " with m = " +
                         std::to_string(cfg.m));
         }
+        if (is_time_major(k) != cfg.time_major) {
+            throw Error(op_name(cfg, direction) + ": the kernel '" + k.name + "' asked for reads " +
+                        (is_time_major(k) ? "time-major [T,B,...]" : "batch-major [B,T,...]") +
+                        " sequences, but the call's are " + (cfg.time_major ? "time-major" : "batch-major"));
+        }
         return k;
     }
     const KernelEntry *seq = nullptr, *chunked = nullptr;
     for (int i = 0; i < kKernelTableSize; i++) {
         const KernelEntry &k = kKernelTable[i];
         if (std::strcmp(k.layer, layer_name(cfg.layer)) || std::strcmp(k.direction, direction) ||
-            std::strcmp(k.device, device_name(device)) || k.m != cfg.m) {
+            std::strcmp(k.device, device_name(device)) || k.m != cfg.m || is_time_major(k) != cfg.time_major) {
             continue;
         }
         const KernelEntry *&slot = std::strcmp(k.algorithm, "chunked") == 0 ? chunked : seq;
         if (!slot) slot = &k;  // the first of each algorithm: the build's default variant
+    }
+    if (!seq && !chunked && cfg.time_major) {
+        std::string avail;
+        for (int m : supported_orders(cfg.layer, device)) {
+            if (has_time_major(cfg.layer, m, device)) avail += (avail.empty() ? "" : ", ") + std::to_string(m);
+        }
+        throw Error(op_name(cfg, direction) + ": no time-major kernel is compiled for m = " + std::to_string(cfg.m) +
+                    " on " + device_name(device) + "; compiled for m: " + (avail.empty() ? "none" : avail) +
+                    " (pass [B,T,...] sequences instead)");
     }
     if (!seq && !chunked) {
         std::string avail;
@@ -117,6 +178,7 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
     // The tuning database's choice for this shape's bucket.
     const KernelEntry *tuned = dispatch::tuned_kernel(layer_name(cfg.layer), direction, device, cfg.m,
                                                       bucket_lanes(cfg.layer, dims), dims.T);
+    if (tuned && is_time_major(*tuned) != cfg.time_major) tuned = nullptr;
     switch (cfg.algorithm) {
     case Algorithm::sequential:
         if (tuned && std::strcmp(tuned->algorithm, "sequential") == 0) return *tuned;
@@ -135,14 +197,15 @@ const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, D
                 std::to_string(cfg.m) + " on " + device_name(device));
 }
 
-ScanShapes scan_shapes(Layer layer, const ScanDims &d) {
+ScanShapes scan_shapes(Layer layer, const ScanDims &d, bool time_major) {
     ScanShapes s;
+    const int64_t outer = time_major ? d.T : d.B, inner = time_major ? d.B : d.T;
     if (layer == Layer::bdlru) {
-        s.z = {d.B, d.T, d.N, d.m, d.m + 1};
-        s.v = {d.B, d.T, d.N, d.m};
+        s.z = {outer, inner, d.N, d.m, d.m + 1};
+        s.v = {outer, inner, d.N, d.m};
     } else {
-        s.z = {d.B, d.T, d.N, d.m + 1};
-        s.v = {d.B, d.T, d.N};
+        s.z = {outer, inner, d.N, d.m + 1};
+        s.v = {outer, inner, d.N};
     }
     s.state = {d.B, d.N, d.m};
     return s;
@@ -153,12 +216,12 @@ ScanDims scan_dims(const ScanConfig &cfg, const Tensor &v) {
     if (cfg.m < 1) throw Error(op + ": argument 'm' must be >= 1, got " + std::to_string(cfg.m));
     if (!v.defined()) throw Error(op + ": argument 'v' is undefined");
     const bool bd = cfg.layer == Layer::bdlru;
-    const char *layout = bd ? "[B,T,N,m]" : "[B,T,N]";
+    const char *layout = seq_layout(cfg, false);
     if (v.ndim() != (bd ? 4 : 3) || (bd && v.dim(3) != cfg.m)) {
         throw Error(op + ": argument 'v' must have shape " + layout + " with m = " + std::to_string(cfg.m) +
                     ", got " + shape_str(v.shape()));
     }
-    ScanDims d{v.dim(0), v.dim(1), v.dim(2), cfg.m};
+    ScanDims d{cfg.time_major ? v.dim(1) : v.dim(0), cfg.time_major ? v.dim(0) : v.dim(1), v.dim(2), cfg.m};
     if (d.B < 1 || d.T < 1 || d.N < 1) {
         throw Error(op + ": argument 'v' must have B, T, N >= 1, got " + shape_str(v.shape()));
     }
@@ -170,15 +233,15 @@ void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const
     const std::string op = op_name(cfg, "forward");
     const bool bd = cfg.layer == Layer::bdlru;
     ScanDims d = scan_dims(cfg, v);
-    ScanShapes s = scan_shapes(cfg.layer, d);
+    ScanShapes s = scan_shapes(cfg.layer, d, cfg.time_major);
     const Device dev = v.device();
-    check_shape(op, "z", z, s.z, bd ? "[B,T,N,m,m+1]" : "[B,T,N,m+1]");
+    check_shape(op, "z", z, s.z, seq_layout(cfg, true));
     check_device(op, "z", z, dev);
     if (h0) {
         check_shape(op, "h0", *h0, s.state, "[B,N,m]");
         check_device(op, "h0", *h0, dev);
     }
-    check_shape(op, bd ? "h" : "s", h, s.v, bd ? "[B,T,N,m]" : "[B,T,N]");
+    check_shape(op, bd ? "h" : "s", h, s.v, seq_layout(cfg, false));
     check_device(op, bd ? "h" : "s", h, dev);
     check_shape(op, "h_final", h_final, s.state, "[B,N,m]");
     check_device(op, "h_final", h_final, dev);
@@ -187,14 +250,17 @@ void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const
     if (!h0) zero_h0 = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
     const char *out = bd ? "h" : "s";
-    dispatch::run_kernel(k, {{"z", (void *)z.raw()}, {"v", (void *)v.raw()},
+    const bool tm = cfg.time_major;
+    KernelView zk(z, tm), vk(v, tm), hk(h, tm);
+    dispatch::run_kernel(k, {{"z", zk.arg()}, {"v", vk.arg()},
                              {"h0", (void *)(h0 ? h0->raw() : zero_h0.raw())}, {"norm", &norm},
-                             {out, h.raw()}, {"h_final", h_final.raw()}});
+                             {out, hk.arg()}, {"h_final", h_final.raw()}});
+    hk.written();
 }
 
 ScanForwardResult scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0) {
     ScanDims d = scan_dims(cfg, v);
-    ScanShapes s = scan_shapes(cfg.layer, d);
+    ScanShapes s = scan_shapes(cfg.layer, d, cfg.time_major);
     ScanForwardResult r{Tensor::empty(s.v, v.device()), Tensor::empty(s.state, v.device())};
     scan_forward(cfg, z, v, h0, r.h, r.h_final);
     return r;
@@ -206,10 +272,10 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     const std::string op = op_name(cfg, "backward");
     const bool bd = cfg.layer == Layer::bdlru;
     ScanDims d = scan_dims(cfg, v);
-    ScanShapes s = scan_shapes(cfg.layer, d);
+    ScanShapes s = scan_shapes(cfg.layer, d, cfg.time_major);
     const Device dev = v.device();
-    const char *zl = bd ? "[B,T,N,m,m+1]" : "[B,T,N,m+1]";
-    const char *vl = bd ? "[B,T,N,m]" : "[B,T,N]";
+    const char *zl = seq_layout(cfg, true);
+    const char *vl = seq_layout(cfg, false);
     struct Arg {
         const char *name;
         const Tensor *t;
@@ -228,14 +294,18 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     Tensor zero_state;
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
+    const bool tm = cfg.time_major;
+    KernelView zk(z, tm), vk(v, tm), hk(h, tm), gk(g, tm), dzk(dz, tm), dvk(dv, tm);
     std::vector<dispatch::KernelArg> kargs = {
-        {"z", (void *)z.raw()}, {"v", (void *)v.raw()}, {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())},
-        {bd ? "h" : "s", (void *)h.raw()}, {"g", (void *)g.raw()},
+        {"z", zk.arg()}, {"v", vk.arg()}, {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())},
+        {bd ? "h" : "s", hk.arg()}, {"g", gk.arg()},
         {"g_final", (void *)(g_final ? g_final->raw() : zero_state.raw())}, {"norm", &norm}, {"dh0", dh0.raw()}};
     if (!dispatch::has_argument(k, "grad.0")) {  // two-pass kernel: plain dz, dv
-        kargs.push_back({"dz", dz.raw()});
-        kargs.push_back({"dv", dv.raw()});
+        kargs.push_back({"dz", dzk.arg()});
+        kargs.push_back({"dv", dvk.arg()});
         dispatch::run_kernel(k, kargs);
+        dzk.written();
+        dvk.written();
         return;
     }
     // One-pass kernel (generators/scan_pipelines.h, ScanBackward): its output Tuple is (dz, dv,
@@ -246,9 +316,11 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     const int64_t slots = bd ? m : K;
     Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = Tensor::empty({B, slots, N}, dev);
     std::vector<halide_dimension_t> dv_dims, adj_dims;
+    // Time-major: t strides over the whole batch, b over one row.
+    const int64_t ts = tm ? B : 1, bs = tm ? 1 : T;
     if (bd) {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m},
-                   {0, (int32_t)T, (int32_t)(m * N)}, {0, (int32_t)B, (int32_t)(m * N * T)}};
+                   {0, (int32_t)T, (int32_t)(m * N * ts)}, {0, (int32_t)B, (int32_t)(m * N * bs)}};
         // The kernel's layout (bdlru_generator.cpp): [B, N, m] when a block's rows share the SIMD
         // lanes (vector_rows), else [B, m, N].
         const bool rows_in_lanes = std::strstr(k.params, "vector_rows=true") != nullptr;
@@ -258,25 +330,26 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
                     {0, (int32_t)T, 0},
                     {0, (int32_t)B, (int32_t)(m * N)}};
     } else {
-        dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)N, 1}, {0, (int32_t)T, (int32_t)N},
-                   {0, (int32_t)B, (int32_t)(N * T)}};
+        dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)N, 1}, {0, (int32_t)T, (int32_t)(N * ts)},
+                   {0, (int32_t)B, (int32_t)(N * bs)}};
         adj_dims = {{0, (int32_t)K, (int32_t)N}, {0, (int32_t)N, 1}, {0, (int32_t)T, 0},
                     {0, (int32_t)B, (int32_t)(K * N)}};
     }
     halide_buffer_t dv_view = dispatch::strided_view(dv, dv_dims), a_view = dispatch::strided_view(adj_a, adj_dims),
                     b_view = dispatch::strided_view(adj_b, adj_dims);
-    kargs.push_back({"grad.0", dz.raw()});
+    kargs.push_back({"grad.0", dzk.arg()});
     kargs.push_back({"grad.1", &dv_view});
     kargs.push_back({"grad.2", &a_view});
     kargs.push_back({"grad.3", &b_view});
     dispatch::run_kernel(k, kargs);
+    dzk.written();
     dv.mark_device_written();  // written through a view (a no-op on the CPU)
 }
 
 ScanBackwardResult scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
                                  const Tensor &h, const Tensor &g, const Tensor *g_final) {
     ScanDims d = scan_dims(cfg, v);
-    ScanShapes s = scan_shapes(cfg.layer, d);
+    ScanShapes s = scan_shapes(cfg.layer, d, cfg.time_major);
     const Device dev = v.device();
     ScanBackwardResult r{Tensor::empty(s.z, dev), Tensor::empty(s.v, dev), Tensor::empty(s.state, dev)};
     scan_backward(cfg, z, v, h0, h, g, g_final, r.dz, r.dv, r.dh0);

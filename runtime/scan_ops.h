@@ -5,6 +5,10 @@
 //   BD-LRU  z [B,T,N,m,m+1]  v, h, g [B,T,N,m]  h0, h_final, g_final [B,N,m]
 //   H-LRU   z [B,T,N,m+1]    v, s, g [B,T,N]    h0, h_final, g_final [B,N,m]  (h0[...,i] = s_{-1-i})
 // Gradients (dz, dv, dh0) have the shapes of (z, v, h0).
+// Time-major (ScanConfig::time_major): every sequence tensor is [T,B,...] instead of [B,T,...]
+// (z, v, h/s, g, dz, dv; the states stay [B,N,m]); CPU kernels compiled for that layout, whose
+// every time step is one contiguous stretch of memory (docs/benchmarks.md: 2-4x the backward's
+// speed of [B,T,...] on the dev machine).
 // Optional arguments (h0, g_final) may be null: zeros.
 #pragma once
 
@@ -37,7 +41,13 @@ struct ScanConfig {
     // variant; the autotuner runs its JIT candidates through the same ops). Must match layer, m,
     // direction and device.
     const KernelEntry *kernel = nullptr;
+    bool time_major = false;  // sequences [T,B,...] (see the top of this file)
 };
+
+// Whether a kernel was compiled for time-major sequences (its params say time_major=true).
+bool is_time_major(const KernelEntry &k);
+// Whether this build has time-major kernels of both directions for a layer, m and device.
+bool has_time_major(Layer layer, int m, Device device);
 
 // The problem size, read from v (and checked against everything else).
 struct ScanDims {
@@ -83,7 +93,7 @@ int64_t bucket_lanes(Layer layer, const ScanDims &d);
 struct ScanShapes {
     Shape z, v, state;  // state: h0 / h_final / g_final / dh0
 };
-ScanShapes scan_shapes(Layer layer, const ScanDims &d);
+ScanShapes scan_shapes(Layer layer, const ScanDims &d, bool time_major = false);
 // Reads B, T, N from v (Error if v's rank or last extent does not fit the layer and m).
 ScanDims scan_dims(const ScanConfig &cfg, const Tensor &v);
 

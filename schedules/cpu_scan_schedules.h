@@ -39,22 +39,30 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
 
 // Loop nest, innermost first: n lanes (vectorized) · rows (unrolled) · n vectors of a tile ·
 // serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks.
+// Time-major (kn.time_major, `batch` given, no chunks): the batch splits into groups of
+// batch_rows rows ("bi" inside the serial time loop, "bo" outside), so a step of a task covers
+// batch_rows adjacent rows, one contiguous stretch of memory; tiles × row groups are the tasks.
 inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
                          const std::vector<VarOrRVar> &serial, const std::vector<VarOrRVar> &outer,
-                         const ScanKnobs &kn, bool parallel_tiles = true) {
-    Var ni("ni"), nm("nm"), nt("nt");
+                         const ScanKnobs &kn, bool parallel_tiles = true, const Var *batch = nullptr) {
+    Var ni("ni"), nm("nm"), nt("nt"), bi("bi"), bo("bo"), task("task");
+    const bool tm = kn.time_major && batch;
     s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
     s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
+    if (tm) s.split(*batch, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
     std::vector<VarOrRVar> order{ni};
     for (auto &r : rows) order.push_back(r);
     order.push_back(nm);
+    if (tm) order.push_back(bi);
     for (auto &r : serial) order.push_back(r);
     order.push_back(nt);
-    for (auto &o : outer) order.push_back(o);
+    if (tm) order.push_back(bo);
+    else for (auto &o : outer) order.push_back(o);
     s.reorder(order);
     s.vectorize(ni);
     if (kn.unroll_rows) for (auto &r : rows) s.unroll(r);
-    if (parallel_tiles) s.parallel(nt);
+    if (parallel_tiles && tm) s.fuse(nt, bo, task).parallel(task);
+    else if (parallel_tiles) s.parallel(nt);
 }
 
 inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,
@@ -64,7 +72,7 @@ inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var 
     outer.push_back(b);
     // One level of parallelism: chunks when there are any, else tiles of n (nested parallel
     // loops cost more in task launches than they gained, measured).
-    lanes_over_n(f.update(u), n, l.rows, l.serial, outer, kn, l.chunks.empty());
+    lanes_over_n(f.update(u), n, l.rows, l.serial, outer, kn, l.chunks.empty(), l.chunks.empty() ? &b : nullptr);
     // Chunks only read their own earlier steps (each chunk's first step comes from the previous
     // update), which Halide cannot prove: declare it.
     if (!l.chunks.empty()) f.update(u).allow_race_conditions().parallel(l.chunks[0]);
@@ -117,17 +125,27 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
         VarOrRVar j = l.rows[0], k = l.rows[1];
         s.split(P.n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
         s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
-        s.reorder(j, ni, k, nm, l.serial[0], nt, P.b);
+        if (kn.time_major) {  // as in lanes_over_n
+            Var bi("bi"), bo("bo"), task("task");
+            s.split(P.b, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
+            s.reorder(j, ni, k, nm, bi, l.serial[0], nt, bo);
+            s.fuse(nt, bo, task).parallel(task);
+        } else {
+            s.reorder(j, ni, k, nm, l.serial[0], nt, P.b);
+            s.parallel(nt);
+        }
         s.allow_race_conditions();
-        s.vectorize(j).vectorize(ni).unroll(k).parallel(nt);
+        s.vectorize(j).vectorize(ni).unroll(k);
     } else {
-        lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn);
+        lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn, true, &P.b);
         if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
     }
-    step_block_at(P, P.gates, LoopLevel(P.grad, l.serial[0].rvar), kn);
+    // The step's gates, once per (row of the batch, tile): inside the time loop, or inside the
+    // rows of a time-major task.
+    step_block_at(P, P.gates, kn.time_major ? LoopLevel(P.grad, Var("bi")) : LoopLevel(P.grad, l.serial[0].rvar), kn);
     // A tile's step touches a new page of every input (the time stride is a whole row of
     // channels), which the hardware prefetchers do not follow, least of all backwards in time.
-    if (kn.prefetch > 0) {
+    if (kn.prefetch > 0 && !kn.time_major) {
         for (auto &in : P.streamed) P.grad.update(0).prefetch(in, l.serial[0], l.serial[0], kn.prefetch);
     }
     P.dh0.vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);

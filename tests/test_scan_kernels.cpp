@@ -105,7 +105,25 @@ bool compiled(const ScanConfig &cfg, const char *direction, Device dev, const Sc
     }
 }
 
+// [B,T,rest] <-> [T,B,rest] (from_bt: the input is [B,T,rest]).
+std::vector<double> swap_bt(const std::vector<double> &x, int64_t B, int64_t T, bool from_bt) {
+    const size_t rest = x.size() / (size_t)(B * T);
+    std::vector<double> out(x.size());
+    for (int64_t b = 0; b < B; b++) {
+        for (int64_t t = 0; t < T; t++) {
+            const size_t bt = (size_t)(b * T + t) * rest, tb = (size_t)(t * B + b) * rest;
+            std::copy_n(x.begin() + (from_bt ? bt : tb), rest, out.begin() + (from_bt ? tb : bt));
+        }
+    }
+    return out;
+}
+
+// A time-major config (p.cfg.time_major) runs on the same problem transposed to [T,B,...]; its
+// outputs are transposed back, so they compare with the batch-major reference as they are.
+Outputs run_time_major(const Problem &p, Device dev, bool backward);
+
 Outputs run(const Problem &p, Device dev, bool backward, const Tensor *h_for_backward = nullptr) {
+    if (p.cfg.time_major) return run_time_major(p, dev, backward);
     Tensor z = to_tensor(p.s.z, p.z, dev), v = to_tensor(p.s.v, p.v, dev), h0 = to_tensor(p.s.state, p.h0, dev);
     // Poison the outputs: every element must be written.
     Tensor h = to_tensor(p.s.v, std::vector<double>(p.v.size(), NAN), dev);
@@ -135,10 +153,38 @@ Outputs run(const Problem &p, Device dev, bool backward, const Tensor *h_for_bac
     return o;
 }
 
+Outputs run_time_major(const Problem &p, Device dev, bool backward) {
+    const int64_t B = p.d.B, T = p.d.T;
+    const ScanShapes ts = scan_shapes(p.cfg.layer, p.d, true);
+    Tensor z = to_tensor(ts.z, swap_bt(p.z, B, T, true), dev), v = to_tensor(ts.v, swap_bt(p.v, B, T, true), dev);
+    Tensor h0 = to_tensor(p.s.state, p.h0, dev);
+    Tensor h = to_tensor(ts.v, std::vector<double>(p.v.size(), NAN), dev);
+    Tensor hf = to_tensor(p.s.state, std::vector<double>(p.h0.size(), NAN), dev);
+    ScanConfig fcfg = p.cfg;
+    if (fcfg.kernel && std::strcmp(fcfg.kernel->direction, "forward") != 0) fcfg.kernel = nullptr;
+    scan_forward(fcfg, z, v, &h0, h, hf);
+    Outputs o{swap_bt(to_vec(h), B, T, false), to_vec(hf), {}, {}, {}};
+    if (backward) {
+        Tensor g = to_tensor(ts.v, swap_bt(p.g, B, T, true), dev), gf = to_tensor(p.s.state, p.g_final, dev);
+        Tensor dz = to_tensor(ts.z, std::vector<double>(p.z.size(), NAN), dev);
+        Tensor dv = to_tensor(ts.v, std::vector<double>(p.v.size(), NAN), dev);
+        Tensor dh0 = to_tensor(p.s.state, std::vector<double>(p.h0.size(), NAN), dev);
+        ScanConfig bcfg = p.cfg;
+        if (bcfg.kernel && std::strcmp(bcfg.kernel->direction, "backward") != 0) bcfg.kernel = nullptr;
+        scan_backward(bcfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
+        o.dz = swap_bt(to_vec(dz), B, T, false);
+        o.dv = swap_bt(to_vec(dv), B, T, false);
+        o.dh0 = to_vec(dh0);
+    }
+    return o;
+}
+
 // The shapes every variant is checked on: T = 1, prime T, B = 1, N not a multiple of any
-// vector width, and (for chunked kernels) several chunks with a ragged last one.
+// vector width, and (for chunked kernels) several chunks with a ragged last one; time-major
+// kernels also several groups of batch rows with a ragged last one (B = 37, 16 rows a group).
 std::vector<ScanDims> shapes_for(const KernelEntry &k) {
     std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m}};
+    if (is_time_major(k)) out.push_back({37, 7, 11, k.m});
     if (k.chunk > 0) {
         out.push_back({2, 2 * (int64_t)k.chunk + 37, 5, k.m});  // 3 chunks, last one ragged
         out.push_back({1, (int64_t)k.chunk, 3, k.m});           // exactly one chunk
@@ -161,6 +207,7 @@ void check_kernel_entry(const KernelEntry &k) {
             Problem p = make_problem(layer, k.m, norm, d.B, d.T, d.N, seed++);
             p.cfg.algorithm = parse_algorithm(k.algorithm);
             p.cfg.kernel = &k;  // this variant, whatever the tuning database chose for the shape
+            p.cfg.time_major = is_time_major(k);
             ASSERT_STREQ(select_kernel(p.cfg, k.direction, dev, p.d).name, k.name);
             Ref r = reference(p, backward);
             Outputs o = run(p, dev, backward);
@@ -376,6 +423,27 @@ TEST(ScanErrors, BadShapesAndArguments) {
     ScanConfig bad_norm = cfg;
     bad_norm.norm = (Norm)9;
     expect_error([&] { scan_forward(bad_norm, z, v); }, {"norm"});
+}
+
+// Time-major calls: the layout is in the messages, a kernel of the other layout is refused, and an
+// m without time-major kernels names the ones compiled.
+TEST(ScanErrors, TimeMajorLayout) {
+    ScanConfig cfg;
+    cfg.layer = Layer::bdlru;
+    cfg.m = 2;
+    cfg.time_major = true;
+    if (!has_time_major(cfg.layer, cfg.m, Device::cpu)) GTEST_SKIP() << "no time-major BD-LRU m = 2 kernels in this build";
+    Tensor v = Tensor::zeros({5, 2, 3, 2}), z = Tensor::zeros({5, 2, 3, 2, 3});
+    expect_error([&] { scan_forward(cfg, Tensor::zeros({2, 5, 3, 2, 3}), v); }, {"'z'", "[T,B,N,m,m+1]", "[5, 2, 3, 2, 3]"});
+    expect_error([&] { scan_forward(cfg, z, Tensor::zeros({5, 2, 3})); }, {"'v'", "[T,B,N,m]"});
+    ScanConfig batch_major = cfg;
+    batch_major.time_major = false;
+    batch_major.kernel = &select_kernel(cfg, "forward", Device::cpu, scan_dims(cfg, v));
+    expect_error([&] { scan_forward(batch_major, z, v); }, {"time-major", "batch-major"});
+    ScanConfig big = cfg;
+    big.m = 64;
+    expect_error([&] { scan_forward(big, Tensor::zeros({1, 1, 1, 64, 65}), Tensor::zeros({1, 1, 1, 64})); },
+                 {"no time-major kernel", "m = 64", "compiled for m: ", "2"});
 }
 
 // A shape past the kernels' 32-bit indexing is refused where the tensor is made, naming the limit

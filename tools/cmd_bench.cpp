@@ -399,31 +399,41 @@ void run_bench(const BenchOptions &o) {
                 if (!o.orders.empty() && std::find(o.orders.begin(), o.orders.end(), m) == o.orders.end()) continue;
                 ScanDims d{o.batch, o.seq, std::max<int64_t>(1, o.width / m), m};
                 ScanShapes s = scan_shapes(layer, d);
-                Tensor z = random_tensor(s.z, rng, dev), v = random_tensor(s.v, rng, dev);
-                Tensor g = random_tensor(s.v, rng, dev), gf = Tensor::zeros(s.state, dev);
+                Tensor z_all = random_tensor(s.z, rng, dev), v_all = random_tensor(s.v, rng, dev);
+                Tensor g_all = random_tensor(s.v, rng, dev), gf = Tensor::zeros(s.state, dev);
                 Tensor h0 = Tensor::zeros(s.state, dev);
-                Tensor h = Tensor::empty(s.v, dev), hf = Tensor::empty(s.state, dev);
-                Tensor dz = Tensor::empty(s.z, dev), dv = Tensor::empty(s.v, dev), dh0 = Tensor::empty(s.state, dev);
+                Tensor h_all = Tensor::empty(s.v, dev), hf = Tensor::empty(s.state, dev);
+                Tensor dz_all = Tensor::empty(s.z, dev), dv_all = Tensor::empty(s.v, dev), dh0 = Tensor::empty(s.state, dev);
 
                 // The reference loop (CPU, float32), once per shape: it is slow by design.
                 double ref_f = 0, ref_b = 0;
                 if (o.reference && dev == Device::cpu) {
-                    std::vector<float> rh(h.numel()), rhf(hf.numel()), rdz(dz.numel()), rdv(dv.numel()), rdh(dh0.numel());
+                    std::vector<float> rh(h_all.numel()), rhf(hf.numel()), rdz(dz_all.numel()), rdv(dv_all.numel()),
+                        rdh(dh0.numel());
                     auto t0 = Clock::now();
-                    reference_forward(layer, d, Norm::softmax, z.data(), v.data(), h0.data(), rh.data(), rhf.data());
+                    reference_forward(layer, d, Norm::softmax, z_all.data(), v_all.data(), h0.data(), rh.data(), rhf.data());
                     ref_f = seconds_since(t0);
                     t0 = Clock::now();
-                    reference_backward(layer, d, Norm::softmax, z.data(), v.data(), h0.data(), g.data(), gf.data(),
+                    reference_backward(layer, d, Norm::softmax, z_all.data(), v_all.data(), h0.data(), g_all.data(), gf.data(),
                                        rdz.data(), rdv.data(), rdh.data());
                     ref_b = seconds_since(t0);
                 }
                 const int64_t fwd_bytes = bytes_per_token(layer, d.N, m, false) * d.B * d.T;
                 const int64_t bwd_bytes = bytes_per_token(layer, d.N, m, true) * d.B * d.T;
                 ScanConfig acfg{layer, m, Norm::softmax, Algorithm::automatic};
-                scan_forward(acfg, z, v, &h0, h, hf);  // the backward reads a real forward's h
+                scan_forward(acfg, z_all, v_all, &h0, h_all, hf);  // the backward reads a real forward's h
                 std::map<std::string, double> bwd_sec;  // each backward kernel timed once
                 for (const std::string &aname : o.algorithms) {
-                    ScanConfig cfg{layer, m, Norm::softmax, parse_algorithm(aname)};
+                    // time_major: the sequential scan on [T,B,...] sequences (the same buffers seen
+                    // as time-major: random inputs either way), where the build has its kernels.
+                    const bool tm = aname == "time_major";
+                    ScanConfig cfg{layer, m, Norm::softmax, tm ? Algorithm::sequential : parse_algorithm(aname)};
+                    cfg.time_major = tm;
+                    if (tm && !has_time_major(layer, m, dev)) continue;
+                    const ScanShapes ts = scan_shapes(layer, d, tm);
+                    Tensor z = z_all.reshape(ts.z), v = v_all.reshape(ts.v), g = g_all.reshape(ts.v);
+                    Tensor h = h_all.reshape(ts.v), dz = dz_all.reshape(ts.z), dv = dv_all.reshape(ts.v);
+                    if (tm) scan_forward(cfg, z, v, &h0, h, hf);  // the backward reads a real forward's h
                     const KernelEntry *fk = nullptr;
                     try {
                         fk = &select_kernel(cfg, "forward", dev, d);
@@ -549,8 +559,9 @@ void add_bench_command(CLI::App &app, std::function<void()> &run) {
     cmd->add_option("--orders", o->orders, "m values (default: every compiled one)")->delimiter(',');
     cmd->add_option("--devices", o->devices, "cpu, cuda (cuda is skipped when absent)")->delimiter(',')
         ->check(CLI::IsMember({"cpu", "cuda"}));
-    cmd->add_option("--algorithms", o->algorithms, "algorithms: sequential, chunked (the backward of the same algorithm where the build has one)")->delimiter(',')
-        ->check(CLI::IsMember({"sequential", "chunked"}));
+    cmd->add_option("--algorithms", o->algorithms, "algorithms: sequential, chunked (the backward of the same algorithm where the build has one), "
+                    "time_major (the sequential scan on [T,B,...] sequences, where compiled)")->delimiter(',')
+        ->check(CLI::IsMember({"sequential", "chunked", "time_major"}));
     cmd->add_option("--batch", o->batch, "B")->capture_default_str();
     cmd->add_option("--seq", o->seq, "T")->capture_default_str();
     cmd->add_option("--width", o->width, "state width N*m (N = width/m); hidden size H of the RNN cores")
