@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <array>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -105,6 +107,7 @@ struct DnnlState {
     dnnl::engine engine{dnnl::engine::kind::cpu, 0};
     std::mutex mu;
     std::unordered_map<Key, Matmul, KeyHash> cache;
+    std::map<std::array<int64_t, 4>, dnnl::reorder> swaps;  // swap_leading_dims: P, Q, D, accumulate
 };
 
 DnnlState &dnnl_state() {
@@ -217,6 +220,50 @@ void linear_forward(const Tensor &x, const Tensor &W, const Tensor *b, Tensor &y
         for (int64_t o = 0; o < d.O; o++) {
             py[r * d.O + o] = (accumulate ? py[r * d.O + o] : 0.0f) + (b ? b->data()[o] : 0.0f);
         }
+    }
+}
+
+void swap_leading_dims(const Tensor &x, Tensor &y, bool accumulate) {
+    const std::string op = "swap_leading_dims";
+    check_rank(op, "x", x, 3, "[P,Q,D]");
+    const int64_t P = x.dim(0), Q = x.dim(1), D = x.dim(2);
+    check_rank(op, "y", y, 3, "[Q,P,D]");
+    check_shape(op, "y", y, {Q, P, D}, "[Q,P,D]");
+    if (x.device() != Device::cpu || y.device() != Device::cpu) {
+        throw Error(op + ": arguments 'x' and 'y' must be on the CPU (the time-major layout is a CPU path)");
+    }
+    if (x.numel() == 0) return;
+    DnnlState &s = dnnl_state();
+    const md src({P, Q, D}, dnnl::memory::data_type::f32, dnnl::memory::dims{Q * D, D, 1});
+    const md dst({P, Q, D}, dnnl::memory::data_type::f32, dnnl::memory::dims{D, P * D, 1});
+    const dnnl::reorder *prim;
+    {
+        std::lock_guard<std::mutex> lock(s.mu);
+        auto it = s.swaps.find({P, Q, D, accumulate});
+        if (it == s.swaps.end()) {
+            dnnl::primitive_attr attr;
+            if (accumulate) {
+                dnnl::post_ops po;
+                po.append_sum(1.0f);
+                attr.set_post_ops(po);
+            }
+            try {
+                it = s.swaps.emplace(std::array<int64_t, 4>{P, Q, D, accumulate},
+                                     dnnl::reorder(dnnl::reorder::primitive_desc(s.engine, src, s.engine, dst, attr)))
+                         .first;
+            } catch (const dnnl::error &e) {
+                throw Error(op + ": oneDNN could not create a reorder for " + shape_str(x.shape()) + " (" + e.what() + ")");
+            }
+        }
+        prim = &it->second;  // std::map elements never move
+    }
+    try {
+        thread_local dnnl::stream stream(s.engine);
+        dnnl::memory a(src, s.engine, const_cast<float *>(x.data())), b(dst, s.engine, y.data());
+        prim->execute(stream, a, b);
+        stream.wait();
+    } catch (const dnnl::error &e) {
+        throw Error(op + ": oneDNN reorder failed for " + shape_str(x.shape()) + " (" + e.what() + ")");
     }
 }
 

@@ -26,6 +26,11 @@ void linear_forward(const Tensor &x, const Tensor &W, const Tensor *b, Tensor &y
 void linear_backward(const Tensor &x, const Tensor &W, const Tensor &dy, Tensor *dx, bool accumulate_dx, Tensor &dW,
                      Tensor *db);
 
+// y [Q,P,D] = x [P,Q,D] with the leading two dims swapped (accumulate: y +=), e.g. a sequence
+// batch [B,T,D] to time-major [T,B,D] and back for the time-major scans (models/layers.cpp). CPU
+// only: a oneDNN reorder (threaded, cached per shape). Exact (a copy, or one add per element).
+void swap_leading_dims(const Tensor &x, Tensor &y, bool accumulate = false);
+
 // oneDNN runs on OpenMP (Debian's build, libgomp), whose threads by default spin for several ms
 // after each product (about 10 ms of CPU per product measured here), taking the cores from the
 // Halide kernel that runs next: a BD-LRU scan right after a product ran 9% slower on the idle

@@ -174,6 +174,32 @@ TEST(DenseOps, CpuBitwiseDeterministic) {
     }
 }
 
+// swap_leading_dims: y[q][p] = x[p][q] (a batch [B,T,D] to time-major and back), exactly; with
+// accumulate y += it; shapes and devices checked.
+TEST(DenseOps, SwapLeadingDims) {
+    std::mt19937 rng(9);
+    const int64_t P = 5, Q = 7, D = 13;
+    const Vec xv = randn((size_t)(P * Q * D), rng), yv = randn((size_t)(P * Q * D), rng);
+    Tensor x = to_tensor({P, Q, D}, xv), y = to_tensor({Q, P, D}, yv), back = Tensor::zeros({P, Q, D});
+    swap_leading_dims(x, y, true);
+    const Vec got = to_vec(y);
+    for (int64_t p = 0; p < P; p++) {
+        for (int64_t q = 0; q < Q; q++) {
+            for (int64_t d = 0; d < D; d++) {
+                const size_t i = (size_t)((q * P + p) * D + d), j = (size_t)((p * Q + q) * D + d);
+                ASSERT_EQ(got[i], (double)((float)yv[i] + (float)xv[j])) << p << " " << q << " " << d;
+            }
+        }
+    }
+    swap_leading_dims(x, y);  // plain copy
+    swap_leading_dims(y, back);
+    EXPECT_EQ(to_vec(back), to_vec(x));
+    Tensor wrong = Tensor::zeros({P, Q, D});
+    expect_error([&] { swap_leading_dims(x, wrong); }, {"swap_leading_dims", "'y'", "[7, 5, 13]"});
+    Tensor flat = Tensor::zeros({P * Q, D});
+    expect_error([&] { swap_leading_dims(flat, y); }, {"swap_leading_dims", "'x'", "3-D"});
+}
+
 // A dimension of 0: the empty product is 0, so y = b, dx = 0 (or unchanged), dW = 0, db = 0.
 TEST(DenseOps, EmptyDimensions) {
     for (const Case &c : {Case{5, 0, 3, true, false, true, false}, Case{5, 0, 3, true, true, true, true},
