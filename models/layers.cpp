@@ -43,7 +43,7 @@ ParamSpec given(const std::string &name, const Tensor &t, bool trainable, bool d
 // ---------------------------------------------------------------------------------------------
 // BD-LRU (spec §2) and H-LRU (§3): x -> v = W_v x, z = W_g x + b_g -> scan -> W_o · (h or lags).
 //
-// Time-major on the CPU (BD-LRU, where the build has time-major kernels for m): the layer swaps
+// Time-major on the CPU (where the build has time-major kernels for the layer and m): the layer swaps
 // its input to [T,B,D] once, runs its products and the scan there ([T,B,...] sequences, whose
 // every step is one contiguous stretch: the scans ran 1.7-2.7x faster backward, docs/benchmarks.md),
 // and swaps its output (and, backward, dx) back; the rest of the model stays [B,T,D]. The
@@ -76,7 +76,7 @@ public:
         a_h_ = a.add("h", {R, nv_});
         a_hf_ = a.add("h_final", {B, N_, m});
         if (is_hlru()) a_lags_ = a.add("lags", {R, N_ * m});
-        can_tm_ = !is_hlru() && has_time_major(cfg_.layer, (int)m, Device::cpu);
+        can_tm_ = has_time_major(cfg_.layer, (int)m, Device::cpu);
         if (can_tm_) {
             a_xt_ = a.add("x_tm", {R, D_});
             a_yt_ = a.add("y_tm", {R, D_});
@@ -121,8 +121,8 @@ public:
         if (is_hlru()) {
             lags_ = a[a_lags_];
             dlags_ = sc[s_dlags_];
-            lags3_ = lags_.reshape({B_, T_, N_ * m});
-            dlags3_ = dlags_.reshape({B_, T_, N_ * m});
+            lags3_ = lags_.reshape({d0, d1, N_ * m});
+            dlags3_ = dlags_.reshape({d0, d1, N_ * m});
         }
     }
 
@@ -133,7 +133,12 @@ public:
             dense_forward(xt_, ps_.param(W_v_), nullptr, v_);
             dense_forward(xt_, ps_.param(W_g_), &ps_.param(b_g_), z_);
             timed(*this, h_, [&] { scan_forward(cfg_, z4_, v4_, nullptr, h4_, hf_); });
-            dense_forward(h_, ps_.param(W_o_), nullptr, yt_);
+            if (is_hlru()) {
+                lag_stack_forward(h4_, cfg_.m, nullptr, lags3_, true);
+                dense_forward(lags_, ps_.param(W_o_), nullptr, yt_);
+            } else {
+                dense_forward(h_, ps_.param(W_o_), nullptr, yt_);
+            }
             Tensor out3 = out.reshape({B_, T_, D_});
             swap_leading_dims(yt_.reshape({T_, B_, D_}), out3, accumulate);
             return;
@@ -154,7 +159,12 @@ public:
         if (cfg_.time_major) {
             Tensor dt3 = dt_.reshape({T_, B_, D_}), dx3 = dx.reshape({B_, T_, D_});
             swap_leading_dims(dout.reshape({B_, T_, D_}), dt3);
-            dense_backward(h_, ps_.param(W_o_), dt_, &dh_, false, ps_.grad(W_o_), nullptr);
+            if (is_hlru()) {
+                dense_backward(lags_, ps_.param(W_o_), dt_, &dlags_, false, ps_.grad(W_o_), nullptr);
+                lag_stack_backward(dlags3_, cfg_.m, dh4_, true);
+            } else {
+                dense_backward(h_, ps_.param(W_o_), dt_, &dh_, false, ps_.grad(W_o_), nullptr);
+            }
             timed(*this, dz_, [&] { scan_backward(cfg_, z4_, v4_, nullptr, h4_, dh4_, nullptr, dz4_, dv4_, dh0_); });
             dense_backward(xt_, ps_.param(W_g_), dz_, &dt_, false, ps_.grad(W_g_), &ps_.grad(b_g_));
             dense_backward(xt_, ps_.param(W_v_), dv_, &dt_, true, ps_.grad(W_v_), nullptr);

@@ -107,6 +107,13 @@ halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &d
     return b;
 }
 
+halide_buffer_t time_major_view(Tensor &t, std::vector<halide_dimension_t> &dims) {
+    const halide_buffer_t *r = t.raw();
+    dims.assign(r->dim, r->dim + r->dimensions);
+    if (dims.size() >= 2) std::swap(dims[dims.size() - 1], dims[dims.size() - 2]);
+    return strided_view(t, dims);
+}
+
 namespace {
 std::atomic<const KernelEntry *> g_override{nullptr};
 

@@ -46,6 +46,11 @@ bool has_argument(const KernelEntry &k, const char *name);
 // caller marks t written on the device after the kernel (Tensor::mark_device_written).
 halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &dims);
 
+// A kernel's view of a time-major tensor ([T,B,...]): t's Halide dims with the outer two swapped,
+// so a kernel that indexes (..., t, b) reads it in place. `dims` receives the view's dims and
+// must outlive the returned buffer (as for strided_view).
+halide_buffer_t time_major_view(Tensor &t, std::vector<halide_dimension_t> &dims);
+
 // While one is alive, `k` stands in for the build's kernel of its (layer, direction, device, m):
 // find_kernel, find_kernel_or_null, tuned_kernel and the ops' automatic choices return it. This
 // is how the autotuner runs a JIT candidate through the runtime's own ops (autotune/search.cpp)

@@ -349,38 +349,58 @@ void cross_entropy(const Tensor &logits, const Tensor &targets, float grad_scale
 
 // ---------------------------------------------------------------------------------------------
 
-void lag_stack_forward(const Tensor &s, int m, const Tensor *h0, Tensor &lags) {
+void lag_stack_forward(const Tensor &s, int m, const Tensor *h0, Tensor &lags, bool time_major) {
     const std::string op = "lag_stack_forward";
-    require_defined(op, "s", s, "[B,T,N]");
+    const char *sl = time_major ? "[T,B,N]" : "[B,T,N]";
+    require_defined(op, "s", s, sl);
     if (s.ndim() != 3 || s.dim(0) < 1 || s.dim(1) < 1 || s.dim(2) < 1) {
-        throw Error(op + ": argument 's' must have shape [B,T,N] with every extent >= 1, got " + shape_str(s.shape()));
+        throw Error(op + ": argument 's' must have shape " + sl + " with every extent >= 1, got " + shape_str(s.shape()));
     }
     if (m < 1) throw Error(op + ": argument 'm' (the number of lags) must be >= 1, got " + std::to_string(m));
-    const int64_t B = s.dim(0), T = s.dim(1), N = s.dim(2);
+    const int64_t d0 = s.dim(0), d1 = s.dim(1), N = s.dim(2), B = time_major ? d1 : d0;
     const Device dev = s.device();
-    check(op, "lags", lags, {B, T, m * N}, "[B,T,m·N]", dev, "s");
+    check(op, "lags", lags, {d0, d1, m * N}, time_major ? "[T,B,m·N]" : "[B,T,m·N]", dev, "s");
     if (h0) check(op, "h0", *h0, {B, N, m}, "[B,N,m]", dev, "s");
-    Tensor lags4 = lags.view({B, T, m, N});
+    Tensor lags4 = lags.view({d0, d1, m, N});
     int has_h0 = h0 ? 1 : 0;
     // Without h0 the kernel never uses its value; s stands in (its reads are clamped to its extents).
     const Tensor &h0_arg = h0 ? *h0 : s;
+    std::vector<halide_dimension_t> sd, ld;
+    Tensor s_mut = s;
+    halide_buffer_t sv{}, lv{};
+    if (time_major) {
+        sv = dispatch::time_major_view(s_mut, sd);
+        lv = dispatch::time_major_view(lags4, ld);
+    }
     dispatch::run_kernel(kernel(op, "lag_stack", "forward", dev),
-                         {{"s", (void *)s.raw()}, {"h0", (void *)h0_arg.raw()}, {"has_h0", &has_h0}, {"lags", lags4.raw()}});
+                         {{"s", time_major ? (void *)&sv : (void *)s.raw()}, {"h0", (void *)h0_arg.raw()},
+                          {"has_h0", &has_h0}, {"lags", time_major ? (void *)&lv : (void *)lags4.raw()}});
     written(lags);
 }
 
-void lag_stack_backward(const Tensor &dlags, int m, Tensor &ds) {
+void lag_stack_backward(const Tensor &dlags, int m, Tensor &ds, bool time_major) {
     const std::string op = "lag_stack_backward";
-    require_defined(op, "ds", ds, "[B,T,N]");
+    const char *sl = time_major ? "[T,B,N]" : "[B,T,N]";
+    require_defined(op, "ds", ds, sl);
     if (ds.ndim() != 3 || ds.dim(0) < 1 || ds.dim(1) < 1 || ds.dim(2) < 1) {
-        throw Error(op + ": argument 'ds' must have shape [B,T,N] with every extent >= 1, got " + shape_str(ds.shape()));
+        throw Error(op + ": argument 'ds' must have shape " + sl + " with every extent >= 1, got " + shape_str(ds.shape()));
     }
     if (m < 1) throw Error(op + ": argument 'm' (the number of lags) must be >= 1, got " + std::to_string(m));
-    const int64_t B = ds.dim(0), T = ds.dim(1), N = ds.dim(2);
+    const int64_t d0 = ds.dim(0), d1 = ds.dim(1), N = ds.dim(2);
     const Device dev = ds.device();
-    check(op, "dlags", dlags, {B, T, m * N}, "[B,T,m·N] (B, T, N from ds)", dev, "ds");
-    Tensor dl4 = dlags.view({B, T, m, N});
-    dispatch::run_kernel(kernel(op, "lag_stack", "backward", dev), {{"dlags", dl4.raw()}, {"ds", ds.raw()}});
+    check(op, "dlags", dlags, {d0, d1, m * N}, time_major ? "[T,B,m·N] (T, B, N from ds)" : "[B,T,m·N] (B, T, N from ds)",
+          dev, "ds");
+    Tensor dl4 = dlags.view({d0, d1, m, N});
+    std::vector<halide_dimension_t> ld, sd;
+    halide_buffer_t lv{}, sv{};
+    if (time_major) {
+        lv = dispatch::time_major_view(dl4, ld);
+        sv = dispatch::time_major_view(ds, sd);
+    }
+    dispatch::run_kernel(kernel(op, "lag_stack", "backward", dev),
+                         {{"dlags", time_major ? (void *)&lv : (void *)dl4.raw()},
+                          {"ds", time_major ? (void *)&sv : (void *)ds.raw()}});
+    if (time_major) ds.mark_device_written();
 }
 
 }  // namespace statemix

@@ -84,7 +84,8 @@ void adamw_update(Tensor &p, const Tensor &g, Tensor &m, Tensor &v, const AdamWA
 // H-LRU's lag stack: s [B,T,N] → lags [B,T,m·N], lags[b,t,k·N + n] = s[b,t-k,n] for t-k >= 0, else
 // h0[b,n,k-t-1] if h0 (the [B,N,m] initial lags s_{-1}..s_{-m}) is given, else 0.
 // Backward: ds [B,T,N] = Σ_k dlags[b,t+k,k·N+n] (t+k < T)  (written, not accumulated).
-void lag_stack_forward(const Tensor &s, int m, const Tensor *h0, Tensor &lags);
-void lag_stack_backward(const Tensor &dlags, int m, Tensor &ds);
+// time_major: s, lags, dlags, ds are [T,B,...] instead (the time-major scans, scan_ops.h).
+void lag_stack_forward(const Tensor &s, int m, const Tensor *h0, Tensor &lags, bool time_major = false);
+void lag_stack_backward(const Tensor &dlags, int m, Tensor &ds, bool time_major = false);
 
 }  // namespace statemix

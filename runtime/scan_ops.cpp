@@ -71,11 +71,7 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
 class KernelView {
 public:
     KernelView(Tensor &t, bool swap_tb) : t_(t), swap_(swap_tb) {
-        if (!swap_) return;
-        const halide_buffer_t *r = t.raw();
-        dims_.assign(r->dim, r->dim + r->dimensions);
-        std::swap(dims_[dims_.size() - 1], dims_[dims_.size() - 2]);
-        buf_ = dispatch::strided_view(t, dims_);
+        if (swap_) buf_ = dispatch::time_major_view(t, dims_);
     }
     KernelView(const Tensor &t, bool swap_tb) : KernelView(const_cast<Tensor &>(t), swap_tb) {}
     KernelView(const KernelView &) = delete;

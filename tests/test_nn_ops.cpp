@@ -609,6 +609,20 @@ TEST(NnOps, LagStackMatchesReference) {
                            finite_diff([&](const Vec &v) { return dot(dl, lag_forward_ref(v, &h0, c.B, c.T, c.N, c.m)); }, s, 0.5),
                            what + " ds vs finite differences", 1e-9);
             }
+            // Time-major ([T,B,...]): the same numbers, transposed.
+            auto swap_bt = [&](const Vec &x, int64_t d0, int64_t d1) {  // [d0,d1,rest] -> [d1,d0,rest]
+                const size_t rest = x.size() / (size_t)(d0 * d1);
+                Vec out(x.size());
+                for (int64_t i = 0; i < d0; i++)
+                    for (int64_t j = 0; j < d1; j++)
+                        std::copy_n(x.begin() + (size_t)(i * d1 + j) * rest, rest, out.begin() + (size_t)(j * d0 + i) * rest);
+                return out;
+            };
+            Tensor lags_tm = poisoned({c.T, c.B, c.m * c.N}), ds_tm = poisoned({c.T, c.B, c.N});
+            lag_stack_forward(to_tensor({c.T, c.B, c.N}, swap_bt(s, c.B, c.T)), c.m, with_h0 ? &h0t : nullptr, lags_tm, true);
+            expect_rel(swap_bt(to_vec(lags_tm), c.T, c.B), to_vec(lags), what + " time-major lags", 0.0);
+            lag_stack_backward(to_tensor({c.T, c.B, c.m * c.N}, swap_bt(dl, c.B, c.T)), c.m, ds_tm, true);
+            expect_rel(swap_bt(to_vec(ds_tm), c.T, c.B), to_vec(ds), what + " time-major ds", 0.0);
         }
     }
 }
