@@ -125,16 +125,34 @@ private:
 
 // Runs the op of `kernel`'s direction (the backward after a forward by the build's kernel, so it
 // reads a real h, done once per problem by the caller).
+// A time-major kernel (time_major=true) reads and writes the same buffers as [T,B,...] sequences:
+// timing does not care, check_against_reference transposes its reference to match.
 void run_op(Problem &p, const KernelEntry &kernel) {
     ScanConfig cfg = p.cfg;
     cfg.kernel = &kernel;
+    cfg.time_major = is_time_major(kernel);
+    const ScanShapes s = scan_shapes(cfg.layer, p.d, cfg.time_major);
+    Tensor z = p.z.reshape(s.z), v = p.v.reshape(s.v), h = p.h.reshape(s.v);
     if (std::strcmp(kernel.direction, "forward") == 0) {
-        scan_forward(cfg, p.z, p.v, &p.h0, p.h, p.hf);
+        scan_forward(cfg, z, v, &p.h0, h, p.hf);
         p.h.sync();
     } else {
-        scan_backward(cfg, p.z, p.v, &p.h0, p.h, p.g, &p.gf, p.dz, p.dv, p.dh0);
+        Tensor g = p.g.reshape(s.v), dz = p.dz.reshape(s.z), dv = p.dv.reshape(s.v);
+        scan_backward(cfg, z, v, &p.h0, h, g, &p.gf, dz, dv, p.dh0);
         p.dz.sync();
     }
+}
+
+// [d0,d1,rest] -> [d1,d0,rest].
+std::vector<double> swap_leading(const std::vector<double> &x, int64_t d0, int64_t d1) {
+    const size_t rest = x.size() / (size_t)(d0 * d1);
+    std::vector<double> out(x.size());
+    for (int64_t i = 0; i < d0; i++) {
+        for (int64_t j = 0; j < d1; j++) {
+            std::copy_n(x.begin() + (size_t)(i * d1 + j) * rest, rest, out.begin() + (size_t)(j * d0 + i) * rest);
+        }
+    }
+    return out;
 }
 
 void ScanWorkload::run(const KernelEntry &k) { run_op(p_, k); }
@@ -176,26 +194,38 @@ double check_against_reference(const Backend &be, const KernelKey &k, const Kern
     }
     double worst = 0;
     unsigned seed = 7;
+    // A time-major kernel sees the buffers as [T,B,...]: the reference runs on them transposed to
+    // [B,T,...] and its sequences are transposed back.
+    const bool tm = is_time_major(kernel);
     for (const ScanDims &d : shapes) {
         Problem p = make_problem(k, d, seed++);
         const bool bd = k.layer == "bdlru";
-        const auto z = to_double(p.z), v = to_double(p.v), h0 = to_double(p.h0), g = to_double(p.g),
-                   gf = to_double(p.gf);
         const int B = (int)d.B, T = (int)d.T, N = (int)d.N, m = k.m;
+        auto to_bm = [&](const std::vector<double> &x) { return tm ? swap_leading(x, T, B) : x; };
+        auto to_kernel = [&](const std::vector<double> &x) { return tm ? swap_leading(x, B, T) : x; };
+        const auto z = to_bm(to_double(p.z)), v = to_bm(to_double(p.v)), h0 = to_double(p.h0),
+                   g = to_bm(to_double(p.g)), gf = to_double(p.gf);
         const auto rn = ref::Norm::softmax;
+        std::vector<double> h(v.size()), hf(h0.size());
+        if (bd) ref::bdlru_forward(B, T, N, m, rn, z.data(), v.data(), h0.data(), h.data(), hf.data());
+        else ref::hlru_forward(B, T, N, m, rn, z.data(), v.data(), h0.data(), h.data(), hf.data());
         if (k.direction == "forward") {
-            std::vector<double> h(v.size()), hf(h0.size());
-            if (bd) ref::bdlru_forward(B, T, N, m, rn, z.data(), v.data(), h0.data(), h.data(), hf.data());
-            else ref::hlru_forward(B, T, N, m, rn, z.data(), v.data(), h0.data(), h.data(), hf.data());
             run_op(p, kernel);
-            worst = std::max({worst, rel_err(p.h, h), rel_err(p.hf, hf)});
+            worst = std::max({worst, rel_err(p.h, to_kernel(h)), rel_err(p.hf, hf)});
         } else {
             std::vector<double> dz(z.size()), dv(v.size()), dh0(h0.size());
             if (bd) ref::bdlru_backward(B, T, N, m, rn, z.data(), v.data(), h0.data(), g.data(), gf.data(), dz.data(), dv.data(), dh0.data());
             else ref::hlru_backward(B, T, N, m, rn, z.data(), v.data(), h0.data(), g.data(), gf.data(), dz.data(), dv.data(), dh0.data());
-            forward_for_h(be, k, p);
+            if (tm) {  // the forward's h in the kernel's layout, from the reference (float32)
+                const std::vector<double> hk = to_kernel(h);
+                Tensor hc = Tensor::empty(p.h.shape());
+                std::transform(hk.begin(), hk.end(), hc.data(), [](double x) { return (float)x; });
+                p.h = hc.to(p.dev);
+            } else {
+                forward_for_h(be, k, p);
+            }
             run_op(p, kernel);
-            worst = std::max({worst, rel_err(p.dz, dz), rel_err(p.dv, dv), rel_err(p.dh0, dh0)});
+            worst = std::max({worst, rel_err(p.dz, to_kernel(dz)), rel_err(p.dv, to_kernel(dv)), rel_err(p.dh0, dh0)});
         }
     }
     return worst;

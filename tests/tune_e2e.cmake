@@ -78,6 +78,14 @@ tune(out measure --layers bdlru --orders 1 --directions forward --shape 1x40x16 
      --params "tile=64" --params "tile=64 vector_width=16")
 expect("${out}" "x the first")
 expect("${out}" "tile=64 vector_width=16")
+# A time-major candidate ([T,B,...] sequences) of the backward, checked against the float64
+# reference through the transposition and timed (a wrong layout would be reported WRONG).
+tune(out measure --layers bdlru --orders 1 --directions backward --shape 3x40x16 --reps 1 --quiet
+     --params "tile=64" --params "tile=64 time_major=true batch_rows=2")
+expect("${out}" "batch_rows=2 tile=64 time_major=true")
+if (out MATCHES "WRONG|does not compile")
+  message(FATAL_ERROR "the time-major candidate failed: ${out}")
+endif ()
 execute_process(COMMAND ${TUNE} measure --layers bdlru --orders 1 --directions forward --shape 12x3 --params "tile=64"
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if (rc EQUAL 0)
