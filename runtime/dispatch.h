@@ -51,6 +51,29 @@ halide_buffer_t strided_view(Tensor &t, const std::vector<halide_dimension_t> &d
 // must outlive the returned buffer (as for strided_view).
 halide_buffer_t time_major_view(Tensor &t, std::vector<halide_dimension_t> &dims);
 
+// A sequence tensor as a kernel reads it: a time-major tensor ([T,B,...], Halide dims (..., b, t))
+// is passed as its time_major_view, anything else as it is. arg() is the kernel argument; call
+// written() after a kernel that wrote it (a view's CUDA memory is marked written on the device).
+class KernelView {
+public:
+    KernelView(Tensor &t, bool time_major) : t_(t), swap_(time_major) {
+        if (swap_) buf_ = time_major_view(t, dims_);
+    }
+    KernelView(const Tensor &t, bool time_major) : KernelView(const_cast<Tensor &>(t), time_major) {}
+    KernelView(const KernelView &) = delete;
+    KernelView &operator=(const KernelView &) = delete;
+    void *arg() { return swap_ ? (void *)&buf_ : (void *)t_.raw(); }
+    void written() {
+        if (swap_) t_.mark_device_written();
+    }
+
+private:
+    Tensor &t_;
+    bool swap_;
+    std::vector<halide_dimension_t> dims_;
+    halide_buffer_t buf_{};
+};
+
 // While one is alive, `k` stands in for the build's kernel of its (layer, direction, device, m):
 // find_kernel, find_kernel_or_null, tuned_kernel and the ops' automatic choices return it. This
 // is how the autotuner runs a JIT candidate through the runtime's own ops (autotune/search.cpp)

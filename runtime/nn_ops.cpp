@@ -365,16 +365,9 @@ void lag_stack_forward(const Tensor &s, int m, const Tensor *h0, Tensor &lags, b
     int has_h0 = h0 ? 1 : 0;
     // Without h0 the kernel never uses its value; s stands in (its reads are clamped to its extents).
     const Tensor &h0_arg = h0 ? *h0 : s;
-    std::vector<halide_dimension_t> sd, ld;
-    Tensor s_mut = s;
-    halide_buffer_t sv{}, lv{};
-    if (time_major) {
-        sv = dispatch::time_major_view(s_mut, sd);
-        lv = dispatch::time_major_view(lags4, ld);
-    }
+    dispatch::KernelView sk(s, time_major), lk(lags4, time_major);
     dispatch::run_kernel(kernel(op, "lag_stack", "forward", dev),
-                         {{"s", time_major ? (void *)&sv : (void *)s.raw()}, {"h0", (void *)h0_arg.raw()},
-                          {"has_h0", &has_h0}, {"lags", time_major ? (void *)&lv : (void *)lags4.raw()}});
+                         {{"s", sk.arg()}, {"h0", (void *)h0_arg.raw()}, {"has_h0", &has_h0}, {"lags", lk.arg()}});
     written(lags);
 }
 
@@ -391,16 +384,9 @@ void lag_stack_backward(const Tensor &dlags, int m, Tensor &ds, bool time_major)
     check(op, "dlags", dlags, {d0, d1, m * N}, time_major ? "[T,B,m·N] (T, B, N from ds)" : "[B,T,m·N] (B, T, N from ds)",
           dev, "ds");
     Tensor dl4 = dlags.view({d0, d1, m, N});
-    std::vector<halide_dimension_t> ld, sd;
-    halide_buffer_t lv{}, sv{};
-    if (time_major) {
-        lv = dispatch::time_major_view(dl4, ld);
-        sv = dispatch::time_major_view(ds, sd);
-    }
-    dispatch::run_kernel(kernel(op, "lag_stack", "backward", dev),
-                         {{"dlags", time_major ? (void *)&lv : (void *)dl4.raw()},
-                          {"ds", time_major ? (void *)&sv : (void *)ds.raw()}});
-    if (time_major) ds.mark_device_written();
+    dispatch::KernelView lk(dl4, time_major), sk(ds, time_major);
+    dispatch::run_kernel(kernel(op, "lag_stack", "backward", dev), {{"dlags", lk.arg()}, {"ds", sk.arg()}});
+    sk.written();
 }
 
 }  // namespace statemix

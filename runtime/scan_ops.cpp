@@ -65,28 +65,6 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
     return lanes < 16 * 8 * cores;  // fewer than 8 vectors of 16 lanes per core
 }
 
-// A sequence tensor as a kernel reads it: a time-major tensor ([T,B,...], Halide dims (..., b, t))
-// is passed with its last two Halide dims swapped, so the kernel's (..., t, b) indexing reads it
-// in place; anything else is passed as it is.
-class KernelView {
-public:
-    KernelView(Tensor &t, bool swap_tb) : t_(t), swap_(swap_tb) {
-        if (swap_) buf_ = dispatch::time_major_view(t, dims_);
-    }
-    KernelView(const Tensor &t, bool swap_tb) : KernelView(const_cast<Tensor &>(t), swap_tb) {}
-    KernelView(const KernelView &) = delete;
-    void *arg() { return swap_ ? (void *)&buf_ : (void *)t_.raw(); }
-    void written() {
-        if (swap_) t_.mark_device_written();
-    }
-
-private:
-    Tensor &t_;
-    bool swap_;
-    std::vector<halide_dimension_t> dims_;
-    halide_buffer_t buf_{};
-};
-
 const char *seq_layout(const ScanConfig &cfg, bool z) {
     const bool bd = cfg.layer == Layer::bdlru;
     if (cfg.time_major) return z ? (bd ? "[T,B,N,m,m+1]" : "[T,B,N,m+1]") : (bd ? "[T,B,N,m]" : "[T,B,N]");
@@ -247,7 +225,7 @@ void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const
     int norm = (int)cfg.norm;
     const char *out = bd ? "h" : "s";
     const bool tm = cfg.time_major;
-    KernelView zk(z, tm), vk(v, tm), hk(h, tm);
+    dispatch::KernelView zk(z, tm), vk(v, tm), hk(h, tm);
     dispatch::run_kernel(k, {{"z", zk.arg()}, {"v", vk.arg()},
                              {"h0", (void *)(h0 ? h0->raw() : zero_h0.raw())}, {"norm", &norm},
                              {out, hk.arg()}, {"h_final", h_final.raw()}});
@@ -291,7 +269,7 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
     const bool tm = cfg.time_major;
-    KernelView zk(z, tm), vk(v, tm), hk(h, tm), gk(g, tm), dzk(dz, tm), dvk(dv, tm);
+    dispatch::KernelView zk(z, tm), vk(v, tm), hk(h, tm), gk(g, tm), dzk(dz, tm), dvk(dv, tm);
     std::vector<dispatch::KernelArg> kargs = {
         {"z", zk.arg()}, {"v", vk.arg()}, {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())},
         {bd ? "h" : "s", hk.arg()}, {"g", gk.arg()},

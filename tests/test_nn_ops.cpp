@@ -689,6 +689,11 @@ TEST(NnOps, BadShapesNameTheArgument) {
     expect_error([&] { lag_stack_forward(s, 2, &h0, lags8); }, {"lag_stack_forward", "'h0'", "[2, 4, 2]"});
     expect_error([&] { lag_stack_forward(s, 0, nullptr, lags8); }, {"'m'"});
     expect_error([&] { lag_stack_backward(lags, 2, s); }, {"lag_stack_backward", "'dlags'"});
+    // Time-major: s is [T,B,N] = [2,3,4], so h0 must be [B,N,m] = [3,4,2]; the messages name the layout.
+    expect_error([&] { lag_stack_forward(s, 2, nullptr, lags, true); }, {"lag_stack_forward", "'lags'", "[T,B,m·N]", "[2, 3, 8]"});
+    Tensor h0_bm = Tensor::zeros({2, 4, 2});
+    expect_error([&] { lag_stack_forward(s, 2, &h0_bm, lags8, true); }, {"lag_stack_forward", "'h0'", "[3, 4, 2]"});
+    expect_error([&] { lag_stack_backward(lags, 2, s, true); }, {"lag_stack_backward", "'dlags'", "[T,B,m·N]"});
     Tensor table = Tensor::zeros({4, 6}), ids = Tensor::zeros({4});
     expect_error([&] { embedding_forward(ids, table, nullptr, 0, h); }, {"embedding_forward", "'y'", "[4, 6]"});
     expect_error([&] { embedding_backward(ids, h, 0, table, nullptr); }, {"embedding_backward", "'dy'"});
