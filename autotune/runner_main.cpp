@@ -89,6 +89,7 @@ int main(int argc, char **argv) {
         return app.exit(e);
     }
     try {
+        statemix::flush_denormals_from_env();  // as `statemix` does (thread_pool.h)
         const std::string mpath = dir + "/manifest.json";
         json m;
         try {

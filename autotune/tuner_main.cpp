@@ -149,6 +149,7 @@ int main(int argc, char **argv) {
         return app.exit(e);
     }
     try {
+        statemix::flush_denormals_from_env();  // as `statemix` does (thread_pool.h)
         run();
     } catch (const statemix::Error &e) {
         std::fprintf(stderr, "statemix_tune: error: %s\n", e.what());

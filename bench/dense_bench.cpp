@@ -16,6 +16,7 @@
 // (use_passive_openmp_wait, dense_ops.h); GOMP_SPINCOUNT=300000 gives libgomp's default.
 #include "runtime/dense_ops.h"
 #include "runtime/scan_ops.h"
+#include "runtime/thread_pool.h"
 
 #include <algorithm>
 #include <chrono>
@@ -157,6 +158,7 @@ int main(int argc, char **argv) {
     Device device = Device::cpu;
     std::vector<std::pair<int64_t, int64_t>> shapes;
     try {
+        flush_denormals_from_env();  // as `statemix` does (thread_pool.h)
         for (int a = 1; a < argc; a++) {
             const std::string s = argv[a];
             if (s == "--rows" && a + 1 < argc) {

@@ -3,19 +3,26 @@
 // columns, widths that are not a multiple of the vector width, D = 128); every float64 backward
 // against central finite differences of its forward, and every kernel backward against the float64
 // backward; bitwise determinism (twice, and with one thread against many); bad input; CUDA = CPU.
+#include "runtime/dense_ops.h"
 #include "runtime/nn_ops.h"
+#include "runtime/thread_pool.h"
 #include "tests/test_util.h"
 
 #include "HalideRuntime.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <functional>
 #include <random>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -629,6 +636,92 @@ TEST(NnOps, LagStackMatchesReference) {
 
 // ---------------------------------------------------------------------------------------------
 // Determinism: the reductions over rows give the same bits twice and with one thread.
+
+// Denormals flushed in every thread that computes (thread_pool.h): a Halide kernel's rows (spread
+// over Halide's pool) and a oneDNN product's rows (OpenMP's) all come out 0 from denormal inputs
+// with the mode on, and all denormal again with it off.
+TEST(NnOps, FlushDenormalsReachesEveryPool) {
+#if !(defined(__x86_64__) || defined(__i386__))
+    GTEST_SKIP() << "FTZ/DAZ are set in x86's MXCSR; elsewhere set_flush_denormals does nothing";
+#endif
+    const double tiny = 1e-40;  // a float denormal
+    ASSERT_EQ(std::fpclassify((float)tiny), FP_SUBNORMAL);
+    const int64_t R = 4096, D = 64, O = 32;  // enough rows for every thread of both pools
+    Tensor table = to_tensor({1, D}, Vec((size_t)D, tiny)), pos = Tensor::zeros({R, D}), ids = Tensor::zeros({R});
+    Tensor x = to_tensor({R, D}, Vec((size_t)(R * D), tiny)), W = to_tensor({O, D}, Vec((size_t)(O * D), 1.0));
+    Tensor emb = Tensor::empty({R, D}), y = Tensor::empty({R, O});
+    // Counts of exact zeros and of denormals among the outputs of both ops.
+    auto run = [&](size_t &zeros, size_t &denormals) {
+        embedding_forward(ids, table, &pos, R, emb);  // tiny + 0 per element (Halide)
+        linear_forward(x, W, nullptr, y);             // D·tiny per element (oneDNN)
+        zeros = denormals = 0;
+        for (const Tensor *t : {&emb, &y}) {
+            for (int64_t i = 0; i < t->numel(); i++) {
+                zeros += t->data()[i] == 0.0f;
+                denormals += std::fpclassify(t->data()[i]) == FP_SUBNORMAL;
+            }
+
+        }
+    };
+    // Each pool's threads, asked directly: how many of them flush, out of how many that ran.
+    struct Seen {
+        std::mutex mu;
+        std::set<std::thread::id> all, flushing;
+        void note() {
+            std::lock_guard<std::mutex> lock(mu);
+            all.insert(std::this_thread::get_id());
+            if (flush_denormals_enabled()) flushing.insert(std::this_thread::get_id());
+        }
+    };
+    auto omp_threads = [](Seen &seen) {
+#pragma omp parallel
+        seen.note();
+    };
+    auto halide_threads = [](Seen &seen) {  // 64 tasks of 1 ms on Halide's pool: every worker takes some
+        auto task = [](void *, int, uint8_t *closure) -> int {
+            ((Seen *)closure)->note();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return 0;
+        };
+        ASSERT_EQ(halide_do_par_for(nullptr, task, 0, 64, (uint8_t *)&seen), 0);
+    };
+    auto expect_pools = [&](bool on) {
+        for (auto pool : {+omp_threads, +halide_threads}) {
+            Seen seen;
+            pool(seen);
+            EXPECT_GE(seen.all.size(), 2u) << "a pool ran on one thread only: the check would say nothing";
+            EXPECT_EQ(seen.flushing.size(), on ? seen.all.size() : 0u) << (on ? "flush" : "keep");
+        }
+    };
+    const size_t n = (size_t)(R * D + R * O);
+    size_t zeros = 0, denormals = 0;
+    ASSERT_TRUE(set_flush_denormals(false));
+    run(zeros, denormals);
+    EXPECT_EQ(denormals, n) << "denormals kept: every output is a denormal";
+    expect_pools(false);
+    ASSERT_TRUE(set_flush_denormals(true));
+    EXPECT_TRUE(flush_denormals_enabled());
+    run(zeros, denormals);
+    EXPECT_EQ(zeros, n) << "denormals flushed: every output is 0, whichever thread computed it";
+    expect_pools(true);
+    ASSERT_TRUE(set_flush_denormals(false));
+    EXPECT_FALSE(flush_denormals_enabled());
+    run(zeros, denormals);
+    EXPECT_EQ(denormals, n) << "kept again: the workers' mode follows";
+    expect_pools(false);
+
+    // The CLI's environment switch: "keep", "flush", anything else an Error naming the variable.
+    setenv("STATEMIX_DENORMALS", "keep", 1);
+    EXPECT_FALSE(flush_denormals_from_env());
+    EXPECT_FALSE(flush_denormals_enabled());
+    setenv("STATEMIX_DENORMALS", "flush", 1);
+    EXPECT_TRUE(flush_denormals_from_env());
+    setenv("STATEMIX_DENORMALS", "sometimes", 1);
+    expect_error([] { flush_denormals_from_env(); }, {"STATEMIX_DENORMALS", "'flush' or 'keep'", "sometimes"});
+    unsetenv("STATEMIX_DENORMALS");
+    EXPECT_TRUE(flush_denormals_from_env());
+    set_flush_denormals(false);
+}
 
 TEST(NnOps, ReductionsAreBitwiseDeterministic) {
     std::mt19937 rng(13);

@@ -25,6 +25,7 @@ int main(int argc, char **argv) {
         return app.exit(e);
     }
     try {
+        statemix::flush_denormals_from_env();  // thread_pool.h: a 3.4x faster training step on Intel
         run();
     } catch (const statemix::Error &e) {
         std::fprintf(stderr, "statemix: error: %s\n", e.what());
