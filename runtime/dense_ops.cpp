@@ -9,7 +9,8 @@
 //   forward   y  [R,O] = x [R,I] · Wᵀ (W [O,I] seen as [I,O], strides {1,I}) (+ b) (+ y: sum post-op)
 //   dx        dx [R,I] = dy [R,O] · W [O,I] (+ dx: sum post-op)
 //   dW        dW [O,I] = dyᵀ (dy seen as [O,R], strides {1,O}) · x [R,I]
-// and db = Σ_r dy, a loop (memory-bound, a few % of dW's time; deterministic for any thread count).
+// and db = Σ_r dy, a parallel loop over fixed chunks of rows (memory-bound; the same bits for any
+// thread count).
 #include "dense_ops.h"
 
 #include "cuda/dense_cublas.h"
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
@@ -183,16 +185,30 @@ void run_matmul(const std::string &op, const Key &k, const float *src, const flo
     }
 }
 
-// db [O] = Σ_r dy [R,O]: rows added in order into double sums (vectorized over o), so the result
-// is the same for any thread count and accurate for any R.
-void column_sums(const float *dy, int64_t R, int64_t O, float *db) {
-    std::vector<double> acc((size_t)O, 0.0);
-    double *a = acc.data();
-    for (int64_t r = 0; r < R; r++) {
-        const float *row = dy + r * O;
-        for (int64_t o = 0; o < O; o++) a[o] += row[o];
+// db [O] = Σ_r dy [R,O] in double: fixed chunks of rows summed in parallel (each in row order),
+// then the chunks' sums added in chunk order, so the result depends on R alone, not on the thread
+// count. It was one thread, 5-6 GB/s (a 768-wide bias gradient cost 17 ms, 3-4% of #9's step;
+// docs/benchmarks.md). The chunk sums live in a buffer kept between calls (a step allocates nothing).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void column_sums(const float *dy, int64_t R, int64_t O, float *db) {
+    constexpr int64_t kRows = 512;
+    const int64_t nc = (R + kRows - 1) / kRows;
+    static thread_local std::vector<double> part;
+    if ((int64_t)part.size() < nc * O) part.resize((size_t)(nc * O));
+    double *p0 = part.data();  // the calling thread's buffer, shared with the workers below
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < nc; c++) {
+        double *p = p0 + c * O;
+        for (int64_t o = 0; o < O; o++) p[o] = 0.0;
+        for (int64_t r = c * kRows; r < std::min(R, (c + 1) * kRows); r++) {
+            const float *row = dy + r * O;
+            for (int64_t o = 0; o < O; o++) p[o] += row[o];
+        }
     }
-    for (int64_t o = 0; o < O; o++) db[o] = (float)a[o];
+    for (int64_t o = 0; o < O; o++) {
+        double a = 0.0;
+        for (int64_t c = 0; c < nc; c++) a += p0[c * O + o];
+        db[o] = (float)a;
+    }
 }
 
 void fill(Tensor &t, float v) {
