@@ -27,6 +27,8 @@ const KernelEntry kKernelTable[] = {{"", "", "", "", 0, "", 0, nullptr, nullptr}
 const int kKernelTableSize = 0;
 const KernelChoice kKernelChoices[] = {{"", "", "", 0, "", 0, -1, 0, -1, "", false}};
 const int kKernelChoicesSize = 0;
+const CpuTier kCpuTiers[] = {{"host", nullptr, 0}};
+const int kCpuTiersSize = 1;
 }  // namespace statemix
 
 using namespace statemix;

@@ -5,7 +5,10 @@
 #include "scratch.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace statemix::dispatch {
 
@@ -131,16 +134,58 @@ const KernelEntry *kernel_override(const char *layer, Device device, int m) {
     return o && !std::strcmp(o->layer, layer) && !std::strcmp(o->device, device_name(device)) && o->m == m ? o : nullptr;
 }
 
-const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T) {
+int running_cpu_tier() {
+    for (int i = 0; i < kCpuTiersSize; i++) {
+        const CpuTier &t = kCpuTiers[i];
+        std::vector<uint64_t> mask((halide_target_feature_end + 63) / 64, 0);
+        for (int f = 0; f < t.n_features; f++) mask[(size_t)t.features[f] / 64] |= uint64_t(1) << (t.features[f] % 64);
+        if (halide_can_use_target_features((int)mask.size(), mask.data())) return i;
+    }
+    return kCpuTiersSize - 1;  // the last (baseline) target runs on any CPU the library loads on
+}
+
+int parse_tuned_tier(const char *v) {
+    if (!v || !*v) return running_cpu_tier();
+    char *end = nullptr;
+    const long t = std::strtol(v, &end, 10);
+    if (*end || t < 0 || t >= kCpuTiersSize) {
+        std::string tiers;
+        for (int i = 0; i < kCpuTiersSize; i++) tiers += "\n  " + std::to_string(i) + ": " + kCpuTiers[i].target;
+        throw Error(std::string("STATEMIX_TUNED_TIER='") + v + "': expected a CPU tier index from 0 to " +
+                    std::to_string(kCpuTiersSize - 1) + " (unset: the running CPU's); the tiers:" + tiers);
+    }
+    return (int)t;
+}
+
+int cpu_tier() {
+    static const int tier = parse_tuned_tier(std::getenv("STATEMIX_TUNED_TIER"));
+    return tier;
+}
+
+int choice_rank(int choice_tier, int running_tier) {
+    if (choice_tier < 0 || choice_tier == running_tier) return 0;
+    if (choice_tier > running_tier) return choice_tier - running_tier;  // a smaller machine's: runs here
+    return 1000 + (running_tier - choice_tier);  // tuned on a machine with features this one lacks
+}
+
+const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T,
+                         int tier) {
+    const KernelChoice *best = nullptr;
+    int best_rank = 0;
     for (int i = 0; i < kKernelChoicesSize; i++) {
         const KernelChoice &c = kKernelChoices[i];
         if (!std::strcmp(c.layer, layer) && !std::strcmp(c.direction, op_direction) &&
             !std::strcmp(c.device, device_name(device)) && c.m == m && lanes >= c.lanes_min && lanes <= c.lanes_max &&
             T >= c.t_min && T <= c.t_max) {
-            return c.kernel;
+            const int r = choice_rank(c.cpu_tier, tier);
+            if (!best || r < best_rank) best = &c, best_rank = r;
         }
     }
-    return nullptr;
+    return best ? best->kernel : nullptr;
+}
+
+const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T) {
+    return tuned_choice(layer, op_direction, device, m, lanes, T, device == Device::cpu ? cpu_tier() : -1);
 }
 
 const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Device device, int m, int64_t lanes,

@@ -102,6 +102,23 @@ const KernelEntry *tuned_kernel(const char *layer, const char *op_direction, Dev
 // for choices of run-time knobs rather than compiled variants (the persistent CUDA RNN forward)
 // the knobs as a spec ("impl=persistent,group=2,..."); nullptr when no entry covers the shape.
 const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T);
+// The same as one CPU tier would take it (an index in kCpuTiers; CUDA: -1).
+const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T,
+                         int tier);
+
+// The CPU tier whose tuned choices the CPU ops take: the first of kCpuTiers (the build's CPU targets,
+// most capable first) whose features this CPU has, as Halide's multi-target dispatch picks the code
+// that runs; STATEMIX_TUNED_TIER=i takes tier i's choices instead (to compare them on one machine;
+// a value off the table is an Error listing the tiers). Computed once.
+int cpu_tier();
+// The CPU tier Halide's dispatch runs here (the environment aside).
+int running_cpu_tier();
+// STATEMIX_TUNED_TIER's value as cpu_tier reads it: null or empty -> running_cpu_tier().
+int parse_tuned_tier(const char *value);
+// How far a choice tuned on tier choice_tier is from the running tier (lower is better): 0 for its
+// own tier or an untiered (-1) choice, then the tiers below it (machines with fewer features, whose
+// winners run here: the nearest first), then the tiers above it (tuned on bigger machines).
+int choice_rank(int choice_tier, int running_tier);
 
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);

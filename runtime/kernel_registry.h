@@ -38,9 +38,24 @@ struct KernelChoice {
     long long lanes_min, lanes_max, t_min, t_max;
     const char *kernel;  // a name in kKernelTable
     bool tuned;          // false: no database entry, the build's default
+    // The CPU tier (an index in kCpuTiers) whose machine the entry was tuned on; -1: any (CUDA,
+    // or a build told to use one target's entries everywhere). dispatch::tuned_choice prefers the
+    // running CPU's tier (dispatch::choice_rank).
+    int cpu_tier = -1;
 };
 extern const KernelChoice kKernelChoices[];
 extern const int kKernelChoicesSize;
+
+// The CPU targets the kernels are compiled for (STATEMIX_CPU_TARGETS), most capable first: the
+// first whose features the CPU has is the code that runs (Halide's multi-target dispatch), and its
+// index is the running CPU's tier (dispatch::cpu_tier).
+struct CpuTier {
+    const char *target;   // the Halide target string
+    const int *features;  // its halide_target_feature_t values (none: a host build's single target)
+    int n_features;
+};
+extern const CpuTier kCpuTiers[];
+extern const int kCpuTiersSize;
 
 extern const KernelEntry kKernelTable[];
 extern const int kKernelTableSize;

@@ -5,6 +5,7 @@
 #include "autotune/report.h"
 #include "autotune/space.h"
 #include "autotune/tuning_db.h"
+#include "runtime/dispatch.h"
 #include "runtime/file_io.h"
 #include "runtime/rnn_stepped.h"
 #include "statemix.h"
@@ -324,9 +325,69 @@ TEST(TuneDatabase, SweepEntryPicksTheFastestExplicitConfiguration) {
     EXPECT_NE(error_of([] { spec_params("impl=halide,group"); }).find("'group'"), std::string::npos);
 }
 
+// Whether another choice of c's (layer, direction, device, m, bucket) ranks before c for `tier`.
+static bool outranked(const KernelChoice &c, int tier) {
+    for (int j = 0; j < kKernelChoicesSize; j++) {
+        const KernelChoice &o = kKernelChoices[j];
+        if (&o != &c && o.tuned && !std::strcmp(o.layer, c.layer) && !std::strcmp(o.direction, c.direction) &&
+            !std::strcmp(o.device, c.device) && o.m == c.m && !std::strcmp(o.bucket, c.bucket) &&
+            dispatch::choice_rank(o.cpu_tier, tier) < dispatch::choice_rank(c.cpu_tier, tier)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The tiers: the running CPU's own first, then the smaller machines' (nearest first), then the
+// bigger machines'; untiered choices (CUDA) always first.
+TEST(TuneDispatch, ChoicesOfTheRunningTierComeFirst) {
+    using dispatch::choice_rank;
+    EXPECT_EQ(choice_rank(0, 0), 0);
+    EXPECT_EQ(choice_rank(-1, 1), 0);
+    EXPECT_LT(choice_rank(1, 0), choice_rank(2, 0));   // AVX2's winners before SSE4.1's on an AVX-512 CPU
+    EXPECT_LT(choice_rank(2, 1), choice_rank(0, 1));   // on an AVX2 CPU: SSE4.1's before AVX-512's
+    EXPECT_LT(choice_rank(1, 2), choice_rank(0, 2));   // nearer bigger machines first
+    ASSERT_GE(kCpuTiersSize, 1);
+    const int run = dispatch::running_cpu_tier();
+    EXPECT_GE(run, 0);
+    EXPECT_LT(run, kCpuTiersSize);
+    EXPECT_EQ(dispatch::parse_tuned_tier(nullptr), run);
+    EXPECT_EQ(dispatch::parse_tuned_tier(""), run);
+    EXPECT_EQ(dispatch::parse_tuned_tier("0"), 0);
+    for (const char *bad : {"-1", "x", "1x", "99"}) {
+        const std::string e = error_of([&] { dispatch::parse_tuned_tier(bad); });
+        EXPECT_NE(e.find("STATEMIX_TUNED_TIER"), std::string::npos) << bad;
+        EXPECT_NE(e.find(kCpuTiers[0].target), std::string::npos) << e;  // lists the tiers
+    }
+    // Every tier but a host build's names Halide features; the last is the baseline.
+    if (kCpuTiersSize > 1) {
+        for (int i = 0; i < kCpuTiersSize; i++) EXPECT_GT(kCpuTiers[i].n_features, 0) << kCpuTiers[i].target;
+    }
+}
+
+// The build's choices, per tier: for a key tuned on two tiers, each tier's query returns its own
+// tier's kernel, and an untuned tier gets the nearest tier's.
+TEST(TuneDispatch, EachTierTakesItsOwnChoice) {
+    int pairs = 0;
+    for (int i = 0; i < kKernelChoicesSize; i++) {
+        const KernelChoice &c = kKernelChoices[i];
+        if (!c.tuned || c.cpu_tier < 0 || std::strcmp(c.device, "cpu") != 0) continue;
+        const int64_t lanes = std::max<int64_t>(1, c.lanes_min), T = std::max<int64_t>(1, c.t_min);
+        EXPECT_STREQ(dispatch::tuned_choice(c.layer, c.direction, Device::cpu, c.m, lanes, T, c.cpu_tier), c.kernel)
+            << c.layer << " " << c.direction << " m=" << c.m << " " << c.bucket << " tier " << c.cpu_tier;
+        for (int t = 0; t < kCpuTiersSize; t++) {
+            if (t != c.cpu_tier && !outranked(c, t)) {
+                EXPECT_STREQ(dispatch::tuned_choice(c.layer, c.direction, Device::cpu, c.m, lanes, T, t), c.kernel);
+            }
+        }
+        pairs++;
+    }
+    if (pairs == 0) GTEST_SKIP() << "this build has no tiered CPU choices";
+}
+
 // The dispatch the build derived from the checked-in database: every choice names a compiled
-// kernel of its own (layer, direction, device, m), and select_kernel returns it for a shape in
-// its bucket.
+// kernel of its own (layer, direction, device, m), and select_kernel returns the one of the
+// running CPU's tier (or the nearest tier's) for a shape in its bucket.
 TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
     int checked = 0;
     for (int i = 0; i < kKernelChoicesSize; i++) {
@@ -344,6 +405,7 @@ TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
         EXPECT_STREQ(k->layer, c.layer);
         EXPECT_STREQ(k->device, c.device);
         EXPECT_EQ(k->m, c.m);
+        if (outranked(c, dispatch::cpu_tier())) continue;  // another tier's choice serves this CPU
         if (is_rnn(c.layer)) {
             // An RNN op's choice: a step kernel or the one-launch kernel of that op, which the
             // op's automatic choice takes at a shape in the bucket.

@@ -7,12 +7,21 @@
 #  - an entry of another knob-set version (stale): the default and one warning;
 #  - a bucket without an entry: the default and one warning naming how many;
 #  - a corrupt database: the configure step stops with a message naming the file;
+#  - entries of machines of two CPU tiers (AVX-512, AVX2): a variant and a choice for each, the
+#    choice carrying its tier; two AVX-512 machines: the one closest to the tier's features wins;
+#    an ARM machine's entry belongs to no x86 tier; STATEMIX_TUNING_CPU_ONLY_TARGET: that target's
+#    entries only, for every tier (-1);
 #  - an RNN core's entries: a step-kernel winner becomes a step variant and the op's choice; a
 #    winner equal to the default one-launch kernel (knobs spelled out) names that kernel.
 cmake_minimum_required(VERSION 3.28)  # script mode: today's policies (IN_LIST, CMP0126)
 if (DEFINED CASE)
   set(PROJECT_SOURCE_DIR ${SRC})
   set(STATEMIX_CUDA_TARGET x86-64-linux-sse41-cuda-cuda_capability_80)
+  set(STATEMIX_CPU_TARGETS x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41
+      x86-64-linux-avx-avx2-f16c-fma-sse41 x86-64-linux-sse41)
+  if (DEFINED ONLY)
+    set(STATEMIX_TUNING_CPU_ONLY_TARGET ${ONLY})
+  endif ()
   set(STATEMIX_SCAN_KERNELS_TUNED ON)
   function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
     cmake_parse_arguments(ARG "" "" "PARAMS" ${ARGN})
@@ -47,6 +56,10 @@ function(entry OUT VERSION BUCKET)
   set(${OUT} "{\"target\": \"x86-64-linux-avx-avx2-f16c-fma-sse41\", \"device\": \"cpu\", \"layer\": \"bdlru\", \"direction\": \"forward\", \"m\": 2, \"bucket\": \"${BUCKET}\", \"knobs_version\": ${VERSION}, \"complete\": true, \"params\": {\"algorithm\": \"chunked\", \"chunk\": \"128\", \"tile\": \"64\", \"vector_width\": \"0\"}, \"ms\": 1, \"default_ms\": 2, \"ceiling_gbs\": 30, \"bytes\": 1, \"search\": \"exhaustive\", \"date\": \"\", \"candidates\": []}" PARENT_SCOPE)
 endfunction()
 
+function(entry_of OUT TARGET PARAMS)
+  set(${OUT} "{\"target\": \"${TARGET}\", \"device\": \"cpu\", \"layer\": \"bdlru\", \"direction\": \"forward\", \"m\": 2, \"bucket\": \"wide\", \"knobs_version\": ${knobs}, \"complete\": true, \"params\": {${PARAMS}}, \"ms\": 1, \"default_ms\": 2, \"ceiling_gbs\": 30, \"bytes\": 1, \"search\": \"exhaustive\", \"date\": \"\", \"candidates\": []}" PARENT_SCOPE)
+endfunction()
+
 function(run_case NAME CONTENT OUT_VAR RC_VAR)
   set(db ${WORK}/${NAME}.json)
   if (CONTENT STREQUAL "<none>")
@@ -54,7 +67,11 @@ function(run_case NAME CONTENT OUT_VAR RC_VAR)
   else ()
     file(WRITE ${db} "${CONTENT}")
   endif ()
-  execute_process(COMMAND ${CMAKE_COMMAND} -DCASE=${NAME} -DSRC=${SRC} -DDB=${db} -P ${CMAKE_CURRENT_LIST_FILE}
+  set(extra "")
+  if (DEFINED CASE_ONLY)
+    set(extra -DONLY=${CASE_ONLY})
+  endif ()
+  execute_process(COMMAND ${CMAKE_COMMAND} -DCASE=${NAME} -DSRC=${SRC} -DDB=${db} ${extra} -P ${CMAKE_CURRENT_LIST_FILE}
                   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
   set(${OUT_VAR} "${out}${err}" PARENT_SCOPE)
   set(${RC_VAR} ${rc} PARENT_SCOPE)
@@ -114,6 +131,40 @@ if (rc EQUAL 0)
   message(FATAL_ERROR "case wrongformat: the configure step went on:\n${out}")
 endif ()
 expect("${out}" "expected format 'statemix-tuning-db'" wrongformat)
+
+# Two CPU tiers. AVX2 machine: tile 64; a Sapphire Rapids (AVX-512, many features beyond the
+# tier's): tile 128; a Skylake-SP (AVX-512, the tier's features exactly): tile 512; an ARM machine:
+# tile 32. Tier 0 takes the Skylake's, tier 1 the AVX2 machine's; the others are not compiled.
+set(avx2 x86-64-linux-avx-avx2-f16c-fma-sse41)
+set(spr x86-64-linux-avx-avx2-avx512-avx512_cannonlake-avx512_sapphirerapids-avx512_skylake-avxvnni-f16c-fma-sse41)
+set(skx x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41)
+entry_of(e_avx2 ${avx2} "\"algorithm\": \"sequential\", \"tile\": \"64\", \"vector_width\": \"0\"")
+entry_of(e_spr ${spr} "\"algorithm\": \"sequential\", \"tile\": \"128\", \"vector_width\": \"16\"")
+entry_of(e_skx ${skx} "\"algorithm\": \"sequential\", \"tile\": \"512\", \"vector_width\": \"16\"")
+entry_of(e_arm arm-64-linux-arm_dot_prod "\"algorithm\": \"sequential\", \"tile\": \"32\", \"vector_width\": \"0\"")
+set(tiers_db "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_avx2}, ${e_spr}, ${e_skx}, ${e_arm}]}")
+run_case(tiers "${tiers_db}" out rc)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case tiers failed:\n${out}")
+endif ()
+expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0 sequential tile=64;vector_width=0" tiers)
+expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu_tile512_vector_width16 sequential tile=512;vector_width=16" tiers)
+expect_not("${out}" "tile128" tiers)
+expect_not("${out}" "tile32" tiers)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile512_vector_width16|0" tiers)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|1" tiers)
+expect("${out}" "2 entries used" tiers)
+expect("${out}" "1 shadowed by a closer target of their tier, 1 of machines in no CPU tier" tiers)
+# The same database with the build told to take the AVX2 machine's entries only: one choice, any tier.
+set(CASE_ONLY ${avx2})
+run_case(only "${tiers_db}" out rc)
+unset(CASE_ONLY)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case only failed:\n${out}")
+endif ()
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|-1" tiers)
+expect_not("${out}" "tile512" only)
+expect("${out}" "x86-64-linux-avx-avx2-f16c-fma-sse41 only" only)
 
 # The RNN cores: 'wide' chose the step kernels with 4-row tiles (a variant), 'narrow' the
 # one-launch kernel with the build's knobs spelled out (the default kernel itself).

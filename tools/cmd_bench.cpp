@@ -13,6 +13,8 @@
 #include "commands.h"
 #include "arith_ceiling.h"
 #include "copy_ceiling.h"
+#include "dispatch.h"
+#include "kernel_registry.h"
 #include "json_file.h"
 #include "reference_native.h"
 #include "statemix.h"
@@ -378,6 +380,12 @@ void run_bench(const BenchOptions &o) {
     fmt::print("statemix bench: B={} T={} state width N*m~{} (RNN cores: H={}) float32, {} CPU threads, median of {} "
                "runs\n",
                o.batch, o.seq, o.width, o.width, threads, o.reps);
+    {
+        const int tier = dispatch::cpu_tier();
+        fmt::print("CPU tier {} ({}): its tuned choices first, then the nearest tier's{}\n", tier, kCpuTiers[tier].target,
+                   tier == dispatch::running_cpu_tier() ? "" : " (STATEMIX_TUNED_TIER; the code that runs is tier " +
+                                                                   std::to_string(dispatch::running_cpu_tier()) + "'s)");
+    }
     for (const std::string &dname : o.devices) {
         const Device dev = parse_device(dname);
         if (dev == Device::cuda && !cuda_available()) {
