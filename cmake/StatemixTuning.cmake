@@ -78,7 +78,9 @@ function(statemix_host_cpu_features OUT)
 endfunction()
 
 # statemix_entry_tier(OUT_TIER OUT_EXTRA TARGET): the index in STATEMIX_CPU_TARGETS of the first
-# tier whose features TARGET has ("none" if no tier's), and how many features TARGET has beyond it.
+# tier whose features TARGET has, and how many features TARGET has beyond it (the rank among one
+# tier's entries: lower wins); else the first tier that has all of TARGET's features (rank 1000+);
+# else "none" (an ARM machine's entry in an x86 build).
 function(statemix_entry_tier OUT_TIER OUT_EXTRA TARGET)
   statemix_target_features(have "${TARGET}")
   list(LENGTH have n_have)
@@ -94,6 +96,27 @@ function(statemix_entry_tier OUT_TIER OUT_EXTRA TARGET)
     if (ok)
       list(LENGTH need n_need)
       math(EXPR extra "${n_have} - ${n_need}")
+      set(${OUT_TIER} ${i} PARENT_SCOPE)
+      set(${OUT_EXTRA} ${extra} PARENT_SCOPE)
+      return()
+    endif ()
+    math(EXPR i "${i} + 1")
+  endforeach ()
+  # A machine smaller than every tier (a host build's single tier, on a bigger machine than the
+  # one the entry was tuned on): its winners run on the first tier that has all its features, ranked
+  # after any entry of the tier's own machines.
+  set(i 0)
+  foreach (t IN LISTS STATEMIX_CPU_TARGETS)
+    statemix_target_features(need "${t}")
+    set(ok TRUE)
+    foreach (f IN LISTS have)
+      if (NOT f IN_LIST need)
+        set(ok FALSE)
+      endif ()
+    endforeach ()
+    if (ok AND n_have GREATER 0)
+      list(LENGTH need n_need)
+      math(EXPR extra "1000 + ${n_need} - ${n_have}")
       set(${OUT_TIER} ${i} PARENT_SCOPE)
       set(${OUT_EXTRA} ${extra} PARENT_SCOPE)
       return()

@@ -22,6 +22,9 @@ if (DEFINED CASE)
   if (DEFINED ONLY)
     set(STATEMIX_TUNING_CPU_ONLY_TARGET ${ONLY})
   endif ()
+  if (DEFINED TARGETS)  # one target, as a host build has
+    set(STATEMIX_CPU_TARGETS ${TARGETS})
+  endif ()
   set(STATEMIX_SCAN_KERNELS_TUNED ON)
   function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
     cmake_parse_arguments(ARG "" "" "PARAMS" ${ARGN})
@@ -70,6 +73,9 @@ function(run_case NAME CONTENT OUT_VAR RC_VAR)
   set(extra "")
   if (DEFINED CASE_ONLY)
     set(extra -DONLY=${CASE_ONLY})
+  endif ()
+  if (DEFINED CASE_TARGETS)
+    list(APPEND extra -DTARGETS=${CASE_TARGETS})
   endif ()
   execute_process(COMMAND ${CMAKE_COMMAND} -DCASE=${NAME} -DSRC=${SRC} -DDB=${db} ${extra} -P ${CMAKE_CURRENT_LIST_FILE}
                   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -165,6 +171,23 @@ endif ()
 expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|-1" tiers)
 expect_not("${out}" "tile512" only)
 expect("${out}" "x86-64-linux-avx-avx2-f16c-fma-sse41 only" only)
+
+# A build of one AVX-512 target: an AVX2 machine's winner serves it when no AVX-512 machine's
+# entry exists, and yields to one that does.
+set(CASE_TARGETS ${skx})
+run_case(single_avx2 "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_avx2}]}" out rc)
+expect("${out}" "|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|0" single_avx2)
+set(CASE_TARGETS host)  # this machine's features (/proc/cpuinfo): AVX2 or more on the dev machines
+run_case(host_avx2 "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_avx2}]}" out rc)
+expect("${out}" "|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|0" host_avx2)
+set(CASE_TARGETS ${skx})
+run_case(single_both "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_avx2}, ${e_spr}]}" out rc)
+unset(CASE_TARGETS)
+expect("${out}" "|sm_bdlru_fwd_seq_m2_cpu_tile128_vector_width16|0" single_both)
+expect_not("${out}" "tile64" single_both)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case single_both failed:\n${out}")
+endif ()
 
 # The RNN cores: 'wide' chose the step kernels with 4-row tiles (a variant), 'narrow' the
 # one-launch kernel with the build's knobs spelled out (the default kernel itself).
