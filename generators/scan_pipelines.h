@@ -67,6 +67,8 @@ struct ScanKnobs {
     // what the hardware prefetchers follow worst.
     bool time_major = false;
     int batch_rows = 16;
+    // CPU backward: the step's gate buffers (StepGates) keep the channels innermost in storage.
+    bool gates_n_inner = false;
 };
 
 // The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
@@ -100,6 +102,7 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     GeneratorParam<int> prefetch{"prefetch", 0};                                                   \
     GeneratorParam<bool> time_major{"time_major", false}; /* ScanKnobs::time_major */             \
     GeneratorParam<int> batch_rows{"batch_rows", 16};                                              \
+    GeneratorParam<bool> gates_n_inner{"gates_n_inner", false}; /* ScanKnobs::gates_n_inner */    \
     ScanKnobs knobs() const {                                                                      \
         ScanKnobs k{algorithm, chunk,                                                              \
                     vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(), \
@@ -107,6 +110,7 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
                     unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0, prefetch}; \
         k.time_major = time_major;                                                                 \
         k.batch_rows = batch_rows;                                                                 \
+        k.gates_n_inner = gates_n_inner;                                                           \
         return k;                                                                                  \
     }
 

@@ -103,6 +103,17 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
     Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
     for (Func f : step_funcs) {
         f.compute_at(level).vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
+        if (kn.gates_n_inner) {
+            // Channels innermost in storage too: each logit's (and row's) values of a vector of
+            // channels are one dense vector, written here and read by the scan as such. In the
+            // inputs' order (n outside k and j) every store and load was a stride-m(m+1) vector,
+            // which Halide emits as one scalar move per lane.
+            std::vector<VarOrRVar> order{P.n};
+            for (const Var &a : f.args()) if (a.name() != P.n.name()) order.push_back(a);
+            std::vector<Var> vars;
+            for (auto &o : order) vars.push_back(o.var);
+            f.reorder_storage(vars);
+        }
         f.bound_storage(P.n, std::max(kn.tile, kn.vector_width));
         if (P.has_rows) f.bound(P.j, 0, P.m);
         if (P.has_rows && kn.unroll_rows) f.unroll(P.j);
