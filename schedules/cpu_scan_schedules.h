@@ -108,11 +108,9 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
             // channels are one dense vector, written here and read by the scan as such. In the
             // inputs' order (n outside k and j) every store and load was a stride-m(m+1) vector,
             // which Halide emits as one scalar move per lane.
-            std::vector<VarOrRVar> order{P.n};
+            std::vector<Var> order{P.n};
             for (const Var &a : f.args()) if (a.name() != P.n.name()) order.push_back(a);
-            std::vector<Var> vars;
-            for (auto &o : order) vars.push_back(o.var);
-            f.reorder_storage(vars);
+            f.reorder_storage(order);
         }
         f.bound_storage(P.n, std::max(kn.tile, kn.vector_width));
         if (P.has_rows) f.bound(P.j, 0, P.m);
