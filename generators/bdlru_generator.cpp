@@ -32,7 +32,7 @@ class BdlruForward : public Generator<BdlruForward> {
 public:
     // Unrolled rows cost compile time as m²·(m+1) per stage: measured 115 s (chunked, m=4) and
     // 223 s (backward, m=4) for three CPU targets, against a few seconds with a row loop.
-    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5)
+    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5, false)
 
     Input<Buffer<float, 5>> z{"z"};
     Input<Buffer<float, 4>> v{"v"};
@@ -146,7 +146,10 @@ public:
 
 class BdlruBackward : public Generator<BdlruBackward> {
 public:
-    STATEMIX_SCAN_KNOBS(2)
+    // gates_n_inner by default in the one-pass form with the channels in the lanes, where it
+    // measured 1.08x (m = 1) to 1.65-1.72x (m = 3, 4) (docs/benchmarks.md); with vector_rows
+    // (lanes (j, n)) it measured slower.
+    STATEMIX_SCAN_KNOBS(2, !vector_rows && !pointwise())
     GeneratorParam<bool> two_pass{"two_pass", false};
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows
 
@@ -240,11 +243,13 @@ public:
                 mu = mu + elem(rj, row, tt).p * (g(row, n, tt, b) + mu_next(row));
             }
             Expr lam_j = g(rj, n, tt, b) + mu_next(rj);
-            // dv and μ do not depend on k: computed at the last k only (k is unrolled, so the
-            // select folds away), the other k rewrite what is there (stride 0 along k).
+            // dv and μ do not depend on k (their buffers have stride 0 along k). dv: every k
+            // writes the same value (as in H-LRU), which costs a multiply; rewriting what is
+            // there cost a strided load per k. μ: computed at the last k only (k is unrolled, so
+            // the select folds away), the other k rewrite what is there (a dense load).
             FuncRef here = G(rk, rj, n, tt, b);
             Expr last = rk == M;
-            G(rk, rj, n, tt, b) = Tuple(grad_expr(rk, rj, tt, lam_j), select(last, lam_j * elem(M, rj, tt).p, here[1]),
+            G(rk, rj, n, tt, b) = Tuple(grad_expr(rk, rj, tt, lam_j), lam_j * elem(M, rj, tt).p,
                                           select(last && even, mu, here[2]), select(last && !even, mu, here[3]));
             P.grad_loops = {true, true, false, true};
             P.grad_loops.rows_first = vector_rows;

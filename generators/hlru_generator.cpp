@@ -32,7 +32,7 @@ Expr hlru_step(const Func &z, const Func &v, Expr n, Expr t, Expr b, int m, Expr
 
 class HlruForward : public Generator<HlruForward> {
 public:
-    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 4 : 8)
+    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 4 : 8, false)
 
     Input<Buffer<float, 4>> z{"z"};
     Input<Buffer<float, 3>> v{"v"};
@@ -149,7 +149,7 @@ public:
 
 class HlruBackward : public Generator<HlruBackward> {
 public:
-    STATEMIX_SCAN_KNOBS(8)
+    STATEMIX_SCAN_KNOBS(8, false)
     GeneratorParam<bool> two_pass{"two_pass", false};
 
     Input<Buffer<float, 4>> z{"z"};

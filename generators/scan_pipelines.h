@@ -67,7 +67,8 @@ struct ScanKnobs {
     // what the hardware prefetchers follow worst.
     bool time_major = false;
     int batch_rows = 16;
-    // CPU backward: the step's gate buffers (StepGates) keep the channels innermost in storage.
+    // CPU backward: the step's gate buffers (StepGates) keep the channels innermost in storage
+    // (GeneratorParam gates_n_inner: -1 = the generator's measured default, 0 off, 1 on).
     bool gates_n_inner = false;
 };
 
@@ -89,10 +90,11 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
 
 // The GeneratorParams of every scan generator (the tuner's knobs) and the ScanKnobs they make.
 // Their version is STATEMIX_SCAN_KNOBS_VERSION (scan_knobs_version.h): bump it when they change.
-// Rows/logits are unrolled by default up to m = auto_unroll_max_m (code size grows as m·(m+1)).
-#define STATEMIX_SCAN_KNOBS(auto_unroll_max_m)                                                     \
+// Rows/logits are unrolled by default up to m = auto_unroll_max_m (code size grows as m·(m+1));
+// gates_n_inner defaults to auto_gates_n_inner (where it measured faster).
+#define STATEMIX_SCAN_KNOBS(auto_unroll_max_m, auto_gates_n_inner)                                 \
     GeneratorParam<int> m{"m", 1, 1, 64};                                                          \
-    GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};   \
+    GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};    \
     GeneratorParam<int> chunk{"chunk", 64};                                                        \
     GeneratorParam<int> vector_width{"vector_width", 0}; /* 0: the target's natural width */       \
     GeneratorParam<int> tile{"tile", 64};                                                          \
@@ -100,9 +102,9 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     GeneratorParam<int> unroll_rows{"unroll_rows", -1}; /* -1: auto */                             \
     GeneratorParam<bool> fast_math{"fast_math", true};                                             \
     GeneratorParam<int> prefetch{"prefetch", 0};                                                   \
-    GeneratorParam<bool> time_major{"time_major", false}; /* ScanKnobs::time_major */             \
+    GeneratorParam<bool> time_major{"time_major", false}; /* ScanKnobs::time_major */              \
     GeneratorParam<int> batch_rows{"batch_rows", 16};                                              \
-    GeneratorParam<bool> gates_n_inner{"gates_n_inner", false}; /* ScanKnobs::gates_n_inner */    \
+    GeneratorParam<int> gates_n_inner{"gates_n_inner", -1}; /* -1: auto_gates_n_inner */           \
     ScanKnobs knobs() const {                                                                      \
         ScanKnobs k{algorithm, chunk,                                                              \
                     vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(), \
@@ -110,7 +112,7 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
                     unroll_rows < 0 ? (int)m <= (auto_unroll_max_m) : unroll_rows != 0, prefetch}; \
         k.time_major = time_major;                                                                 \
         k.batch_rows = batch_rows;                                                                 \
-        k.gates_n_inner = gates_n_inner;                                                           \
+        k.gates_n_inner = gates_n_inner < 0 ? (bool)(auto_gates_n_inner) : gates_n_inner != 0;     \
         return k;                                                                                  \
     }
 
