@@ -42,6 +42,7 @@ public:
     Output<Buffer<float, 3>> h_final{"h_final"};
 
     void generate() {
+        check_knobs();
         const int M = m;
         ScanForward P;
         P.m = M;
@@ -178,6 +179,7 @@ public:
     }
 
     void generate() {
+        check_knobs();
         const int M = m;
         ScanBackward P;
         P.m = M;

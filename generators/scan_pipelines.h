@@ -6,6 +6,7 @@
 #include "Halide.h"
 #include "scan_knobs_version.h"
 
+#include <climits>
 #include <map>
 #include <string>
 #include <vector>
@@ -91,6 +92,16 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
 // The GeneratorParams of every scan generator (the tuner's knobs) and the ScanKnobs they make.
 // Their version is STATEMIX_SCAN_KNOBS_VERSION (scan_knobs_version.h): bump it when they change.
 // Rows/logits are unrolled by default up to m = auto_unroll_max_m (code size grows as m·(m+1));
+// A knob's value outside [lo, hi]: a CompileError naming it. Halide 21 does not enforce a
+// GeneratorParam's min and max when the value is given by name (m=0 reached a division by zero),
+// so every scan generator checks its knobs first (check_knobs, below).
+inline void check_knob_range(const char *name, int value, int lo, int hi, const char *meaning = "") {
+    if (value < lo || value > hi) {
+        throw Halide::CompileError(std::string(name) + "=" + std::to_string(value) + ": expected " + std::to_string(lo) +
+                                   (hi == INT_MAX ? " or more" : " to " + std::to_string(hi)) + meaning);
+    }
+}
+
 // gates_n_inner defaults to auto_gates_n_inner (where it measured faster).
 #define STATEMIX_SCAN_KNOBS(auto_unroll_max_m, auto_gates_n_inner)                                 \
     GeneratorParam<int> m{"m", 1, 1, 64};                                                          \
@@ -99,12 +110,23 @@ inline const std::map<std::string, Algorithm> &algorithm_names() {
     GeneratorParam<int> vector_width{"vector_width", 0}; /* 0: the target's natural width */       \
     GeneratorParam<int> tile{"tile", 64};                                                          \
     GeneratorParam<int> unroll{"unroll", 1};                                                       \
-    GeneratorParam<int> unroll_rows{"unroll_rows", -1}; /* -1: auto */                             \
+    GeneratorParam<int> unroll_rows{"unroll_rows", -1, -1, 1}; /* -1: auto, 0 off, 1 on */         \
     GeneratorParam<bool> fast_math{"fast_math", true};                                             \
     GeneratorParam<int> prefetch{"prefetch", 0};                                                   \
     GeneratorParam<bool> time_major{"time_major", false}; /* ScanKnobs::time_major */              \
     GeneratorParam<int> batch_rows{"batch_rows", 16};                                              \
-    GeneratorParam<int> gates_n_inner{"gates_n_inner", -1}; /* -1: auto_gates_n_inner */           \
+    GeneratorParam<int> gates_n_inner{"gates_n_inner", -1, -1, 1}; /* -1: auto_gates_n_inner */    \
+    void check_knobs() const {                                                                     \
+        check_knob_range("m", m, 1, 64);                                                           \
+        check_knob_range("chunk", chunk, 1, INT_MAX);                                              \
+        check_knob_range("vector_width", vector_width, 0, 64, " (0: the target's natural width)");   \
+        check_knob_range("tile", tile, 1, INT_MAX);                                                \
+        check_knob_range("unroll", unroll, 1, INT_MAX);                                            \
+        check_knob_range("unroll_rows", unroll_rows, -1, 1, " (-1: the generator's default, 0 off, 1 on)"); \
+        check_knob_range("prefetch", prefetch, 0, INT_MAX);                                        \
+        check_knob_range("batch_rows", batch_rows, 1, INT_MAX);                                    \
+        check_knob_range("gates_n_inner", gates_n_inner, -1, 1, " (-1: the generator's default, 0 off, 1 on)"); \
+    }                                                                                              \
     ScanKnobs knobs() const {                                                                      \
         ScanKnobs k{algorithm, chunk,                                                              \
                     vector_width > 0 ? (int)vector_width : get_target().natural_vector_size<float>(), \

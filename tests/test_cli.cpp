@@ -1,6 +1,7 @@
 // `statemix apply` end to end: .npy files in (float32 and float64), the binary run as a user
 // would, .npy files out, compared with the float64 reference; and its errors on bad input.
 #include "reference/scan_reference.h"
+#include "runtime/kernel_registry.h"
 #include "runtime/npy.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -183,6 +185,35 @@ TEST(Cli, BenchWritesRowsWithCeilingAndReference) {
     EXPECT_NE(r.output.find("samples interleaved with the kernels; spread"), std::string::npos) << r.output;
 }
 
+// --variants: one row for every kernel the build compiled for the layer, device and m (the
+// dispatch's choices and all the others, time-major ones named so), each direction.
+TEST(Cli, BenchVariantsTimesEveryCompiledKernel) {
+    std::string json;
+    Result r = run_bench("bench_variants", "--layers bdlru --orders 2 --devices cpu --algorithms sequential --batch 2 "
+                                           "--seq 16 --width 16 --reps 1 --no-reference --no-peers --variants", json);
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::set<std::string> seen;
+    bool time_major_row = false;
+    for (const auto &row : nlohmann::json::parse(json)) {
+        if (row["direction"] == "fwd+bwd") continue;
+        EXPECT_GT(row["ms"].get<double>(), 0.0) << row.dump();
+        seen.insert(row["kernel"].get<std::string>());
+        time_major_row = time_major_row || row["algorithm"] == "time_major";
+    }
+    int compiled = 0;
+    bool has_tm = false;
+    for (int i = 0; i < statemix::kKernelTableSize; i++) {
+        const statemix::KernelEntry &k = statemix::kKernelTable[i];
+        if (std::string(k.layer) != "bdlru" || std::string(k.device) != "cpu" || k.m != 2) continue;
+        compiled++;
+        has_tm = has_tm || std::string(k.name).find("_tm") != std::string::npos;
+        EXPECT_TRUE(seen.count(k.name)) << k.name << " has no row\n" << r.output;
+    }
+    EXPECT_EQ((int)seen.size(), compiled) << r.output;
+    EXPECT_GT(compiled, 2);  // the default of each direction and at least one other
+    EXPECT_EQ(time_major_row, has_tm) << r.output;
+}
+
 }  // namespace
 
 namespace {
@@ -289,6 +320,18 @@ TEST(Cli, TuneScanHandsOverToTheTuner) {
     Result bad_m = run_cli("tune scan run --layers lstm --orders 1 --db /nonexistent/tuning.json --quiet");
     EXPECT_NE(bad_m.status, 0);
     EXPECT_NE(bad_m.output.find("lstm has m = 0, got 1"), std::string::npos) << bad_m.output;
+}
+
+// A scan knob out of its range is refused by the generator with a message naming it (Halide 21
+// does not enforce a GeneratorParam's min and max: m=0 used to reach a division by zero), and
+// the tuner reports that candidate as not compiling.
+TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
+    for (const std::string &knob : {"gates_n_inner=2", "unroll_rows=7", "tile=0"}) {
+        const std::string want = knob + (knob == "tile=0" ? ": expected 1 or more" : ": expected -1 to 1");
+        Result r = run_cli("tune scan measure --layers bdlru --orders 2 --directions backward --shape 2x16x16 --reps 1 "
+                           "--quiet --params \"" + knob + "\"");
+        EXPECT_NE(r.output.find("does not compile: " + want), std::string::npos) << knob << "\n" << r.output;
+    }
 }
 
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows (LSTM: and fwd-infer) with positive

@@ -1,4 +1,5 @@
-// `statemix bench`: every compiled H-LRU / BD-LRU variant, forward, backward and
+// `statemix bench`: the H-LRU / BD-LRU kernels the dispatch picks for each algorithm (with
+// --variants also every other compiled kernel of the layer and m), forward, backward and
 // forward+backward, on the CPU and (where present) the GPU. For each row it prints
 //   ms | M tokens/s | GB/s of the bytes that must move (spec §6) | the device's bandwidth ceiling
 //   (class Ceiling: the best of samples interleaved with the kernel runs) | % of it | the plain C++
@@ -64,6 +65,7 @@ struct BenchOptions {
     bool peers = true;
     std::string peers_dir;  // where to look for the peer executables first
     std::string json;
+    bool variants = false;  // also every other compiled variant of each layer and m (one row each)
 };
 
 bool is_rnn_core(const std::string &layer) { return layer == "elman" || layer == "wcrnn" || layer == "lstm"; }
@@ -431,6 +433,8 @@ void run_bench(const BenchOptions &o) {
                 ScanConfig acfg{layer, m, Norm::softmax, Algorithm::automatic};
                 scan_forward(acfg, z_all, v_all, &h0, h_all, hf);  // the backward reads a real forward's h
                 std::map<std::string, double> bwd_sec;  // each backward kernel timed once
+                std::vector<std::string> timed;         // the kernels the rows above ran (--variants skips them)
+                const size_t rows_before = rows.size();
                 for (const std::string &aname : o.algorithms) {
                     // time_major: the sequential scan on [T,B,...] sequences (the same buffers seen
                     // as time-major: random inputs either way), where the build has its kernels.
@@ -480,8 +484,45 @@ void run_bench(const BenchOptions &o) {
                     const OpCounts of = scan_op_counts(bd, m, false), ob = scan_op_counts(bd, m, true);
                     add("fwd", fk->name, t_fwd, fwd_bytes, ref_f, of);
                     add("bwd", bk.name, t_bwd, bwd_bytes, ref_b, ob);
+                    timed.push_back(fk->name);
+                    timed.push_back(bk.name);
                     add("fwd+bwd", std::string(fk->name) + "+" + bk.name, t_fwd + t_bwd, fwd_bytes + bwd_bytes,
                         ref_f + ref_b, {of.fma + ob.fma, of.exps + ob.exps});
+                }
+                // --variants: every other kernel the build compiled for this layer, device and m (the
+                // defaults, the tuning database's winners of every CPU tier, the two-pass and
+                // time-major forms), run through the same op with ScanConfig::kernel, same inputs.
+                if (o.variants) {
+                    for (int i = 0; i < kKernelTableSize; i++) {
+                        const KernelEntry &k = kKernelTable[i];
+                        if (lname != k.layer || dname != k.device || k.m != m ||
+                            std::find(timed.begin(), timed.end(), k.name) != timed.end()) {
+                            continue;
+                        }
+                        const bool tm = is_time_major(k), bwd = std::strcmp(k.direction, "backward") == 0;
+                        ScanConfig cfg{layer, m, Norm::softmax, parse_algorithm(k.algorithm)};
+                        cfg.time_major = tm;
+                        const ScanShapes ts = scan_shapes(layer, d, tm);
+                        Tensor z = z_all.reshape(ts.z), v = v_all.reshape(ts.v), g = g_all.reshape(ts.v);
+                        Tensor h = h_all.reshape(ts.v), dz = dz_all.reshape(ts.z), dv = dv_all.reshape(ts.v);
+                        if (bwd) scan_forward(cfg, z, v, &h0, h, hf);  // a real forward's h, in this layout
+                        cfg.kernel = &k;
+                        const double sec = time_median(o.reps, ceiling, [&] {
+                            if (bwd) {
+                                scan_backward(cfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
+                                dz.sync();
+                            } else {
+                                scan_forward(cfg, z, v, &h0, h, hf);
+                                h.sync();
+                            }
+                        });
+                        rows.push_back(timed_row(dname, lname, tm ? "time_major" : k.algorithm, bwd ? "bwd" : "fwd", k.name,
+                                                 m, d.B, d.T, d.N, sec, bwd ? bwd_bytes : fwd_bytes, ceiling.best()));
+                        if (arith) {
+                            rows.back().steps = (double)(d.B * d.T * d.N);
+                            rows.back().ops = scan_op_counts(layer == Layer::bdlru, m, bwd);
+                        }
+                    }
                 }
                 if (arith) {
                     arith->sample();
@@ -489,7 +530,7 @@ void run_bench(const BenchOptions &o) {
                         if (r.steps > 0) r.arith_ms = arith->bound_seconds(r.ops, r.steps) * 1e3;
                     }
                 }
-                print_rows(std::vector<Row>(rows.end() - std::min<size_t>(rows.size(), 3 * o.algorithms.size()), rows.end()));
+                print_rows(std::vector<Row>(rows.begin() + (std::ptrdiff_t)rows_before, rows.end()));
             }
         }
         const size_t before = rows.size();
@@ -580,6 +621,8 @@ void add_bench_command(CLI::App &app, std::function<void()> &run) {
     cmd->add_option("--peers", o->peers_dir, "look for the peer executables in this directory first "
                                              "(default: next to statemix)");
     cmd->add_option("--json", o->json, "also write the rows as JSON to this file");
+    cmd->add_flag("--variants", o->variants, "also time every other compiled kernel of each layer and m (defaults, "
+                  "every CPU tier's tuned winners, two-pass, time-major), one row per kernel and direction");
     cmd->callback([o, &run] { run = [o] { run_bench(*o); }; });
 }
 
