@@ -2,6 +2,7 @@
 // would, .npy files out, compared with the float64 reference; and its errors on bad input.
 #include "reference/scan_reference.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/scan_ops.h"
 #include "runtime/npy.h"
 
 #include <gtest/gtest.h>
@@ -206,7 +207,7 @@ TEST(Cli, BenchVariantsTimesEveryCompiledKernel) {
         const statemix::KernelEntry &k = statemix::kKernelTable[i];
         if (std::string(k.layer) != "bdlru" || std::string(k.device) != "cpu" || k.m != 2) continue;
         compiled++;
-        has_tm = has_tm || std::string(k.name).find("_tm") != std::string::npos;
+        has_tm = has_tm || statemix::is_time_major(k);
         EXPECT_TRUE(seen.count(k.name)) << k.name << " has no row\n" << r.output;
     }
     EXPECT_EQ((int)seen.size(), compiled) << r.output;
