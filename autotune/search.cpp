@@ -554,12 +554,13 @@ std::unique_ptr<Workload> make_workload(const Backend &be, const KernelKey &k, c
 
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
     const std::string target = be.target;
+    const int lanes = natural_float_lanes(target);
     const std::vector<Work> work = plan_work(o, db);
     const std::vector<std::string> autos = autoschedulers_for(o);
     fmt::print("statemix_tune: target {}, {} kernel/bucket pairs, database {}\n", target, work.size(), o.db);
     int total = 0;
     for (const Work &w : work) {
-        int n = (int)enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket))).size();
+        int n = (int)enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes).size();
         if (o.max_candidates > 0) n = std::min(n, o.max_candidates);
         const Entry *old = db.find(new_entry(target, w).key());
         const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
@@ -578,7 +579,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     for (const Work &w : work) {
         const Entry fresh = new_entry(target, w);
         Entry *e = db.find(fresh.key());
-        std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)));
+        std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes);
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
         const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
@@ -671,7 +672,7 @@ void compare_searches(const TuneOptions &o, const Backend &be) {
     Database db = load_or_new_database(o.db);
     const KernelKey key{o.layers[0], o.directions[0], o.orders[0], o.device};
     const Bucket &b = db.bucket(o.buckets[0]);
-    std::vector<Params> space = enumerate_space(key, be.default_params(key, b));
+    std::vector<Params> space = enumerate_space(key, be.default_params(key, b), natural_float_lanes(be.target));
     if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
     std::unique_ptr<Workload> p = make_workload(be, key, b, o.shape_scale);
     Ceiling ceiling(parse_device(o.device));

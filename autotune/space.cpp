@@ -26,7 +26,7 @@ bool is_stepped(const Params &p) {
     return it != p.end() && it->second == "stepped";
 }
 
-std::vector<Params> enumerate_rnn_space(const KernelKey &k, const Params &default_params) {
+std::vector<Params> enumerate_rnn_space(const KernelKey &k, const Params &default_params, const std::string &wide) {
     if (k.device != "cpu") throw Error("tune: the RNN cores are tuned on the CPU only, got device '" + k.device + "'");
     const bool ok_dir = k.direction == "forward" || k.direction == "backward" ||
                         (k.layer == "lstm" && k.direction == "forward_train");
@@ -48,7 +48,7 @@ std::vector<Params> enumerate_rnn_space(const KernelKey &k, const Params &defaul
     if (!default_params.empty()) add(default_params);
     for (const char *bt : {"0", "1", "2", "4", "8"}) {
         for (const char *strip : {"1", "2", "4"}) {
-            for (const char *w : {"0", "16"}) {
+            for (const std::string &w : {std::string("0"), wide}) {
                 add({{"impl", "stepped"}, {"batch_tile", bt}, {"strip", strip}, {"vector_width", w}});
             }
         }
@@ -93,8 +93,24 @@ Params generator_params(const KernelKey &k, const Params &p) {
     return g;
 }
 
-std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params) {
-    if (is_rnn(k.layer)) return enumerate_rnn_space(k, default_params);
+int natural_float_lanes(const std::string &target) {
+    bool avx = false, avx512 = false;
+    size_t pos = 0;
+    while (pos <= target.size()) {
+        const size_t end = std::min(target.find('-', pos), target.size());
+        const std::string f = target.substr(pos, end - pos);
+        avx512 |= f.rfind("avx512", 0) == 0;
+        avx |= f == "avx" || f == "avx2";
+        pos = end + 1;
+    }
+    return avx512 ? 16 : avx ? 8 : 4;
+}
+
+std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params, int natural_lanes) {
+    if (natural_lanes < 1) throw Error("tune: natural_lanes must be >= 1, got " + std::to_string(natural_lanes));
+    // The second vector width: twice the target's natural one (vector_width 0).
+    const std::string wide = std::to_string(2 * natural_lanes);
+    if (is_rnn(k.layer)) return enumerate_rnn_space(k, default_params, wide);
     if (k.device != "cpu" && k.device != "cuda") throw Error("tune: device must be cpu or cuda, got '" + k.device + "'");
     if (k.layer != "bdlru" && k.layer != "hlru") {
         throw Error("tune: layer must be bdlru, hlru, elman, wcrnn or lstm, got '" + k.layer + "'");
@@ -128,10 +144,10 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         return out;
     }
     const char *tiles[] = {"64", "128", "256", "512", "1024"};
-    const char *widths[] = {"0", "16"};  // 0: the target's natural width (8 floats on AVX2)
+    const std::string widths[] = {"0", wide};  // 0: the target's natural width
     if (k.direction == "forward") {
         for (const char *t : tiles) {
-            for (const char *w : widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
+            for (const std::string &w : widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
         }
         if (chunked_allowed(k)) {
             for (const char *c : {"64", "128", "256", "512"}) {
@@ -143,7 +159,7 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
     } else {
         for (const char *form : {"false", "true"}) {
             for (const char *t : tiles) {
-                for (const char *w : widths) {
+                for (const std::string &w : widths) {
                     Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}};
                     if (std::string(form) == "true") p["two_pass"] = "true";
                     add(p);

@@ -24,10 +24,18 @@ struct KernelKey {
 //   forward, sequential: tile {64..1024} x vector_width {natural, 2x natural}
 //   forward, chunked (H-LRU, and BD-LRU m <= 4, as the build compiles them): chunk {64..512} x tile {64, 256}
 //   backward: one-pass or two-pass x tile {64..1024} x vector_width {natural, 2x natural}
+// "natural" is vector_width 0 (the target's own width); 2x natural is spelled out from
+// `natural_lanes`, the float lanes of the target the candidates run on (natural_float_lanes): 16
+// on AVX2 (the spelling the AVX2 entries were tuned with), 32 on AVX-512, where a spelled-out 16
+// would be the natural width again and time the same code twice.
 // CUDA: tile (threads per block) {64..512} x unroll {1, 2, 4}, the two-pass backward; chunked
 //   forward: chunk {32, 64, 128} x tile {128, 256}.
 // `default_params` (the build's default for this kernel) is always in the space, first.
-std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params);
+std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params, int natural_lanes = 8);
+
+// The float lanes of a Halide target's natural vector (what vector_width 0 means there), from
+// its string: 16 with avx512, 8 with avx or avx2, else 4 (SSE, NEON). Halide-free, as search.cpp is.
+int natural_float_lanes(const std::string &target);
 
 // Whether the build compiles a chunked forward for this kernel (generators/CMakeLists.txt).
 bool chunked_allowed(const KernelKey &k);
@@ -35,7 +43,7 @@ bool chunked_allowed(const KernelKey &k);
 // The RNN cores (spec §7-§8): their ops run either the step kernels (a kernel call per time step,
 // runtime/rnn_stepped.cpp) or one launch for the whole sequence; the knob "impl" (stepped | scan)
 // says which, and the rest are that generator's knobs (generators/rnn_pipelines.h):
-//   stepped: batch_tile {0 (from the register budget), 1, 2, 4, 8} x strip {1, 2, 4} x vector_width {natural, 16}
+//   stepped: batch_tile {0 (from the register budget), 1, 2, 4, 8} x strip {1, 2, 4} x vector_width {natural, 2x natural}
 //   scan:    k_unroll {4, 8} x batch_tile {1, 2, 4}
 // The database's winner decides the implementation per bucket (replacing the rule of thumb in
 // rnn_stepped.cpp where an entry exists). CPU only.

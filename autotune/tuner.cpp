@@ -174,7 +174,7 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
     nlohmann::json defaults = nlohmann::json::array();
     for (const Work &w : work) {
         const Params dflt = registry_default_params(w.key);
-        std::vector<Params> space = enumerate_space(w.key, dflt);
+        std::vector<Params> space = enumerate_space(w.key, dflt, natural_float_lanes(target.to_string()));
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
         for (const Params &p : space) add(w.key, p);
         // Halide's autoschedulers for the device, planned for the bucket's shape (the runner

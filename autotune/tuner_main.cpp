@@ -116,14 +116,15 @@ int main(int argc, char **argv) {
     imp->add_option("--db", o->db, "the tuning database")->capture_default_str();
     imp->callback([&] { run = [&] { import_results(import_file, o->db); }; });
 
-    CLI::App *s = app.add_subcommand("space", "list the candidates of each selected kernel's knob space");
+    CLI::App *s = app.add_subcommand("space", "list the candidates of each selected kernel's knob space (for this CPU's vector width)");
     add_selection(s, *o);
     s->callback([&] {
         run = [&] {
             const Database db = load_or_new_database(o->db);
             for (const Work &w : plan_work(*o, db)) {
                 // The first candidate is the build's default for the bucket (what runs without an entry).
-                auto space = enumerate_space(w.key, registry_default_params(w.key, db.bucket(w.bucket)));
+                auto space = enumerate_space(w.key, registry_default_params(w.key, db.bucket(w.bucket)),
+                                             natural_float_lanes(host_target_string()));
                 fmt::print("{} bucket '{}': {} candidates\n", w.key.label(), w.bucket, space.size());
                 for (const Params &p : space) fmt::print("  {}\n", params_key(p));
             }

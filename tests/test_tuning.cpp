@@ -101,6 +101,32 @@ TEST(TuneSpace, BdlruBackwardOffersRowsInTheLanes) {
     for (const Params &p : enumerate_space({"hlru", "backward", 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u);
 }
 
+// The second vector width is twice the tuning target's natural one: on AVX-512 a spelled-out 16
+// would be vector_width 0 again (the same code timed twice, its "win" drift).
+TEST(TuneSpace, SecondVectorWidthIsTwiceTheTargetsNatural) {
+    EXPECT_EQ(natural_float_lanes("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41"), 16);
+    EXPECT_EQ(natural_float_lanes("x86-64-linux-avx-avx2-f16c-fma-sse41"), 8);
+    EXPECT_EQ(natural_float_lanes("x86-64-linux-avx-sse41"), 8);
+    EXPECT_EQ(natural_float_lanes("x86-64-linux-sse41"), 4);
+    EXPECT_EQ(natural_float_lanes("arm-64-linux"), 4);
+    auto widths = [](const KernelKey &k, int lanes) {
+        std::set<std::string> w;
+        for (const Params &p : enumerate_space(k, {}, lanes)) {
+            if (p.count("vector_width")) w.insert(p.at("vector_width"));
+        }
+        return w;
+    };
+    for (const KernelKey &k : {KernelKey{"bdlru", "forward", 2, "cpu"}, KernelKey{"hlru", "backward", 4, "cpu"},
+                               KernelKey{"elman", "forward", 0, "cpu"}}) {
+        EXPECT_EQ(widths(k, 8), (std::set<std::string>{"0", "16"})) << k.label();  // AVX2, as the entries were tuned
+        EXPECT_EQ(widths(k, 16), (std::set<std::string>{"0", "32"})) << k.label();  // AVX-512
+        EXPECT_EQ(widths(k, 4), (std::set<std::string>{"0", "8"})) << k.label();    // SSE4.1
+        // Same number of candidates whatever the width.
+        EXPECT_EQ(enumerate_space(k, {}, 16).size(), enumerate_space(k, {}, 8).size()) << k.label();
+    }
+    EXPECT_NE(error_of([] { enumerate_space({"bdlru", "forward", 1, "cpu"}, {}, 0); }).find("natural_lanes"), std::string::npos);
+}
+
 TEST(TuneSpace, BadKernelsAreRefusedByName) {
     EXPECT_NE(error_of([] { enumerate_space({"gru", "forward", 1, "cpu"}, {}); }).find("'gru'"), std::string::npos);
     EXPECT_NE(error_of([] { enumerate_space({"lstm", "forward", 1, "cpu"}, {}); }).find("m = 0"), std::string::npos);
