@@ -33,9 +33,25 @@ struct NormStats {
 };
 
 namespace detail {
+// e^x for x <= 0 (softmax's shifted logits), in the fast-math build. Halide's fast_exp takes the
+// floor of x·log2(e), which Halide 21 emits on AVX-512 as two 256-bit vroundps with an extract and
+// an insert per vector. Here k = round(x·log2(e)) is a truncating conversion of x·log2(e) - 1/2
+// (x <= 0), so r = x - k·ln2 lies in [-ln2/2, ln2/2], where a degree-6 Taylor polynomial is within
+// 2e-7 relative, and 2^k is k's bits shifted into the exponent. x below -88 (e^x under the
+// smallest normal float) gives 0; the clamp is a select, so NaN stays NaN.
+inline Halide::Expr exp_nonpositive(const Halide::Expr &x) {
+    using namespace Halide;
+    Expr xc = select(x < -88.0f, -88.0f, x);
+    Expr k = cast<int32_t>(xc * 1.44269504f - 0.5f);  // in [-127, 0]
+    Expr r = xc - cast<float>(k) * 0.693147182f;
+    Expr p = 1.0f / 720.0f;
+    for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f}) p = p * r + c;
+    return p * reinterpret<float>((k + 127) << 23);
+}
+
 inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast) {
     using namespace Halide;
-    Expr e = fast ? fast_exp(z - shift) : exp(z - shift);
+    Expr e = fast ? exp_nonpositive(z - shift) : exp(z - shift);
     return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
                   norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh_f32(z), z);
 }
