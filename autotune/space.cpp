@@ -149,6 +149,10 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         for (const char *t : tiles) {
             for (const std::string &w : widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
         }
+        // BD-LRU with a block's rows in the SIMD lanes too (m x natural lanes): dense h stores.
+        if (k.layer == "bdlru" && k.m >= 2 && k.m <= 8) {
+            for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", "0"}});
+        }
         if (chunked_allowed(k)) {
             for (const char *c : {"64", "128", "256", "512"}) {
                 for (const char *t : {"64", "256"}) {

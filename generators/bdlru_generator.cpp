@@ -33,6 +33,7 @@ public:
     // Unrolled rows cost compile time as m²·(m+1) per stage: measured 115 s (chunked, m=4) and
     // 223 s (backward, m=4) for three CPU targets, against a few seconds with a row loop.
     STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5, false)
+    GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows (sequential only)
 
     Input<Buffer<float, 5>> z{"z"};
     Input<Buffer<float, 4>> v{"v"};
@@ -121,7 +122,12 @@ public:
         h_final(j, n, b) = h(j, n, T - 1, b);
 
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
-        if (!using_autoscheduler()) schedule_scan_forward(P, knobs(), norm, get_target());
+        if (vector_rows && algorithm != Algorithm::Sequential) {
+            throw CompileError("bdlru_forward: vector_rows needs algorithm=sequential");
+        }
+        ScanKnobs kn = knobs();
+        kn.vector_rows = vector_rows;
+        if (!using_autoscheduler()) schedule_scan_forward(P, kn, norm, get_target());
         if (time_major && algorithm != Algorithm::Sequential) {
             throw CompileError("bdlru_forward: time_major needs algorithm=sequential");
         }

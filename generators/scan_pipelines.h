@@ -56,9 +56,10 @@ struct ScanKnobs {
     int unroll = 1;         // CUDA: time steps unrolled in the serial loop
     bool unroll_rows = true;  // unroll the rows j / logits k of a block (code size grows as m²)
     int prefetch = 0;       // CPU: software-prefetch the inputs this many time steps ahead (0: off)
-    // CPU one-pass backward of BD-LRU: the rows j of a block join the channels in the SIMD lanes
-    // (lanes = m x vector_width), so dv and the adjoint, whose rows are adjacent in memory, are
-    // loaded and stored as dense vectors instead of stride-m scatters.
+    // CPU, BD-LRU (the one-pass backward and the sequential forward): the rows j of a block join
+    // the channels in the SIMD lanes (lanes = m x vector_width), so h, v, dv and the adjoint,
+    // whose rows are adjacent in memory, are loaded and stored as dense vectors instead of
+    // stride-m scatters (GeneratorParam vector_rows of bdlru_forward / bdlru_backward).
     bool vector_rows = false;
     // CPU, sequential algorithm, one-pass backward: the sequences are time-major in memory
     // ([T,B,...], the layout cuDNN and PyTorch's RNNs default to), and a task runs `batch_rows`

@@ -7,6 +7,7 @@
 //    vector-wide work per step and no cross-lane shuffles;
 //  - a task of `tile` channels keeps the per-step working set in L1 while the next time step's
 //    loads stream in (prefetchers handle the T-stride fine).
+// BD-LRU's variant `vector_rows` puts a block's rows in the lanes too (lanes_over_rows_and_n).
 // Every update() of each scan is scheduled explicitly: an unscheduled update runs scalar.
 #pragma once
 
@@ -65,6 +66,35 @@ inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
     else if (parallel_tiles) s.parallel(nt);
 }
 
+// Lanes (j, n), j innermost (ScanKnobs::vector_rows, BD-LRU): a vector covers the m rows of
+// vector_width blocks, so the state (h, v, dv, the adjoint: rows adjacent in memory) is loaded
+// and stored as dense vectors instead of stride-m scatters, and logit k of z is one
+// stride-(m+1) ramp. `unrolled` (dz's logits k) sits just outside the lanes. Time-major as in
+// lanes_over_n. allow_race: the caller knows vectorizing j is safe where Halide cannot prove it.
+inline void lanes_over_rows_and_n(Stage s, Var n, VarOrRVar j, const std::vector<VarOrRVar> &unrolled,
+                                  const std::vector<VarOrRVar> &serial, Var b, const ScanKnobs &kn,
+                                  bool allow_race = false) {
+    if (allow_race) s.allow_race_conditions();
+    Var ni("ni"), nm("nm"), nt("nt"), bi("bi"), bo("bo"), task("task");
+    s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
+    s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
+    std::vector<VarOrRVar> order{j, ni};
+    for (auto &u : unrolled) order.push_back(u);
+    order.push_back(nm);
+    if (kn.time_major) {
+        s.split(b, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
+        order.push_back(bi);
+    }
+    for (auto &r : serial) order.push_back(r);
+    order.push_back(nt);
+    order.push_back(kn.time_major ? VarOrRVar(bo) : VarOrRVar(b));
+    s.reorder(order);
+    if (kn.time_major) s.fuse(nt, bo, task).parallel(task);
+    else s.parallel(nt);
+    s.vectorize(j).vectorize(ni);
+    for (auto &u : unrolled) s.unroll(u);
+}
+
 inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,
                         const ScanKnobs &kn) {
     Loops l = loops_of(f, u, d);
@@ -80,7 +110,15 @@ inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var 
 
 inline void forward(ScanForward &P, const ScanKnobs &kn) {
     Var n = P.n, b = P.b, col = P.col, c = P.c;
-    for (size_t u = 0; u < P.state_loops.size(); u++) scan_update(P.state, u, P.state_loops[u], n, b, kn);
+    for (size_t u = 0; u < P.state_loops.size(); u++) {
+        if (kn.vector_rows && P.has_rows && kn.algorithm == Algorithm::Sequential) {
+            // A step's rows read only the step before (Halide cannot prove it: allow_race).
+            Loops l = loops_of(P.state, u, P.state_loops[u]);
+            lanes_over_rows_and_n(P.state.update(u), n, l.rows[0], {}, l.serial, b, kn, true);
+        } else {
+            scan_update(P.state, u, P.state_loops[u], n, b, kn);
+        }
+    }
     if (kn.algorithm == Algorithm::Chunked) {
         P.summary.compute_root().bound(col, 0, P.m + 1);
         lanes_over_n(P.summary, n, {col}, {}, {c, b}, kn, false);
@@ -125,26 +163,10 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
     Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j (BD-LRU); j, then k with vector_rows
     if (kn.vector_rows && P.has_rows) {
-        // Lanes (j, n), j innermost: dv and the adjoint ([.., N, m], rows adjacent) are dense
-        // vectors, dz's logit k a stride-(m+1) ramp. A step's rows only read the other adjoint
-        // slot (the step before) and rewrite their own values, so vectorizing the RVar j is safe;
-        // Halide cannot prove that through the buffers' stride-0 aliasing.
-        Stage s = P.grad.update(0);
-        Var ni("ni"), nm("nm"), nt("nt");
-        VarOrRVar j = l.rows[0], k = l.rows[1];
-        s.split(P.n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
-        s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
-        if (kn.time_major) {  // as in lanes_over_n
-            Var bi("bi"), bo("bo"), task("task");
-            s.split(P.b, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
-            s.reorder(j, ni, k, nm, bi, l.serial[0], nt, bo);
-            s.fuse(nt, bo, task).parallel(task);
-        } else {
-            s.reorder(j, ni, k, nm, l.serial[0], nt, P.b);
-            s.parallel(nt);
-        }
-        s.allow_race_conditions();
-        s.vectorize(j).vectorize(ni).unroll(k);
+        // A step's rows only read the other adjoint slot (the step before) and rewrite their own
+        // values, so vectorizing the RVar j is safe; Halide cannot prove that through the
+        // buffers' stride-0 aliasing.
+        lanes_over_rows_and_n(P.grad.update(0), P.n, l.rows[0], {l.rows[1]}, l.serial, P.b, kn, true);
     } else {
         lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn, true, &P.b);
         if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);

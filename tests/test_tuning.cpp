@@ -58,7 +58,7 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
         EXPECT_EQ(p.count("two_pass"), 0u);  // a backward knob
     }
     EXPECT_EQ(chunked, 8);
-    EXPECT_EQ(space.size(), 18u);
+    EXPECT_EQ(space.size(), 23u);  // 10 sequential, 5 with vector_rows, 8 chunked
     // BD-LRU m = 8: the build has no chunked forward (m³ summaries), so neither does the space.
     for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
     bool any_chunked_hlru = false;
@@ -81,24 +81,28 @@ TEST(TuneSpace, BackwardHasEveryForm) {
     for (const Params &p : enumerate_space({"bdlru", "backward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
 }
 
-// BD-LRU's backward also offers the one-pass form with a block's rows in the SIMD lanes
-// (vector_rows), for 2 <= m <= 8 (at m = 1 there is one row; past 8 the lanes outgrow the registers).
-TEST(TuneSpace, BdlruBackwardOffersRowsInTheLanes) {
-    auto count = [](int m) {
+// BD-LRU's backward (one-pass form) and forward (sequential) also offer a block's rows in the
+// SIMD lanes (vector_rows), for 2 <= m <= 8 (at m = 1 there is one row; past 8 the lanes outgrow
+// the registers).
+TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
+    auto count = [](const char *dir, int m) {
         int n = 0;
-        for (const Params &p : enumerate_space({"bdlru", "backward", m, "cpu"}, {})) {
+        for (const Params &p : enumerate_space({"bdlru", dir, m, "cpu"}, {})) {
             if (p.count("vector_rows")) {
                 EXPECT_EQ(p.count("two_pass"), 0u) << params_key(p);  // a one-pass schedule
+                EXPECT_EQ(p.at("algorithm"), "sequential") << params_key(p);
                 n++;
             }
         }
         return n;
     };
-    EXPECT_EQ(count(1), 0);
-    EXPECT_EQ(count(2), 5);
-    EXPECT_EQ(count(8), 5);
-    EXPECT_EQ(count(16), 0);
-    for (const Params &p : enumerate_space({"hlru", "backward", 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u);
+    for (const char *dir : {"backward", "forward"}) {
+        EXPECT_EQ(count(dir, 1), 0) << dir;
+        EXPECT_EQ(count(dir, 2), 5) << dir;
+        EXPECT_EQ(count(dir, 8), 5) << dir;
+        EXPECT_EQ(count(dir, 16), 0) << dir;
+        for (const Params &p : enumerate_space({"hlru", dir, 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u) << dir;
+    }
 }
 
 // The second vector width is twice the tuning target's natural one: on AVX-512 a spelled-out 16
