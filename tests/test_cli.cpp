@@ -333,6 +333,11 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
                            "--quiet --params \"" + knob + "\"");
         EXPECT_NE(r.output.find("does not compile: " + want), std::string::npos) << knob << "\n" << r.output;
     }
+    // A knob that the algorithm asked for cannot take: named, with what it needs.
+    Result rows = run_cli("tune scan measure --layers bdlru --orders 2 --directions forward --shape 2x16x16 --reps 1 "
+                          "--quiet --params \"algorithm=chunked vector_rows=true\"");
+    EXPECT_NE(rows.output.find("does not compile: bdlru_forward: vector_rows needs algorithm=sequential"), std::string::npos)
+        << rows.output;
 }
 
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows (LSTM: and fwd-infer) with positive
