@@ -242,9 +242,11 @@ public:
             const RVar rk = vector_rows ? r.y : r.x, rj = vector_rows ? r.x : r.y;
             Expr tt = T - 1 - r.z;
             // μ_{t+1} of row i: g_final at the last step, else the adjoint buffer step t+1 wrote.
-            Expr even = tt % 2 == 0, t1 = min(tt + 1, T - 1);
+            // The two buffers alternate with the parity of the loop counter r.z (not of tt): the
+            // schedule unrolls r.z by 2, so each copy knows its buffers (ScanBackward).
+            Expr even = r.z % 2 == 0, t1 = min(tt + 1, T - 1);
             auto mu_next = [&](Expr i) {
-                return select(tt == T - 1, g_final(i, n, b), select(even, G(0, i, n, t1, b)[3], G(0, i, n, t1, b)[2]));
+                return select(likely(tt < T - 1), select(even, G(0, i, n, t1, b)[3], G(0, i, n, t1, b)[2]), g_final(i, n, b));
             };
             Expr mu = 0.0f;
             for (int row = 0; row < M; row++) {
@@ -261,7 +263,8 @@ public:
                                           select(last && even, mu, here[2]), select(last && !even, mu, here[3]));
             P.grad_loops = {true, true, false, true};
             P.grad_loops.rows_first = vector_rows;
-            dh0(j, n, b) = G(0, j, n, 0, b)[2];  // step 0 is even
+            // Step 0 is the last iteration, r.z = T-1.
+            dh0(j, n, b) = select((T - 1) % 2 == 0, G(0, j, n, 0, b)[2], G(0, j, n, 0, b)[3]);
         } else if (!P.chunked) {
             RDom r(0, M, 0, T, "r");
             Expr tt = T - 1 - r.y;

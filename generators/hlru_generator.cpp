@@ -150,7 +150,9 @@ public:
 
 class HlruBackward : public Generator<HlruBackward> {
 public:
-    STATEMIX_SCAN_KNOBS(8, false)
+    // gates_n_inner by default in the one-pass form: 1.09-1.29x at m = 1, 2, 4, 8 (AVX2,
+    // 2026-12-02, docs/benchmarks.md); the tuner also tries it off.
+    STATEMIX_SCAN_KNOBS(8, !pointwise())
     GeneratorParam<bool> two_pass{"two_pass", false};
 
     Input<Buffer<float, 4>> z{"z"};
@@ -219,7 +221,8 @@ public:
         auto elem = [&](Expr kk, Expr t2) { return elem_of(P.gates, kk, t2); };
         auto u_of = [&](Expr kk, Expr t2) {
             Expr q = t2 - 1 - kk;  // the lag that element k < m multiplies
-            Expr lagv = select(q >= 0, s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
+            // likely: the serial loop is split so that its steady state reads s only.
+            Expr lagv = select(likely(q >= 0), s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
             return select(kk < M, lagv, v(n, t2, b));
         };
 
@@ -231,9 +234,11 @@ public:
             RDom r(0, M + 1, 0, T, "r");
             Expr kr = r.x, tt = T - 1 - r.y;
             // ν_{t+1}[q]: g_final at the last step, else the adjoint buffer step t+1 wrote.
-            Expr even = tt % 2 == 0, t1 = min(tt + 1, T - 1);
+            // The two adjoint buffers alternate with the parity of the loop counter r.y (not of
+            // tt): the schedule unrolls r.y by 2, so each copy knows its buffers.
+            Expr even = r.y % 2 == 0, t1 = min(tt + 1, T - 1);
             auto nu_next = [&](Expr q) {
-                return select(tt == T - 1, g_final(q, n, b), select(even, G(q, n, t1, b)[3], G(q, n, t1, b)[2]));
+                return select(likely(tt < T - 1), select(even, G(q, n, t1, b)[3], G(q, n, t1, b)[2]), g_final(q, n, b));
             };
             Expr lam = g(n, tt, b) + nu_next(0);
             NormElem e = elem(kr, tt);
@@ -244,7 +249,8 @@ public:
             G(kr, n, tt, b) = Tuple(lam * e.c * (u_of(kr, tt) - e.s * s(n, tt, b)), lam * elem(M, tt).p,
                                     select(even, nu, here[2]), select(even, here[3], nu));
             P.grad_loops = {false, true, false, true};
-            dh0(i, n, b) = G(i, n, 0, b)[2];  // step 0 is even
+            // Step 0 is the last iteration, r.y = T-1.
+            dh0(i, n, b) = select((T - 1) % 2 == 0, G(i, n, 0, b)[2], G(i, n, 0, b)[3]);
         } else {
             std::vector<Expr> undefs(M, undef<float>()), gfin;
             for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));

@@ -166,8 +166,10 @@ struct StepGates {
 //  one pass (default): a single reverse-time scan `grad` whose Tuple elements are the outputs
 //    (dz, dv) and the adjoint carried between steps (adj_a, adj_b). Each step reads z, v, h, g
 //    once and writes dz, dv once (spec §6). The adjoint lives in two small buffers whose time
-//    stride is 0 (one slot per lane, not per step): even steps write adj_a and read adj_b, odd
-//    steps the reverse, so a step never overwrites what it still reads. dv and, for BD-LRU, the
+//    stride is 0 (one slot per lane, not per step): even iterations of the reverse-time loop
+//    (counter r = T-1-t, so step T-1 is iteration 0) write adj_a and read adj_b, odd ones the
+//    reverse, so a step never overwrites what it still reads; the CPU schedule unrolls that loop
+//    by 2, so each copy knows its buffers. dh0 is in the buffer iteration T-1 wrote. dv and, for BD-LRU, the
 //    adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
 //  two pass: a reverse-time adjoint scan `adj` (internal, [B,T+1,N,m]), then the pointwise
 //    gradients (parallel over time) `dz`, `dv`. Reads z twice.

@@ -162,6 +162,12 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
 // time serial, tiles of n x batch in parallel, like the forward.
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
     Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j (BD-LRU); j, then k with vector_rows
+    // Time unrolled by 2: the two adjoint buffers alternate with the parity of the time loop's
+    // counter (ScanBackward), so each copy reads and writes known buffers, with no selects
+    // between them (1.05-1.3x, docs/benchmarks.md).
+    RVar ty("ty"), tyo("tyo");
+    P.grad.update(0).split(l.serial[0], tyo, ty, 2, TailStrategy::GuardWithIf);
+    l.serial = {ty, tyo};
     if (kn.vector_rows && P.has_rows) {
         // A step's rows only read the other adjoint slot (the step before) and rewrite their own
         // values, so vectorizing the RVar j is safe; Halide cannot prove that through the
@@ -171,6 +177,7 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
         lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn, true, &P.b);
         if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
     }
+    P.grad.update(0).unroll(ty);
     // The step's gates, once per (row of the batch, tile): inside the time loop, or inside the
     // rows of a time-major task.
     step_block_at(P, P.gates, kn.time_major ? LoopLevel(P.grad, Var("bi")) : LoopLevel(P.grad, l.serial[0].rvar), kn);

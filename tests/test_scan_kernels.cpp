@@ -183,7 +183,9 @@ Outputs run_time_major(const Problem &p, Device dev, bool backward) {
 // vector width, and (for chunked kernels) several chunks with a ragged last one; time-major
 // kernels also several groups of batch rows with a ragged last one (B = 37, 16 rows a group).
 std::vector<ScanDims> shapes_for(const KernelEntry &k) {
-    std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m}};
+    // Odd and even T: the one-pass backward's two adjoint buffers alternate with the step's
+    // parity, and dh0 is in the one step 0 wrote.
+    std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m}, {2, 12, 7, k.m}, {1, 2, 3, k.m}};
     if (is_time_major(k)) out.push_back({37, 7, 11, k.m});
     if (k.chunk > 0) {
         out.push_back({2, 2 * (int64_t)k.chunk + 37, 5, k.m});  // 3 chunks, last one ragged

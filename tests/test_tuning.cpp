@@ -68,13 +68,15 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
 
 TEST(TuneSpace, BackwardHasEveryForm) {
     auto space = enumerate_space({"hlru", "backward", 4, "cpu"}, {});
-    int two = 0, chunked = 0, one = 0;
+    int two = 0, chunked = 0, one = 0, gates_off = 0;
     for (const Params &p : space) {
         if (p.at("algorithm") == "chunked") chunked++;
         else if (p.count("two_pass") && p.at("two_pass") == "true") two++;
+        else if (p.count("gates_n_inner")) gates_off += p.at("gates_n_inner") == "0";
         else one++;
     }
     EXPECT_EQ(one, 10);
+    EXPECT_EQ(gates_off, 2);  // the one-pass form with the gate buffers in the inputs' order
     EXPECT_EQ(two, 10);
     EXPECT_EQ(chunked, 4);
     // BD-LRU m = 8: no chunked kernels (m³ summaries), as the build.
