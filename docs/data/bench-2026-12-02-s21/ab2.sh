@@ -2,7 +2,7 @@
 # In-process A/B, old (c8a019d) against new (7dfd1c6) generator, the dispatched kernels' knobs, AVX2, 2 threads, bench shape.
 export TARGET=x86-64-linux-avx-avx2-f16c-fma-sse41-no_asserts NT=2
 MK=/work/main/docs/data/bench-2026-12-01-s19/mk_ab.sh; OLD=/tmp/old/statemix_scan_generators; NEW=/work/main/build/generators/statemix_scan_generators
-cd /tmp/mb
+cd /tmp/mb  # holds ab_driver.cpp (../bench-2026-12-01-interleave/ab_driver.cpp)
 run() { G=$1; M=$2; P=$3; TAG=$4; W=$5; H=$6
   bash $MK $G $M "$P" "$P" $TAG ab_driver.cpp $OLD $NEW >/dev/null 2>&1 || { echo "build $TAG failed"; return; }
   echo "[$G m=$M $P]"; ./$TAG/run $M 16 2048 $W 7 $H; ./$TAG/run $M 3 255 40 21 $H; }
