@@ -169,8 +169,8 @@ struct StepGates {
 //    stride is 0 (one slot per lane, not per step): even iterations of the reverse-time loop
 //    (counter r = T-1-t, so step T-1 is iteration 0) write adj_a and read adj_b, odd ones the
 //    reverse, so a step never overwrites what it still reads; the CPU schedule unrolls that loop
-//    by 2, so each copy knows its buffers. dh0 is in the buffer iteration T-1 wrote. dv and, for BD-LRU, the
-//    adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
+//    by 2, so each copy knows its buffers. dh0 is in the buffer iteration T-1 wrote. dv and, for
+//    BD-LRU, the adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
 //  two pass: a reverse-time adjoint scan `adj` (internal, [B,T+1,N,m]), then the pointwise
 //    gradients (parallel over time) `dz`, `dv`. Reads z twice.
 //  chunked (algorithm=chunked, two pass implied): the adjoint is a linear recurrence of the same
