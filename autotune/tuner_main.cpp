@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     std::vector<std::string> configs;
     CLI::App *me = app.add_subcommand("measure", "time given configurations of one kernel at one shape (no database)");
     add_selection(me, *o);
-    me->add_option("--shape", shape, "BxTxSTATE: batch, time steps, state width N*m")->capture_default_str();
+    me->add_option("--shape", shape, "BxTxSTATE: batch, time steps, state width (BD-LRU: N*m, N = STATE/m; H-LRU: N = STATE channels, as the buckets count lanes)")->capture_default_str();
     me->add_option("--params", configs,
                    "a configuration as knob=value words (\"tile=256 prefetch=2\"); one --params per configuration, the "
                    "first is the baseline")
