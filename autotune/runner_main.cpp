@@ -154,10 +154,11 @@ int main(int argc, char **argv) {
         const std::string out = dir + "/results.json";
         Database db = load_or_new_database(out);
         db.buckets.clear();
-        for (const json &b : m.at("buckets")) {
-            db.buckets.push_back({b.at("name"), b.at("lanes_min"), b.at("lanes_max"), b.at("t_min"), b.at("t_max"),
-                                  b.at("B"), b.at("T"), b.at("state")});
+        const json &bs = m.at("buckets");
+        for (size_t i = 0; i < bs.size(); i++) {
+            db.buckets.push_back(bucket_from_json(bs[i], "buckets[" + std::to_string(i) + "]", dir + "/manifest.json"));
         }
+        check_fallbacks(db.buckets, dir + "/manifest.json");
         tune_into(o, db, be, [&] { save_database(out, db); });
         save_database(out, db);
         fmt::print("wrote {}\n", out);

@@ -232,10 +232,7 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
         kernels.push_back(k);
     }
     nlohmann::json buckets = nlohmann::json::array();
-    for (const Bucket &b : db.buckets) {
-        buckets.push_back({{"name", b.name}, {"lanes_min", b.lanes_min}, {"lanes_max", b.lanes_max}, {"t_min", b.t_min},
-                           {"t_max", b.t_max}, {"B", b.B}, {"T", b.T}, {"state", b.state}});
-    }
+    for (const Bucket &b : db.buckets) buckets.push_back(bucket_json(b));
     nlohmann::json layers = o.layers, dirs = o.directions, bnames = o.buckets, orders = nlohmann::json::array();
     for (const Work &w : work) {
         if (std::find(orders.begin(), orders.end(), w.key.m) == orders.end()) orders.push_back(w.key.m);

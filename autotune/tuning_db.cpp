@@ -35,8 +35,9 @@ Params parse_params(const std::string &s) {
 }
 
 std::vector<Bucket> default_buckets() {
-    return {{"wide", 4096, INT64_MAX, 1, INT64_MAX, 16, 2048, 1024},
-            {"narrow", 1, 4095, 1024, INT64_MAX, 1, 4096, 256}};
+    return {{"wide", 4096, INT64_MAX, 1, INT64_MAX, 16, 2048, 1024, ""},
+            {"mid", 1024, 4095, 1024, INT64_MAX, 8, 2048, 256, "narrow"},
+            {"narrow", 1, 1023, 1024, INT64_MAX, 1, 4096, 256, ""}};
 }
 
 std::string Entry::key() const {
@@ -134,6 +135,45 @@ struct Reader {
 
 }  // namespace
 
+json bucket_json(const Bucket &b) {
+    json j = {{"name", b.name}, {"lanes_min", b.lanes_min}, {"lanes_max", b.lanes_max}, {"t_min", b.t_min},
+              {"t_max", b.t_max}, {"B", b.B}, {"T", b.T}, {"state", b.state}};
+    if (!b.fallback.empty()) j["fallback"] = b.fallback;
+    return j;
+}
+
+Bucket bucket_from_json(const json &j, const std::string &w, const std::string &file) {
+    Reader r{file};
+    Bucket b;
+    b.name = r.str(j, w, "name");
+    b.lanes_min = r.integer(j, w, "lanes_min");
+    b.lanes_max = r.integer(j, w, "lanes_max");
+    b.t_min = r.integer(j, w, "t_min");
+    b.t_max = r.integer(j, w, "t_max");
+    b.B = r.integer(j, w, "B");
+    b.T = r.integer(j, w, "T");
+    b.state = r.integer(j, w, "state");
+    if (j.contains("fallback")) b.fallback = r.str(j, w, "fallback");
+    if (b.B < 1 || b.T < 1 || b.state < 1) r.fail(w, "B, T and state must be >= 1");
+    if (b.lanes_min > b.lanes_max || b.t_min > b.t_max) r.fail(w, "lanes_min must be <= lanes_max and t_min <= t_max");
+    return b;
+}
+
+void check_fallbacks(const std::vector<Bucket> &buckets, const std::string &file) {
+    Reader r{file};
+    for (const Bucket &b : buckets) {
+        if (b.fallback.empty()) continue;
+        const std::string w = "bucket '" + b.name + "'.fallback";
+        if (b.fallback == b.name) r.fail(w, "names the bucket itself");
+        const Bucket *to = nullptr;
+        for (const Bucket &o : buckets) {
+            if (o.name == b.fallback) to = &o;
+        }
+        if (!to) r.fail(w, "'" + b.fallback + "' is not a bucket of this database");
+        if (!to->fallback.empty()) r.fail(w, "'" + b.fallback + "' has a fallback of its own ('" + to->fallback + "'); expected a bucket without one");
+    }
+}
+
 Database load_database(const std::string &path) {
     const std::string text = read_file(path);
     json j;
@@ -153,20 +193,8 @@ Database load_database(const std::string &path) {
     db.buckets.clear();
     const json &bs = r.field(j, "top level", "buckets");
     if (!bs.is_array()) r.fail("buckets", "expected an array");
-    for (size_t i = 0; i < bs.size(); i++) {
-        const std::string w = "buckets[" + std::to_string(i) + "]";
-        Bucket b;
-        b.name = r.str(bs[i], w, "name");
-        b.lanes_min = r.integer(bs[i], w, "lanes_min");
-        b.lanes_max = r.integer(bs[i], w, "lanes_max");
-        b.t_min = r.integer(bs[i], w, "t_min");
-        b.t_max = r.integer(bs[i], w, "t_max");
-        b.B = r.integer(bs[i], w, "B");
-        b.T = r.integer(bs[i], w, "T");
-        b.state = r.integer(bs[i], w, "state");
-        if (b.B < 1 || b.T < 1 || b.state < 1) r.fail(w, "B, T and state must be >= 1");
-        db.buckets.push_back(b);
-    }
+    for (size_t i = 0; i < bs.size(); i++) db.buckets.push_back(bucket_from_json(bs[i], "buckets[" + std::to_string(i) + "]", path));
+    check_fallbacks(db.buckets, path);
     const json &es = r.field(j, "top level", "entries");
     if (!es.is_array()) r.fail("entries", "expected an array");
     for (size_t i = 0; i < es.size(); i++) {
@@ -218,10 +246,7 @@ Database load_or_new_database(const std::string &path) {
 
 void save_database(const std::string &path, const Database &db) {
     json bs = json::array();
-    for (const Bucket &b : db.buckets) {
-        bs.push_back({{"name", b.name}, {"lanes_min", b.lanes_min}, {"lanes_max", b.lanes_max}, {"t_min", b.t_min},
-                      {"t_max", b.t_max}, {"B", b.B}, {"T", b.T}, {"state", b.state}});
-    }
+    for (const Bucket &b : db.buckets) bs.push_back(bucket_json(b));
     // Entries in a stable order, so the checked-in file diffs well.
     std::vector<const Entry *> sorted;
     for (const Entry &e : db.entries) sorted.push_back(&e);

@@ -5,7 +5,7 @@
 //
 //   {"format": "statemix-tuning-db", "version": 1,
 //    "buckets": [{"name": "wide", "lanes_min": .., "lanes_max": .., "t_min": .., "t_max": ..,
-//                 "B": 16, "T": 2048, "state": 1024}, ...],
+//                 "B": 16, "T": 2048, "state": 1024, "fallback": "narrow" (optional)}, ...],
 //    "entries": [{"target": "x86-64-linux-avx-avx2-f16c-fma-sse41", "device": "cpu",
 //                 "layer": "bdlru", "direction": "forward", "m": 2, "bucket": "wide",
 //                 "knobs_version": 1, "complete": true, "params": {"algorithm": "sequential", ..},
@@ -14,6 +14,8 @@
 //
 // Parameter values are strings (what a GeneratorParam parses), "algorithm" among them.
 #pragma once
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <map>
@@ -30,15 +32,26 @@ std::string params_key(const Params &p);
 Params parse_params(const std::string &s);
 
 // A shape bucket: B × state width (lanes, see scan_ops.h bucket_lanes) and T ranges, inclusive,
-// and the shape measured for it (state = N·m for BD-LRU, N for H-LRU).
+// and the shape measured for it (state = N·m for BD-LRU, N for H-LRU). `fallback` (optional)
+// names another bucket whose winner serves this bucket's shapes for every kernel that has no
+// entry of its own here (cmake/StatemixTuning.cmake), so a bucket carved out of another keeps
+// the old choices until the tuner fills it in. A fallback bucket has no fallback itself.
 struct Bucket {
     std::string name;
     int64_t lanes_min = 1, lanes_max = INT64_MAX, t_min = 1, t_max = INT64_MAX;
     int64_t B = 1, T = 1, state = 1;
+    std::string fallback;
 };
-// wide: B × state >= 4096 (measured at B = 16, T = 2048, state 1024); narrow: below that and
-// T >= 1024 (B = 1, T = 4096, state 256). Other shapes keep the runtime's rule of thumb.
+// wide: B × state >= 4096 (measured at B = 16, T = 2048, state 1024); mid: 1024-4095 and
+// T >= 1024 (B = 8, T = 2048, state 256; falls back to narrow); narrow: below 1024 and T >= 1024
+// (B = 1, T = 4096, state 256). Other shapes keep the runtime's rule of thumb.
 std::vector<Bucket> default_buckets();
+// A bucket as the database's JSON object, and back (Error naming `where` in `file`); also the
+// tuner's bundle manifest (tuner.cpp, runner_main.cpp).
+nlohmann::json bucket_json(const Bucket &b);
+Bucket bucket_from_json(const nlohmann::json &j, const std::string &where, const std::string &file);
+// Every fallback names another bucket of `buckets`, which has no fallback (Error naming `file`).
+void check_fallbacks(const std::vector<Bucket> &buckets, const std::string &file);
 
 struct Measurement {
     Params params;

@@ -309,6 +309,44 @@ TEST(TuneDatabase, CorruptFilesAreRefusedNamingTheFile) {
     EXPECT_NE(msg.find("expected an integer"), std::string::npos) << msg;
 }
 
+// The default buckets and a file's: 'mid' falls back to 'narrow', kept through the file; a
+// fallback naming no bucket, the bucket itself or a bucket with its own fallback is refused,
+// naming the file and the bucket.
+TEST(TuneDatabase, BucketFallbacksRoundTripAndBadOnesAreRefused) {
+    Database db;
+    ASSERT_EQ(db.buckets.size(), 3u);
+    EXPECT_EQ(db.bucket("mid").fallback, "narrow");
+    EXPECT_EQ(db.bucket("narrow").fallback, "");
+    EXPECT_EQ(db.bucket("narrow").lanes_max + 1, db.bucket("mid").lanes_min);
+    EXPECT_EQ(db.bucket("mid").lanes_max + 1, db.bucket("wide").lanes_min);
+    const std::string path = temp_path("fallback.json");
+    save_database(path, db);
+    Database back = load_database(path);
+    EXPECT_EQ(back.bucket("mid").fallback, "narrow");
+    EXPECT_EQ(back.bucket("wide").fallback, "");
+    EXPECT_EQ(read_file(path).find("\"fallback\": \"\""), std::string::npos);  // no empty field
+
+    auto refused = [&](const std::string &bad, const std::string &what) {
+        Database d;
+        for (Bucket &b : d.buckets) {
+            if (b.name == "mid") b.fallback = bad;
+        }
+        if (bad == "wide") {
+            for (Bucket &b : d.buckets) {
+                if (b.name == "wide") b.fallback = "narrow";
+            }
+        }
+        save_database(path, d);
+        const std::string msg = error_of([&] { load_database(path); });
+        EXPECT_NE(msg.find(path), std::string::npos) << msg;
+        EXPECT_NE(msg.find("bucket 'mid'.fallback"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    };
+    refused("nowhere", "'nowhere' is not a bucket of this database");
+    refused("mid", "names the bucket itself");
+    refused("wide", "'wide' has a fallback of its own ('narrow')");
+}
+
 TEST(TuneReport, DrawsEveryEntry) {
     Database db;
     Entry e1 = sample_entry("wide", 1), e2 = sample_entry("wide", 1.5);

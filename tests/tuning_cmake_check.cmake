@@ -6,6 +6,8 @@
 #  - a missing database: the defaults and one warning;
 #  - an entry of another knob-set version (stale): the default and one warning;
 #  - a bucket without an entry: the default and one warning naming how many;
+#  - a bucket with a fallback: the fallback bucket's winner where it has no entry of its own;
+#    a fallback naming no bucket stops the configure step;
 #  - a corrupt database: the configure step stops with a message naming the file;
 #  - entries of machines of two CPU tiers (AVX-512, AVX2): a variant and a choice for each, the
 #    choice carrying its tier; two AVX-512 machines: the one closest to the tier's features wins;
@@ -108,6 +110,31 @@ expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223
 expect("${out}" "1 kernel/bucket pairs have no entry" tuned)
 if (NOT rc EQUAL 0)
   message(FATAL_ERROR "case tuned failed:\n${out}")
+endif ()
+
+# A bucket carved out of another ('mid', fallback 'narrow'): with no entry of its own the kernel
+# takes narrow's winner for mid's shapes too (a choice for each range, no untuned warning for
+# mid); with an entry of its own in any tier, mid's entry and not narrow's.
+set(mid_buckets "\"buckets\": [{\"name\": \"mid\", \"lanes_min\": 1024, \"lanes_max\": 4095, \"t_min\": 1024, \"t_max\": 9223372036854775807, \"B\": 8, \"T\": 2048, \"state\": 256, \"fallback\": \"narrow\"}, {\"name\": \"narrow\", \"lanes_min\": 1, \"lanes_max\": 1023, \"t_min\": 1024, \"t_max\": 9223372036854775807, \"B\": 1, \"T\": 4096, \"state\": 256}]")
+entry(e ${knobs} narrow)
+run_case(fallback "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${mid_buckets}, \"entries\": [${e}]}" out rc)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|narrow|1|1023|1024|9223372036854775807|sm_bdlru_fwd_chunk_m2_cpu_chunk128_tile64_vector_width0" fallback)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|mid|1024|4095|1024|9223372036854775807|sm_bdlru_fwd_chunk_m2_cpu_chunk128_tile64_vector_width0" fallback)
+expect_not("${out}" "have no entry" fallback)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case fallback failed:\n${out}")
+endif ()
+entry_of(e_mid x86-64-linux-avx-avx2-f16c-fma-sse41 "\"algorithm\": \"sequential\", \"tile\": \"128\", \"vector_width\": \"0\"")
+string(REPLACE "\"bucket\": \"wide\"" "\"bucket\": \"mid\"" e_mid "${e_mid}")
+run_case(fallback_own "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${mid_buckets}, \"entries\": [${e}, ${e_mid}]}" out rc)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|mid|1024|4095|1024|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile128_vector_width0" fallback_own)
+expect_not("${out}" "CHOICE bdlru|forward|cpu|2|mid|1024|4095|1024|9223372036854775807|sm_bdlru_fwd_chunk" fallback_own)
+# A fallback that names no bucket stops the configure step, naming both.
+string(REPLACE "\"fallback\": \"narrow\"" "\"fallback\": \"nowhere\"" bad_buckets "${mid_buckets}")
+run_case(fallback_bad "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${bad_buckets}, \"entries\": [${e}]}" out rc)
+expect("${out}" "bucket 'mid': fallback 'nowhere' is not a bucket of the database" fallback_bad)
+if (rc EQUAL 0)
+  message(FATAL_ERROR "case fallback_bad: expected the configure step to stop:\n${out}")
 endif ()
 
 # No database: the default only, one warning.
