@@ -234,6 +234,7 @@ public:
         if (P.one_pass) {
             Func G = *grad;
             P.grad = G;
+            P.grad_gates = {P.gates};
             G(k, j, n, t, b) = Tuple(std::vector<Expr>(4, undef<float>()));
             // k (dz's logit) is an RVar too: the adjoint is read at other k (stride 0 there).
             // RVars (k, j, t), or (j, k, t) when the rows share the SIMD lanes (vector_rows): Halide

@@ -162,7 +162,7 @@ public:
     Input<Buffer<float, 3>> g{"g"};              // ∂L/∂s
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final (the final lags)
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass and chunked: dz, dv.
+    // One pass: grad = (dz, dv, adj), see ScanBackward. Two pass and chunked: dz, dv.
     Output<Func> *grad = nullptr;
     Output<Buffer<float, 4>> *dz = nullptr;
     Output<Buffer<float, 3>> *dv = nullptr;
@@ -175,7 +175,7 @@ public:
             dz = add_output<Buffer<float, 4>>("dz");
             dv = add_output<Buffer<float, 3>>("dv");
         } else {
-            grad = add_output<Func>("grad", std::vector<Type>(4, Float(32)), 4);
+            grad = add_output<Func>("grad", std::vector<Type>(3, Float(32)), 4);
         }
     }
 
@@ -218,7 +218,6 @@ public:
             return norm_elem_from_phi(G.pstep(kk, n, t2, b), G.rinv(n, t2, b), norm);
         };
         define_gates(P.gates);
-        auto elem = [&](Expr kk, Expr t2) { return elem_of(P.gates, kk, t2); };
         auto u_of = [&](Expr kk, Expr t2) {
             Expr q = t2 - 1 - kk;  // the lag that element k < m multiplies
             // likely: the serial loop is split so that its steady state reads s only.
@@ -229,28 +228,40 @@ public:
         if (P.one_pass) {
             Func G = *grad;
             P.grad = G;
-            G(k, n, t, b) = Tuple(std::vector<Expr>(4, undef<float>()));
-            // k (dz's logit, and the adjoint's slot) is an RVar: slots are read at other k.
-            RDom r(0, M + 1, 0, T, "r");
-            Expr kr = r.x, tt = T - 1 - r.y;
-            // ν_{t+1}[q]: g_final at the last step, else the adjoint buffer step t+1 wrote.
-            // The two adjoint buffers alternate with the parity of the loop counter r.y (not of
-            // tt): the schedule unrolls r.y by 2, so each copy knows its buffers.
-            Expr even = r.y % 2 == 0, t1 = min(tt + 1, T - 1);
-            auto nu_next = [&](Expr q) {
-                return select(likely(tt < T - 1), select(even, G(q, n, t1, b)[3], G(q, n, t1, b)[2]), g_final(q, n, b));
+            P.grad_parity = false;
+            G(k, n, t, b) = Tuple(std::vector<Expr>(3, undef<float>()));
+            // One adjoint buffer, rewritten in place: slot q < m holds ν[q], slot m a copy of
+            // ν[0]. Step t's logit loop (k = 0 … m, an RVar: slots are read at other k) reads
+            // λ's ν_{t+1}[0] from slot m and ν_{t+1}[k+1] from slot k+1, neither rewritten yet,
+            // writes ν_t[k] into slot k, and at k = m copies slot 0 (ν_t[0]) into slot m. In
+            // Halide's terms every read is of the step it means; the buffer's time stride of 0
+            // folds the steps onto one set of slots. Three updates, the edge steps peeled, so the
+            // main loop reads neither g_final nor h0 (Halide did not partition on `likely` here):
+            //   0: step T-1 (ν_T = g_final);  1: steps T-2 down to m;  2: steps min(m, T-1)-1
+            //   down to 0 (their lags reach into h0).
+            P.grad_gates.resize(3);
+            auto step = [&](int u, RDom r, Expr tt, bool last, bool lags_in_s) {
+                StepGates &GS = P.grad_gates[u];
+                define_gates(GS);
+                Expr kr = r.x, q1 = min(kr + 1, M - 1);
+                Expr lam = g(n, tt, b) + (last ? Expr(g_final(0, n, b)) : Expr(G(M, n, tt + 1, b)[2]));
+                Expr next = last ? Expr(g_final(q1, n, b)) : Expr(G(q1, n, tt + 1, b)[2]);
+                Expr nu = select(kr < M, elem_of(GS, min(kr, M - 1), tt).p * lam + select(kr + 1 < M, next, 0.0f),
+                                 G(0, n, tt, b)[2]);
+                // In the main update the lags are all in s (t >= m); the clamp only keeps bounds
+                // inference inside the buffer when the update is empty (T <= m).
+                Expr u_k = lags_in_s ? select(kr < M, s(n, max(tt - 1 - min(kr, M - 1), 0), b), v(n, tt, b)) : u_of(kr, tt);
+                NormElem e = elem_of(GS, kr, tt);
+                G(kr, n, tt, b) = Tuple(lam * e.c * (u_k - e.s * s(n, tt, b)), lam * elem_of(GS, M, tt).p, nu);
             };
-            Expr lam = g(n, tt, b) + nu_next(0);
-            NormElem e = elem(kr, tt);
-            FuncRef here = G(kr, n, tt, b);
-            // Slot k < m of the adjoint buffers holds ν[k]; slot m is written but never read.
-            Expr nu = elem(min(kr, M - 1), tt).p * lam +
-                      select(kr + 1 < M, nu_next(min(kr + 1, M - 1)), 0.0f);
-            G(kr, n, tt, b) = Tuple(lam * e.c * (u_of(kr, tt) - e.s * s(n, tt, b)), lam * elem(M, tt).p,
-                                    select(even, nu, here[2]), select(even, here[3], nu));
+            // Every update has a serial RVar (the last step's has extent 1), so all schedule alike.
+            RDom r0(0, M + 1, 0, 1, "r0"), r1(0, M + 1, 0, max(T - 1 - M, 0), "r1"),
+                r2(0, M + 1, 0, min(M, T - 1), "r2");
+            step(0, r0, T - 1 + r0.y, true, false);
+            step(1, r1, T - 2 - r1.y, false, true);
+            step(2, r2, min(M, T - 1) - 1 - r2.y, false, false);
             P.grad_loops = {false, true, false, true};
-            // Step 0 is the last iteration, r.y = T-1.
-            dh0(i, n, b) = select((T - 1) % 2 == 0, G(i, n, 0, b)[2], G(i, n, 0, b)[3]);
+            dh0(i, n, b) = G(i, n, 0, b)[2];
         } else {
             std::vector<Expr> undefs(M, undef<float>()), gfin;
             for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));
@@ -352,7 +363,7 @@ public:
             Expr Nx = out[0].dim(1).extent(), Tx = out[0].dim(2).extent(), Bx = out[0].dim(3).extent();
             if (time_major) require_strides(out[1], {0, 1, Nx * Bx, Nx});  // dv [T,B,N]
             else require_strides(out[1], {0, 1, Nx, Nx * Tx});              // dv [B,T,N]
-            for (int q : {2, 3}) require_strides(out[q], {Nx, 1, 0, (M + 1) * Nx});  // adjoint [B,m+1,N]
+            require_strides(out[2], {Nx, 1, 0, (M + 1) * Nx});  // adjoint [B,m+1,N]
         } else {
             require_dense(*dz, {M + 1});
             require_dense(*dv, {});

@@ -164,12 +164,15 @@ struct StepGates {
 
 // Backward of a linear recurrence, in one of three forms (GeneratorParams `two_pass`, `algorithm`):
 //  one pass (default): a single reverse-time scan `grad` whose Tuple elements are the outputs
-//    (dz, dv) and the adjoint carried between steps (adj_a, adj_b). Each step reads z, v, h, g
-//    once and writes dz, dv once (spec §6). The adjoint lives in two small buffers whose time
-//    stride is 0 (one slot per lane, not per step): even iterations of the reverse-time loop
-//    (counter r = T-1-t, so step T-1 is iteration 0) write adj_a and read adj_b, odd ones the
-//    reverse, so a step never overwrites what it still reads; the CPU schedule unrolls that loop
-//    by 2, so each copy knows its buffers. dh0 is in the buffer iteration T-1 wrote. dv and, for
+//    (dz, dv) and the adjoint carried between steps. Each step reads z, v, h, g once and writes
+//    dz, dv once (spec §6). The adjoint lives in small buffers whose time stride is 0 (one slot
+//    per lane, not per step). BD-LRU (grad_parity): two of them (adj_a, adj_b); even iterations
+//    of the reverse-time loop (counter r = T-1-t, so step T-1 is iteration 0) write adj_a and
+//    read adj_b, odd ones the reverse, so a step never overwrites what it still reads; the CPU
+//    schedule unrolls that loop by 2, so each copy knows its buffers; dh0 is in the buffer
+//    iteration T-1 wrote. H-LRU: one buffer (adj), which a step rewrites in place in the order
+//    of its logit loop (hlru_generator.cpp), and three updates, so that the main loop reads
+//    neither g_final nor h0: the last step, the steps down to m, the first m steps. dv and, for
 //    BD-LRU, the adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
 //  two pass: a reverse-time adjoint scan `adj` (internal, [B,T+1,N,m]), then the pointwise
 //    gradients (parallel over time) `dz`, `dv`. Reads z twice.
@@ -186,14 +189,16 @@ struct ScanBackward {
     bool one_pass = true;
     bool chunked = false;
     Halide::Func grad;          // one pass
-    UpdateLoops grad_loops;
+    UpdateLoops grad_loops;     // the RVars of every update of `grad` (all have the same)
+    std::vector<StepGates> grad_gates;  // one per update of `grad`, computed inside its time loop
+    bool grad_parity = true;    // two adjoint buffers alternating with the time loop's parity
     Halide::Func adj, dz, dv;   // two pass and chunked
     std::vector<UpdateLoops> adj_loops;  // one per update of `adj`; the last walks time
     Halide::Func rstat_dz;      // two pass: per-row statistics read by dz
     Halide::Func summary, carry;         // chunked only
     UpdateLoops summary_loops, carry_loops;
     Halide::Func dh0;
-    StepGates gates;            // read by the one-pass scan or by the last update of `adj`
+    StepGates gates;            // read by the last update of `adj`
     StepGates summary_gates;    // chunked: read by the summaries
     Halide::Var j, n, t, b, k, col, c;
     bool has_rows = true;

@@ -283,12 +283,14 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
         return;
     }
     // One-pass kernel (generators/scan_pipelines.h, ScanBackward): its output Tuple is (dz, dv,
-    // adj_a, adj_b) over dz's dims. dv is seen with stride 0 along dz's logit index k; the two
-    // adjoint buffers have stride 0 along time (BD-LRU: one slot per row, stride 0 along k,
-    // [B, N, m] with vector_rows else [B, m, N]; H-LRU: [B, m+1, N], one slot per lag along k).
+    // adj_a, adj_b) for BD-LRU, (dz, dv, adj) for H-LRU, over dz's dims. dv is seen with stride 0
+    // along dz's logit index k; the adjoint buffers have stride 0 along time (BD-LRU: one slot
+    // per row, stride 0 along k, [B, N, m] with vector_rows else [B, m, N]; H-LRU: [B, m+1, N],
+    // one slot per lag along k and a copy of the first).
     const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
     const int64_t slots = bd ? m : K;
-    Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = Tensor::empty({B, slots, N}, dev);
+    const bool two_adjoints = dispatch::has_argument(k, "grad.3");
+    Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = two_adjoints ? Tensor::empty({B, slots, N}, dev) : Tensor();
     std::vector<halide_dimension_t> dv_dims, adj_dims;
     // Time-major: t strides over the whole batch, b over one row.
     const int64_t ts = tm ? B : 1, bs = tm ? 1 : T;
@@ -309,12 +311,14 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
         adj_dims = {{0, (int32_t)K, (int32_t)N}, {0, (int32_t)N, 1}, {0, (int32_t)T, 0},
                     {0, (int32_t)B, (int32_t)(K * N)}};
     }
-    halide_buffer_t dv_view = dispatch::strided_view(dv, dv_dims), a_view = dispatch::strided_view(adj_a, adj_dims),
-                    b_view = dispatch::strided_view(adj_b, adj_dims);
+    halide_buffer_t dv_view = dispatch::strided_view(dv, dv_dims), a_view = dispatch::strided_view(adj_a, adj_dims), b_view{};
     kargs.push_back({"grad.0", dzk.arg()});
     kargs.push_back({"grad.1", &dv_view});
     kargs.push_back({"grad.2", &a_view});
-    kargs.push_back({"grad.3", &b_view});
+    if (two_adjoints) {
+        b_view = dispatch::strided_view(adj_b, adj_dims);
+        kargs.push_back({"grad.3", &b_view});
+    }
     dispatch::run_kernel(k, kargs);
     dzk.written();
     dv.mark_device_written();  // written through a view (a no-op on the CPU)

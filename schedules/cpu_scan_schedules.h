@@ -161,30 +161,43 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
 // One reverse-time pass (ScanBackward): lanes over n, the logits k and rows j unrolled inside,
 // time serial, tiles of n x batch in parallel, like the forward.
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
-    Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j (BD-LRU); j, then k with vector_rows
-    // Time unrolled by 2: the two adjoint buffers alternate with the parity of the time loop's
-    // counter (ScanBackward), so each copy reads and writes known buffers, with no selects
-    // between them (1.05-1.3x, docs/benchmarks.md).
-    RVar ty("ty"), tyo("tyo");
-    P.grad.update(0).split(l.serial[0], tyo, ty, 2, TailStrategy::GuardWithIf);
-    l.serial = {ty, tyo};
-    if (kn.vector_rows && P.has_rows) {
-        // A step's rows only read the other adjoint slot (the step before) and rewrite their own
-        // values, so vectorizing the RVar j is safe; Halide cannot prove that through the
-        // buffers' stride-0 aliasing.
-        lanes_over_rows_and_n(P.grad.update(0), P.n, l.rows[0], {l.rows[1]}, l.serial, P.b, kn, true);
-    } else {
-        lanes_over_n(P.grad.update(0), P.n, l.rows, l.serial, {P.b}, kn, true, &P.b);
-        if (!kn.unroll_rows) P.grad.update(0).unroll(l.rows[0]);
-    }
-    P.grad.update(0).unroll(ty);
-    // The step's gates, once per (row of the batch, tile): inside the time loop, or inside the
-    // rows of a time-major task.
-    step_block_at(P, P.gates, kn.time_major ? LoopLevel(P.grad, Var("bi")) : LoopLevel(P.grad, l.serial[0].rvar), kn);
-    // A tile's step touches a new page of every input (the time stride is a whole row of
-    // channels), which the hardware prefetchers do not follow, least of all backwards in time.
-    if (kn.prefetch > 0 && !kn.time_major) {
-        for (auto &in : P.streamed) P.grad.update(0).prefetch(in, l.serial[0], l.serial[0], kn.prefetch);
+    // Every update of `grad` alike (H-LRU has three: the edge steps peeled, ScanBackward).
+    for (int u = 0; u < (int)P.grad_gates.size(); u++) {
+        Stage s = P.grad.update(u);
+        Loops l = loops_of(P.grad, u, P.grad_loops);  // rows: k, then j (BD-LRU); j, then k with vector_rows
+        // Time unrolled by 2 where the two adjoint buffers alternate with the parity of the time
+        // loop's counter (grad_parity), so each copy reads and writes known buffers, with no
+        // selects between them (1.05-1.3x, docs/benchmarks.md).
+        RVar ty("ty"), tyo("tyo");
+        if (P.grad_parity) {
+            s.split(l.serial[0], tyo, ty, 2, TailStrategy::GuardWithIf);
+            l.serial = {ty, tyo};
+        }
+        if (kn.vector_rows && P.has_rows) {
+            // A step's rows only read the other adjoint slot (the step before) and rewrite their
+            // own values, so vectorizing the RVar j is safe; Halide cannot prove that through the
+            // buffers' stride-0 aliasing.
+            lanes_over_rows_and_n(s, P.n, l.rows[0], {l.rows[1]}, l.serial, P.b, kn, true);
+        } else {
+            lanes_over_n(s, P.n, l.rows, l.serial, {P.b}, kn, true, &P.b);
+            if (!kn.unroll_rows) s.unroll(l.rows[0]);
+        }
+        if (P.grad_parity) s.unroll(ty);
+        // The step's gates, once per (row of the batch, tile): inside the time loop, or inside
+        // the rows of a time-major task. A LoopLevel names its loop by the var alone (Halide 21
+        // refused one with a stage index), so each update's row loop gets a name of its own.
+        VarOrRVar at = l.serial[0];
+        if (kn.time_major) {
+            Var bi_u("bi" + std::to_string(u));
+            s.rename(Var("bi"), bi_u);
+            at = bi_u;
+        }
+        step_block_at(P, P.grad_gates[u], LoopLevel(P.grad, at), kn);
+        // A tile's step touches a new page of every input (the time stride is a whole row of
+        // channels), which the hardware prefetchers do not follow, least of all backwards in time.
+        if (kn.prefetch > 0 && !kn.time_major) {
+            for (auto &in : P.streamed) s.prefetch(in, l.serial[0], l.serial[0], kn.prefetch);
+        }
     }
     P.dh0.vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
 }

@@ -90,18 +90,20 @@ inline void step_gates_at(const ScanBackward &P, const statemix::gen::StepGates 
 // own (stride 0 in time). Compiled and tested against the float64 reference only where a GPU
 // is (none has run it yet); the CUDA default stays the two-pass form (generators/CMakeLists.txt).
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
-    auto rv = P.grad.update(0).get_schedule().rvars();
-    const auto &d = P.grad_loops;
-    std::vector<VarOrRVar> rows;
-    size_t i = 0;
-    if (d.rows && d.rows_first) rows.push_back(RVar(rv[i++].var));
-    if (d.logits) rows.push_back(RVar(rv[i++].var));
-    if (d.rows && !d.rows_first) rows.push_back(RVar(rv[i++].var));
-    RVar serial(rv[i].var);
-    ScanKnobs k2 = kn;
-    k2.unroll_rows = true;  // the rows and logits index registers: always unrolled
-    thread_per_n(P.grad.update(0), P.n, rows, {serial}, {P.b}, k2);
-    step_gates_at(P, P.gates, P.grad, serial, k2);
+    for (int u = 0; u < (int)P.grad_gates.size(); u++) {  // every update alike (ScanBackward)
+        auto rv = P.grad.update(u).get_schedule().rvars();
+        const auto &d = P.grad_loops;
+        std::vector<VarOrRVar> rows;
+        size_t i = 0;
+        if (d.rows && d.rows_first) rows.push_back(RVar(rv[i++].var));
+        if (d.logits) rows.push_back(RVar(rv[i++].var));
+        if (d.rows && !d.rows_first) rows.push_back(RVar(rv[i++].var));
+        RVar serial(rv[i].var);
+        ScanKnobs k2 = kn;
+        k2.unroll_rows = true;  // the rows and logits index registers: always unrolled
+        thread_per_n(P.grad.update(u), P.n, rows, {serial}, {P.b}, k2);
+        step_gates_at(P, P.grad_gates[u], P.grad, serial, k2);  // each update's RVars have their own names
+    }
     P.dh0.gpu_tile(P.n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
 }
 

@@ -34,7 +34,7 @@ inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const H
         if (P.has_rows) P.grad.bound(P.j, 0, P.m);
         if (target.has_gpu_feature()) sched::cuda::backward_one_pass(P, kn);
         else sched::cpu::backward_one_pass(P, kn);
-        specialize_softmax(P.grad.update(0), norm);
+        specialize_softmax_all_updates(P.grad, norm);
         return;
     }
     if (P.has_rows) {
