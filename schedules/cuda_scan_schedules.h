@@ -86,8 +86,8 @@ inline void step_gates_at(const ScanBackward &P, const statemix::gen::StepGates 
 }
 
 // The one-pass backward (ScanBackward): a thread per (channel n, batch b) runs the reverse-time
-// scan, the logits k and rows j unrolled in registers; its two adjoint slots are the thread's
-// own (stride 0 in time). Compiled and tested against the float64 reference only where a GPU
+// scan, the logits k and rows j unrolled in registers; its adjoint slots are the thread's own
+// (stride 0 in time; two buffers for BD-LRU, one for H-LRU). Compiled and tested against the float64 reference only where a GPU
 // is (none has run it yet); the CUDA default stays the two-pass form (generators/CMakeLists.txt).
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
     for (int u = 0; u < (int)P.grad_gates.size(); u++) {  // every update alike (ScanBackward)
