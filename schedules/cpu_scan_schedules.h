@@ -39,7 +39,10 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
 }
 
 // Loop nest, innermost first: n lanes (vectorized) · rows (unrolled) · n vectors of a tile ·
-// serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks.
+// serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks: with
+// `batch` given, one parallel loop over both (fused). Before 2026-12-02 only the tiles were
+// parallel, inside a serial loop over the batch, so a kernel whose tile covered every channel
+// (N <= tile, e.g. the bench's H-LRU m >= 2) ran on one thread.
 // Time-major (kn.time_major, `batch` given, no chunks): the batch splits into groups of
 // batch_rows rows ("bi" inside the serial time loop, "bo" outside), so a step of a task covers
 // batch_rows adjacent rows, one contiguous stretch of memory; tiles × row groups are the tasks.
@@ -63,6 +66,7 @@ inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
     s.vectorize(ni);
     if (kn.unroll_rows) for (auto &r : rows) s.unroll(r);
     if (parallel_tiles && tm) s.fuse(nt, bo, task).parallel(task);
+    else if (parallel_tiles && batch) s.fuse(nt, *batch, task).parallel(task);
     else if (parallel_tiles) s.parallel(nt);
 }
 
@@ -90,7 +94,7 @@ inline void lanes_over_rows_and_n(Stage s, Var n, VarOrRVar j, const std::vector
     order.push_back(kn.time_major ? VarOrRVar(bo) : VarOrRVar(b));
     s.reorder(order);
     if (kn.time_major) s.fuse(nt, bo, task).parallel(task);
-    else s.parallel(nt);
+    else s.fuse(nt, b, task).parallel(task);
     s.vectorize(j).vectorize(ni);
     for (auto &u : unrolled) s.unroll(u);
 }
