@@ -220,7 +220,8 @@ public:
         define_gates(P.gates);
         auto u_of = [&](Expr kk, Expr t2) {
             Expr q = t2 - 1 - kk;  // the lag that element k < m multiplies
-            // likely: the serial loop is split so that its steady state reads s only.
+            // likely: meant to split the serial loop so its steady state reads s only (the
+            // one-pass form peels those steps itself; see below).
             Expr lagv = select(likely(q >= 0), s(n, max(q, 0), b), h0(clamp(-q - 1, 0, M - 1), n, b));
             return select(kk < M, lagv, v(n, t2, b));
         };
