@@ -74,6 +74,7 @@ function(statemix_write_registry OUT_FILE OUT_LIBS)
   # The tuning database's choices (cmake/StatemixTuning.cmake).
   get_property(choices GLOBAL PROPERTY STATEMIX_KERNEL_CHOICES)
   set(crows "")
+  set(used_machines "")
   foreach (c IN LISTS choices)
     string(REPLACE "|" ";" f "${c}")
     list(GET f 0 layer)
@@ -87,7 +88,30 @@ function(statemix_write_registry OUT_FILE OUT_LIBS)
     list(GET f 8 tmax)
     list(GET f 9 kname)
     list(GET f 10 tier)
-    string(APPEND crows "    {\"${layer}\", \"${dir}\", \"${dev}\", ${m}, \"${bucket}\", ${lmin}LL, ${lmax}LL, ${tmin}LL, ${tmax}LL, \"${kname}\", true, ${tier}},\n")
+    list(GET f 11 machine)
+    list(GET f 12 extra)
+    set(mach "nullptr, nullptr, 0, 0")
+    if (machine GREATER_EQUAL 0)
+      set(mach "kTuningMachine${machine}, kTuningMachine${machine}Features, kTuningMachine${machine}NFeatures, ${extra}")
+      if (NOT machine IN_LIST used_machines)
+        list(APPEND used_machines ${machine})
+      endif ()
+    endif ()
+    string(APPEND crows "    {\"${layer}\", \"${dir}\", \"${dev}\", ${m}, \"${bucket}\", ${lmin}LL, ${lmax}LL, ${tmin}LL, ${tmax}LL, \"${kname}\", true, ${tier}, ${mach}},\n")
+  endforeach ()
+  # The machines the CPU choices were tuned on: their target strings and features as Halide's enum
+  # (dispatch::tuned_choice prefers the choices of a machine whose features this CPU has).
+  get_property(machines GLOBAL PROPERTY STATEMIX_TUNING_MACHINES)
+  set(machine_arrays "")
+  foreach (mi IN LISTS used_machines)
+    list(GET machines ${mi} mt)
+    statemix_target_features(feats "${mt}")
+    list(TRANSFORM feats PREPEND "halide_target_feature_")
+    list(LENGTH feats nf)
+    string(REPLACE ";" ", " flist "${feats}")
+    string(APPEND machine_arrays "static const char kTuningMachine${mi}[] = \"${mt}\";\n"
+                                 "static const int kTuningMachine${mi}Features[] = {${flist}};\n"
+                                 "static const int kTuningMachine${mi}NFeatures = ${nf};\n")
   endforeach ()
   # The CPU tiers (cmake/StatemixTuning.cmake): each CPU target's features as Halide's enum, which
   # the runtime hands to halide_can_use_target_features as the multi-target dispatch does.
@@ -124,7 +148,7 @@ namespace statemix {
 const KernelEntry kKernelTable[] = {
 ${rows}};
 const int kKernelTableSize = sizeof(kKernelTable) / sizeof(kKernelTable[0]);
-const KernelChoice kKernelChoices[] = {
+${machine_arrays}const KernelChoice kKernelChoices[] = {
 ${crows}};
 const int kKernelChoicesSize = sizeof(kKernelChoices) / sizeof(kKernelChoices[0]);
 ${tier_arrays}const CpuTier kCpuTiers[] = {

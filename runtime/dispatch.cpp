@@ -168,20 +168,39 @@ int choice_rank(int choice_tier, int running_tier) {
     return 1000 + (running_tier - choice_tier);  // tuned on a machine with features this one lacks
 }
 
-const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T,
-                         int tier) {
+bool on_tuning_machine(const KernelChoice &c) {
+    if (!c.machine_features || c.n_machine_features == 0) return true;
+    std::vector<uint64_t> mask((halide_target_feature_end + 63) / 64, 0);
+    for (int f = 0; f < c.n_machine_features; f++) {
+        mask[(size_t)c.machine_features[f] / 64] |= uint64_t(1) << (c.machine_features[f] % 64);
+    }
+    return halide_can_use_target_features((int)mask.size(), mask.data()) != 0;
+}
+
+int64_t choice_order(const KernelChoice &c, int running_tier) {
+    return (int64_t)choice_rank(c.cpu_tier, running_tier) * 1000000 + (on_tuning_machine(c) ? 0 : 100000) +
+           c.machine_extra;
+}
+
+const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,
+                            Device device, int m, int64_t lanes, int64_t T, int tier) {
     const KernelChoice *best = nullptr;
-    int best_rank = 0;
-    for (int i = 0; i < kKernelChoicesSize; i++) {
-        const KernelChoice &c = kKernelChoices[i];
+    int64_t best_order = 0;
+    for (int i = 0; i < n; i++) {
+        const KernelChoice &c = choices[i];
         if (!std::strcmp(c.layer, layer) && !std::strcmp(c.direction, op_direction) &&
             !std::strcmp(c.device, device_name(device)) && c.m == m && lanes >= c.lanes_min && lanes <= c.lanes_max &&
             T >= c.t_min && T <= c.t_max) {
-            const int r = choice_rank(c.cpu_tier, tier);
-            if (!best || r < best_rank) best = &c, best_rank = r;
+            const int64_t r = choice_order(c, tier);
+            if (!best || r < best_order) best = &c, best_order = r;
         }
     }
     return best ? best->kernel : nullptr;
+}
+
+const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T,
+                         int tier) {
+    return tuned_choice_in(kKernelChoices, kKernelChoicesSize, layer, op_direction, device, m, lanes, T, tier);
 }
 
 const char *tuned_choice(const char *layer, const char *op_direction, Device device, int m, int64_t lanes, int64_t T) {

@@ -119,6 +119,17 @@ int parse_tuned_tier(const char *value);
 // own tier or an untiered (-1) choice, then the tiers below it (machines with fewer features, whose
 // winners run here: the nearest first), then the tiers above it (tuned on bigger machines).
 int choice_rank(int choice_tier, int running_tier);
+// Whether this CPU has every feature of the machine a choice was tuned on (true when none is
+// recorded).
+bool on_tuning_machine(const KernelChoice &c);
+// The order of one (layer, direction, device, m, bucket)'s choices for the running tier, lower
+// first: choice_rank of its tier, then, within a tier, a choice tuned on a machine whose features
+// this CPU has before one tuned on another machine, then the fewest features beyond the tier's.
+// tuned_choice takes the first; a tie keeps the earlier row.
+int64_t choice_order(const KernelChoice &c, int running_tier);
+// tuned_choice over a given table of choices (tests).
+const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,
+                            Device device, int m, int64_t lanes, int64_t T, int tier);
 
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);

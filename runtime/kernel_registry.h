@@ -42,6 +42,15 @@ struct KernelChoice {
     // or a build told to use one target's entries everywhere). dispatch::tuned_choice prefers the
     // running CPU's tier (dispatch::choice_rank).
     int cpu_tier = -1;
+    // The machine the entry was tuned on (its Halide target string and features; null: none
+    // recorded, as for CUDA) and how many features it has beyond its tier's. Machines of one tier
+    // rank kernels differently (an Intel and an AMD AVX-512 CPU), so among a tier's choices
+    // dispatch::tuned_choice takes the one of a machine whose features this CPU has, then the one
+    // with the fewest features beyond the tier's (dispatch::choice_order).
+    const char *machine = nullptr;
+    const int *machine_features = nullptr;
+    int n_machine_features = 0;
+    int machine_extra = 0;
 };
 extern const KernelChoice kKernelChoices[];
 extern const int kKernelChoicesSize;

@@ -5,6 +5,7 @@
 #include "autotune/report.h"
 #include "autotune/space.h"
 #include "autotune/tuning_db.h"
+#include "HalideRuntime.h"
 #include "runtime/dispatch.h"
 #include "runtime/file_io.h"
 #include "runtime/rnn_stepped.h"
@@ -395,17 +396,67 @@ TEST(TuneDatabase, SweepEntryPicksTheFastestExplicitConfiguration) {
     EXPECT_NE(error_of([] { spec_params("impl=halide,group"); }).find("'group'"), std::string::npos);
 }
 
-// Whether another choice of c's (layer, direction, device, m, bucket) ranks before c for `tier`.
+// Whether another choice of c's (layer, direction, device, m, bucket), naming another kernel, is
+// taken before c for `tier` (dispatch::choice_order; a tie goes to the earlier row).
 static bool outranked(const KernelChoice &c, int tier) {
     for (int j = 0; j < kKernelChoicesSize; j++) {
         const KernelChoice &o = kKernelChoices[j];
         if (&o != &c && o.tuned && !std::strcmp(o.layer, c.layer) && !std::strcmp(o.direction, c.direction) &&
             !std::strcmp(o.device, c.device) && o.m == c.m && !std::strcmp(o.bucket, c.bucket) &&
-            dispatch::choice_rank(o.cpu_tier, tier) < dispatch::choice_rank(c.cpu_tier, tier)) {
-            return true;
+            std::strcmp(o.kernel, c.kernel) != 0) {
+            const int64_t oo = dispatch::choice_order(o, tier), co = dispatch::choice_order(c, tier);
+            if (oo < co || (oo == co && &o < &c)) return true;
         }
     }
     return false;
+}
+
+// Within a tier, the choice tuned on a machine whose features this CPU has comes first (an Intel
+// and an AMD AVX-512 machine share the tier and rank kernels differently), then the machine with
+// the fewest features beyond the tier's; the tier comes before the machine.
+TEST(TuneDispatch, TheRunningMachinesChoiceComesFirstWithinATier) {
+    auto has = [](int f) {
+        uint64_t mask[(halide_target_feature_end + 63) / 64] = {};
+        mask[f / 64] |= uint64_t(1) << (f % 64);
+        return halide_can_use_target_features((int)(sizeof(mask) / sizeof(mask[0])), mask) != 0;
+    };
+    const int have[] = {halide_target_feature_sse41};
+    ASSERT_TRUE(has(have[0]));
+    int lacking = -1;
+    for (int f : {halide_target_feature_avx512_sapphirerapids, halide_target_feature_avx512_zen5,
+                  halide_target_feature_avx10_1, halide_target_feature_avx512_zen4, halide_target_feature_avx512,
+                  halide_target_feature_avx2}) {
+        if (!has(f)) {
+            lacking = f;
+            break;
+        }
+    }
+    if (lacking < 0) GTEST_SKIP() << "this CPU has every feature the test could name as missing";
+    const int other[] = {halide_target_feature_sse41, lacking};
+    auto choice = [](const char *kernel, int tier, const int *feats, int nf, int extra) {
+        KernelChoice c{"bdlru", "forward", "cpu", 2, "wide", 1, 1000, 1, 1000, kernel, true, tier};
+        c.machine = "test";
+        c.machine_features = feats;
+        c.n_machine_features = nf;
+        c.machine_extra = extra;
+        return c;
+    };
+    auto pick = [](const std::vector<KernelChoice> &cs, int tier) {
+        const char *k = dispatch::tuned_choice_in(cs.data(), (int)cs.size(), "bdlru", "forward", Device::cpu, 2, 16, 16, tier);
+        return std::string(k ? k : "(none)");
+    };
+    const KernelChoice other_machine = choice("other", 0, other, 2, 1), this_machine = choice("this", 0, have, 1, 4);
+    EXPECT_TRUE(dispatch::on_tuning_machine(this_machine));
+    EXPECT_FALSE(dispatch::on_tuning_machine(other_machine));
+    EXPECT_EQ(pick({other_machine, this_machine}, 0), "this");
+    EXPECT_EQ(pick({this_machine, other_machine}, 0), "this");
+    // No machine of the tier matches: the fewest features beyond the tier's.
+    EXPECT_EQ(pick({other_machine, choice("other0", 0, other, 2, 0)}, 0), "other0");
+    // The running tier's choice before another tier's, whatever the machines.
+    EXPECT_EQ(pick({choice("tier1", 1, have, 1, 0), other_machine}, 0), "other");
+    EXPECT_EQ(pick({choice("tier1", 1, have, 1, 0), other_machine}, 1), "tier1");
+    // Outside the bucket: none.
+    EXPECT_EQ(dispatch::tuned_choice_in(&this_machine, 1, "bdlru", "forward", Device::cpu, 2, 5000, 16, 0), nullptr);
 }
 
 // The tiers: the running CPU's own first, then the smaller machines' (nearest first), then the
@@ -443,8 +494,10 @@ TEST(TuneDispatch, EachTierTakesItsOwnChoice) {
         const KernelChoice &c = kKernelChoices[i];
         if (!c.tuned || c.cpu_tier < 0 || std::strcmp(c.device, "cpu") != 0) continue;
         const int64_t lanes = std::max<int64_t>(1, c.lanes_min), T = std::max<int64_t>(1, c.t_min);
-        EXPECT_STREQ(dispatch::tuned_choice(c.layer, c.direction, Device::cpu, c.m, lanes, T, c.cpu_tier), c.kernel)
-            << c.layer << " " << c.direction << " m=" << c.m << " " << c.bucket << " tier " << c.cpu_tier;
+        if (!outranked(c, c.cpu_tier)) {
+            EXPECT_STREQ(dispatch::tuned_choice(c.layer, c.direction, Device::cpu, c.m, lanes, T, c.cpu_tier), c.kernel)
+                << c.layer << " " << c.direction << " m=" << c.m << " " << c.bucket << " tier " << c.cpu_tier;
+        }
         for (int t = 0; t < kCpuTiersSize; t++) {
             if (t != c.cpu_tier && !outranked(c, t)) {
                 EXPECT_STREQ(dispatch::tuned_choice(c.layer, c.direction, Device::cpu, c.m, lanes, T, t), c.kernel);

@@ -384,7 +384,9 @@ void run_bench(const BenchOptions &o) {
                o.batch, o.seq, o.width, o.width, threads, o.reps);
     {
         const int tier = dispatch::cpu_tier();
-        fmt::print("CPU tier {} ({}): its tuned choices first, then the nearest tier's{}\n", tier, kCpuTiers[tier].target,
+        fmt::print("CPU tier {} ({}): its tuned choices first (a machine with this CPU's features first), "
+                   "then the nearest tier's{}\n",
+                   tier, kCpuTiers[tier].target,
                    tier == dispatch::running_cpu_tier() ? "" : " (STATEMIX_TUNED_TIER; the code that runs is tier " +
                                                                    std::to_string(dispatch::running_cpu_tier()) + "'s)");
     }
