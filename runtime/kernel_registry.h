@@ -45,7 +45,7 @@ struct KernelChoice {
     // The machine the entry was tuned on (its Halide target string and features; null: none
     // recorded, as for CUDA) and how many features it has beyond its tier's. Machines of one tier
     // rank kernels differently (an Intel and an AMD AVX-512 CPU), so among a tier's choices
-    // dispatch::tuned_choice takes the one of a machine whose features this CPU has, then the one
+    // dispatch::tuned_choice takes the one of a machine whose features this CPU has, else the one
     // with the fewest features beyond the tier's (dispatch::choice_order).
     const char *machine = nullptr;
     const int *machine_features = nullptr;

@@ -412,8 +412,9 @@ static bool outranked(const KernelChoice &c, int tier) {
 }
 
 // Within a tier, the choice tuned on a machine whose features this CPU has comes first (an Intel
-// and an AMD AVX-512 machine share the tier and rank kernels differently), then the machine with
-// the fewest features beyond the tier's; the tier comes before the machine.
+// and an AMD AVX-512 machine share the tier and rank kernels differently; of two such machines the
+// one with more features), else the machine with the fewest features beyond the tier's; the tier
+// comes before the machine.
 TEST(TuneDispatch, TheRunningMachinesChoiceComesFirstWithinATier) {
     auto has = [](int f) {
         uint64_t mask[(halide_target_feature_end + 63) / 64] = {};
@@ -450,6 +451,14 @@ TEST(TuneDispatch, TheRunningMachinesChoiceComesFirstWithinATier) {
     EXPECT_FALSE(dispatch::on_tuning_machine(other_machine));
     EXPECT_EQ(pick({other_machine, this_machine}, 0), "this");
     EXPECT_EQ(pick({this_machine, other_machine}, 0), "this");
+    // Two machines match: the one with more features, the closer to this CPU.
+    for (int f : {halide_target_feature_avx, halide_target_feature_fma, halide_target_feature_f16c}) {
+        if (!has(f)) continue;
+        const int more[] = {halide_target_feature_sse41, f};
+        EXPECT_EQ(pick({this_machine, choice("closer", 0, more, 2, 5)}, 0), "closer");
+        EXPECT_EQ(pick({choice("closer", 0, more, 2, 5), this_machine}, 0), "closer");
+        break;
+    }
     // No machine of the tier matches: the fewest features beyond the tier's.
     EXPECT_EQ(pick({other_machine, choice("other0", 0, other, 2, 0)}, 0), "other0");
     // The running tier's choice before another tier's, whatever the machines.
