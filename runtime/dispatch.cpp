@@ -178,11 +178,14 @@ bool on_tuning_machine(const KernelChoice &c) {
 }
 
 int64_t choice_order(const KernelChoice &c, int running_tier) {
-    const int64_t tier = (int64_t)choice_rank(c.cpu_tier, running_tier) * 1000000;
+    int64_t order = (int64_t)choice_rank(c.cpu_tier, running_tier) * 1000000;
+    // A machine smaller than the tier (machine_extra >= 1000, one tier of a build for bigger CPUs
+    // only) after the tier's own machines, as the build ranked them.
+    if (c.machine_extra >= 1000) order += 500000;
     // A machine this CPU matches: the most specific first (a Zen 5 CPU matches an AVX-512 Skylake's
     // features too). Else the fewest features beyond the tier's, the closest to what its code uses.
-    if (on_tuning_machine(c)) return tier + 1000 - c.n_machine_features;
-    return tier + 100000 + c.machine_extra;
+    if (on_tuning_machine(c)) return order + 1000 - c.n_machine_features;
+    return order + 100000 + c.machine_extra;
 }
 
 const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,

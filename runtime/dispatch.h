@@ -123,10 +123,10 @@ int choice_rank(int choice_tier, int running_tier);
 // recorded).
 bool on_tuning_machine(const KernelChoice &c);
 // The order of one (layer, direction, device, m, bucket)'s choices for the running tier, lower
-// first: choice_rank of its tier, then, within a tier, the choices tuned on a machine whose
-// features this CPU has (the machine with the most features first) before those tuned on another
-// machine (the fewest features beyond the tier's first). tuned_choice takes the first; a tie keeps
-// the earlier row.
+// first: choice_rank of its tier, then, within a tier, the tier's own machines before a smaller
+// machine's, and of those the choices tuned on a machine whose features this CPU has (the machine
+// with the most features first) before those tuned on another machine (the fewest features
+// beyond the tier's first). tuned_choice takes the first; a tie keeps the earlier row.
 int64_t choice_order(const KernelChoice &c, int running_tier);
 // tuned_choice over a given table of choices (tests).
 const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,

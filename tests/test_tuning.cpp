@@ -459,6 +459,8 @@ TEST(TuneDispatch, TheRunningMachinesChoiceComesFirstWithinATier) {
         EXPECT_EQ(pick({choice("closer", 0, more, 2, 5), this_machine}, 0), "closer");
         break;
     }
+    // A smaller machine's choice (extra >= 1000) after the tier's own, even one this CPU matches.
+    EXPECT_EQ(pick({choice("smaller", 0, have, 1, 1002), other_machine}, 0), "other");
     // No machine of the tier matches: the fewest features beyond the tier's.
     EXPECT_EQ(pick({other_machine, choice("other0", 0, other, 2, 0)}, 0), "other0");
     // The running tier's choice before another tier's, whatever the machines.

@@ -165,9 +165,12 @@ if (rc EQUAL 0)
 endif ()
 expect("${out}" "expected format 'statemix-tuning-db'" wrongformat)
 
-# Two CPU tiers. AVX2 machine: tile 64; a Sapphire Rapids (AVX-512, many features beyond the
+# Two CPU tiers. AVX2 machine: tile 64; a Sapphire Rapids (AVX-512, three features beyond the
 # tier's): tile 128; a Skylake-SP (AVX-512, the tier's features exactly): tile 512; an ARM machine:
-# tile 32. Tier 0 takes the Skylake's, tier 1 the AVX2 machine's; the others are not compiled.
+# tile 32. Tier 1 takes the AVX2 machine's; tier 0 has both AVX-512 machines' choices, each with its
+# machine (indices in order of appearance: AVX2 0, SPR 1, SKX 2) and its features beyond the tier's
+# (the runtime takes the running machine's, dispatch::choice_order); the ARM machine's is not
+# compiled.
 set(avx2 x86-64-linux-avx-avx2-f16c-fma-sse41)
 set(spr x86-64-linux-avx-avx2-avx512-avx512_cannonlake-avx512_sapphirerapids-avx512_skylake-avxvnni-f16c-fma-sse41)
 set(skx x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41)
@@ -182,12 +185,14 @@ if (NOT rc EQUAL 0)
 endif ()
 expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0 sequential tile=64;vector_width=0" tiers)
 expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu_tile512_vector_width16 sequential tile=512;vector_width=16" tiers)
-expect_not("${out}" "tile128" tiers)
+expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cpu_tile128_vector_width16 sequential tile=128;vector_width=16" tiers)
 expect_not("${out}" "tile32" tiers)
-expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile512_vector_width16|0" tiers)
-expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|1" tiers)
-expect("${out}" "2 entries used" tiers)
-expect("${out}" "1 shadowed by a closer target of their tier, 1 of machines in no CPU tier" tiers)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile512_vector_width16|0|2|0" tiers)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile128_vector_width16|0|1|3" tiers)
+expect("${out}" "CHOICE bdlru|forward|cpu|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_seq_m2_cpu_tile64_vector_width0|1|0|0" tiers)
+expect("${out}" "3 entries used" tiers)
+expect("${out}" "1 beside another machine's entry of their tier" tiers)
+expect("${out}" "1 of machines in no CPU tier" tiers)
 # The same database with the build told to take the AVX2 machine's entries only: one choice, any tier.
 set(CASE_ONLY ${avx2})
 run_case(only "${tiers_db}" out rc)
