@@ -5,6 +5,9 @@
 #include "scratch.h"
 
 #include <atomic>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -168,10 +171,33 @@ int choice_rank(int choice_tier, int running_tier) {
     return 1000 + (running_tier - choice_tier);  // tuned on a machine with features this one lacks
 }
 
+bool cpu_has_undetected_feature(int feature) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a0 = 0, b0 = 0, c0 = 0, d0 = 0, a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+    if (!__get_cpuid_count(7, 0, &a0, &b0, &c0, &d0)) return false;
+    __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
+    auto bit = [](unsigned reg, int i) { return ((reg >> i) & 1u) != 0; };
+    const bool avxvnni = bit(a1, 4);
+    // AVX512-VNNI, -BF16, -VBMI2, -BITALG, -VPOPCNTDQ on top of Cannonlake's IFMA and VBMI.
+    const bool zen4 = bit(c0, 11) && bit(a1, 5) && bit(c0, 6) && bit(c0, 12) && bit(c0, 14) && bit(b0, 21) && bit(c0, 1);
+    switch (feature) {
+    case halide_target_feature_avxvnni: return avxvnni;
+    case halide_target_feature_avx512_zen4: return zen4;
+    case halide_target_feature_avx512_zen5: return zen4 && avxvnni && bit(d0, 8);  // + AVX512-VP2INTERSECT
+    case halide_target_feature_avx512_sapphirerapids: return zen4 && avxvnni && bit(d0, 24);  // + AMX-TILE
+    default: return true;
+    }
+#else
+    (void)feature;
+    return true;
+#endif
+}
+
 bool on_tuning_machine(const KernelChoice &c) {
     if (!c.machine_features || c.n_machine_features == 0) return true;
     std::vector<uint64_t> mask((halide_target_feature_end + 63) / 64, 0);
     for (int f = 0; f < c.n_machine_features; f++) {
+        if (!cpu_has_undetected_feature(c.machine_features[f])) return false;
         mask[(size_t)c.machine_features[f] / 64] |= uint64_t(1) << (c.machine_features[f] % 64);
     }
     return halide_can_use_target_features((int)mask.size(), mask.data()) != 0;

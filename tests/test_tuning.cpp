@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -468,6 +469,52 @@ TEST(TuneDispatch, TheRunningMachinesChoiceComesFirstWithinATier) {
     EXPECT_EQ(pick({choice("tier1", 1, have, 1, 0), other_machine}, 1), "tier1");
     // Outside the bucket: none.
     EXPECT_EQ(dispatch::tuned_choice_in(&this_machine, 1, "bdlru", "forward", Device::cpu, 2, 5000, 16, 0), nullptr);
+}
+
+// The processor features Halide's runtime does not read from cpuid (it takes them as present)
+// agree with the kernel's CPU flags in /proc/cpuinfo, and an Intel Sapphire Rapids machine's choice
+// and an AMD Zen 5 machine's are each taken only on a CPU with the instructions of its own kind
+// (before, a Sapphire Rapids CPU took the Zen 5's: it named one feature more).
+TEST(TuneDispatch, ProcessorFeaturesHalidesRuntimeDoesNotReadAreChecked) {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line, flags;
+    while (std::getline(in, line)) {
+        if (line.rfind("flags", 0) == 0) {
+            flags = " " + line.substr(line.find(':') + 1) + " ";
+            break;
+        }
+    }
+    if (flags.empty()) GTEST_SKIP() << "no x86 CPU flags in /proc/cpuinfo";
+    auto flag = [&](const char *f) { return flags.find(std::string(" ") + f + " ") != std::string::npos; };
+    const bool vnni = flag("avx_vnni");
+    const bool zen4 = flag("avx512_vnni") && flag("avx512_bf16") && flag("avx512_vbmi2") && flag("avx512_bitalg") &&
+                      flag("avx512_vpopcntdq") && flag("avx512ifma") && flag("avx512vbmi");
+    EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avxvnni), vnni);
+    EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avx512_zen4), zen4);
+    const bool zen5 = zen4 && vnni && flag("avx512_vp2intersect"), spr = zen4 && vnni && flag("amx_tile");
+    EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avx512_zen5), zen5);
+    EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avx512_sapphirerapids), spr);
+    EXPECT_TRUE(dispatch::cpu_has_undetected_feature(halide_target_feature_sse41));  // Halide's runtime's to answer
+    // The two machines' features as their target strings name them (autotune/db/tuning.json).
+    const int zen5_machine[] = {halide_target_feature_avx512_skylake, halide_target_feature_avx512_cannonlake,
+                                halide_target_feature_avx512_zen4, halide_target_feature_avx512_zen5,
+                                halide_target_feature_avxvnni};
+    const int spr_machine[] = {halide_target_feature_avx512_skylake, halide_target_feature_avx512_cannonlake,
+                               halide_target_feature_avx512_sapphirerapids, halide_target_feature_avxvnni};
+    auto choice = [](const char *kernel, const int *feats, int nf) {
+        KernelChoice c{"bdlru", "forward", "cpu", 2, "wide", 1, 1000, 1, 1000, kernel, true, 0};
+        c.machine = "test";
+        c.machine_features = feats;
+        c.n_machine_features = nf;
+        return c;
+    };
+    const std::vector<KernelChoice> cs{choice("zen5", zen5_machine, 5), choice("spr", spr_machine, 4)};
+    const char *k = dispatch::tuned_choice_in(cs.data(), (int)cs.size(), "bdlru", "forward", Device::cpu, 2, 16, 16, 0);
+    ASSERT_NE(k, nullptr);
+    EXPECT_FALSE(dispatch::on_tuning_machine(cs[0]) && !zen5);
+    EXPECT_FALSE(dispatch::on_tuning_machine(cs[1]) && !spr);
+    if (spr && !zen5) EXPECT_STREQ(k, "spr");
+    if (zen5 && !spr) EXPECT_STREQ(k, "zen5");
 }
 
 // The tiers: the running CPU's own first, then the smaller machines' (nearest first), then the
