@@ -1,11 +1,13 @@
 # The old/new table of docs/benchmarks.md (bench/cmp.txt) from bench.sh's JSON rows: per layer, m and
 # direction both runs of each build, the ratio of their medians, the new kernel's % of its run's
-# ceiling, and the old and new kernels. Run in this folder: python3 cmp.py > bench/cmp.txt
-import json, statistics as st
+# ceiling, and the old and new kernels. Run in this folder: python3 cmp.py > bench/cmp.txt (another
+# folder of runs: python3 cmp.py DIR, as the twenty-seventh session's tuning did)
+import json, statistics as st, sys
+D = sys.argv[1] if len(sys.argv) > 1 else 'bench'  # the folder of the runs
 acc, ceil = {}, {}
 for w in ('old', 'new'):
     for r in (1, 2):
-        for x in json.load(open(f'bench/{w}_{r}.json')):
+        for x in json.load(open(f'{D}/{w}_{r}.json')):
             key = (x['layer'], x['m'], x['direction'])
             acc.setdefault(key, {}).setdefault(w, []).append((x['ms'], 100 * x['fraction_of_copy'], x['kernel']))
             ceil.setdefault(f'{w}{r}', x['copy_gbps'])

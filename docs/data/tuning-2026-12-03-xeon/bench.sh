@@ -8,4 +8,5 @@ OLD=${OLD:-/tmp/old/statemix} NEW=${NEW:-build/tools/statemix} OUT=docs/data/tun
 # Second set (bench-own/), after the dispatch fix that lets the Xeon take its own entries
 # (dispatch::cpu_has_undetected_feature): the same command into another folder.
 #   OUT=docs/data/tuning-2026-12-03-xeon/bench-own bash docs/data/bench-2026-12-02-s24/bench_fuse.sh
-#   (OLD=/tmp/old/statemix NEW=build/tools/statemix); python3 cmp.py bench-own > bench-own/cmp.txt
+#   (OLD=/tmp/old/statemix NEW=build/tools/statemix). The tables, in this folder:
+#   python3 ../tuning-2026-12-02-zen5/cmp.py bench > bench/cmp.txt (and bench-own)
