@@ -180,11 +180,19 @@ bool cpu_has_undetected_feature(int feature) {
     const bool avxvnni = bit(a1, 4);
     // AVX512-VNNI, -BF16, -VBMI2, -BITALG, -VPOPCNTDQ on top of Cannonlake's IFMA and VBMI.
     const bool zen4 = bit(c0, 11) && bit(a1, 5) && bit(c0, 6) && bit(c0, 12) && bit(c0, 14) && bit(b0, 21) && bit(c0, 1);
+    // A virtual machine may hide one of them (AMX needs the guest's XSAVE state): either sign will do.
+    unsigned a = 0, vendor_b = 0, vendor_c = 0, vendor_d = 0, sig = 0, b = 0, c = 0, d = 0;
+    __get_cpuid(0, &a, &vendor_b, &vendor_c, &vendor_d);
+    __get_cpuid(1, &sig, &b, &c, &d);
+    const bool amd = vendor_b == 0x68747541 && vendor_d == 0x69746e65 && vendor_c == 0x444d4163;  // "AuthenticAMD"
+    const unsigned family = ((sig >> 8) & 0xF) == 0xF ? 0xF + ((sig >> 20) & 0xFF) : (sig >> 8) & 0xF;
     switch (feature) {
     case halide_target_feature_avxvnni: return avxvnni;
     case halide_target_feature_avx512_zen4: return zen4;
-    case halide_target_feature_avx512_zen5: return zen4 && avxvnni && bit(d0, 8);  // + AVX512-VP2INTERSECT
-    case halide_target_feature_avx512_sapphirerapids: return zen4 && avxvnni && bit(d0, 24);  // + AMX-TILE
+    case halide_target_feature_avx512_zen5:  // + AVX512-VP2INTERSECT, or an AMD family 1Ah CPU
+        return zen4 && avxvnni && (bit(d0, 8) || (amd && family >= 0x1A));
+    case halide_target_feature_avx512_sapphirerapids:  // + AMX-TILE or AVX512-FP16
+        return zen4 && avxvnni && (bit(d0, 24) || bit(d0, 23));
     default: return true;
     }
 #else

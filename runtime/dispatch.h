@@ -127,8 +127,9 @@ bool on_tuning_machine(const KernelChoice &c);
 // CPU "has" avx512_zen5 and took an AMD Zen 5's winners over its own (more features named). This
 // checks, by cpuid, the instructions each processor feature adds in Halide's Target docs:
 // avxvnni; avx512_zen4 (AVX512-VNNI, -BF16, -VBMI2, -BITALG, -VPOPCNTDQ over Cannonlake's);
-// avx512_zen5 (Zen 4's, AVX-VNNI and AVX512-VP2INTERSECT); avx512_sapphirerapids (Zen 4's,
-// AVX-VNNI and AMX). Any other feature: true (Halide's runtime answers for it).
+// avx512_zen5 (Zen 4's, AVX-VNNI and AVX512-VP2INTERSECT or an AMD family 1Ah CPU);
+// avx512_sapphirerapids (Zen 4's, AVX-VNNI and AMX-TILE or AVX512-FP16). Any other feature: true
+// (Halide's runtime answers for it).
 bool cpu_has_undetected_feature(int feature);
 // The order of one (layer, direction, device, m, bucket)'s choices for the running tier, lower
 // first: choice_rank of its tier, then, within a tier, the tier's own machines before a smaller

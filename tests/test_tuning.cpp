@@ -478,7 +478,11 @@ TEST(TuneDispatch, TheRunningMachinesChoiceComesFirstWithinATier) {
 TEST(TuneDispatch, ProcessorFeaturesHalidesRuntimeDoesNotReadAreChecked) {
     std::ifstream in("/proc/cpuinfo");
     std::string line, flags;
+    bool amd = false;
+    int family = 0;
     while (std::getline(in, line)) {
+        if (line.rfind("vendor_id", 0) == 0) amd = line.find("AuthenticAMD") != std::string::npos;
+        if (line.rfind("cpu family", 0) == 0) family = std::stoi(line.substr(line.find(':') + 1));
         if (line.rfind("flags", 0) == 0) {
             flags = " " + line.substr(line.find(':') + 1) + " ";
             break;
@@ -491,7 +495,8 @@ TEST(TuneDispatch, ProcessorFeaturesHalidesRuntimeDoesNotReadAreChecked) {
                       flag("avx512_vpopcntdq") && flag("avx512ifma") && flag("avx512vbmi");
     EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avxvnni), vnni);
     EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avx512_zen4), zen4);
-    const bool zen5 = zen4 && vnni && flag("avx512_vp2intersect"), spr = zen4 && vnni && flag("amx_tile");
+    const bool zen5 = zen4 && vnni && (flag("avx512_vp2intersect") || (amd && family >= 26));
+    const bool spr = zen4 && vnni && (flag("amx_tile") || flag("avx512_fp16"));
     EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avx512_zen5), zen5);
     EXPECT_EQ(dispatch::cpu_has_undetected_feature(halide_target_feature_avx512_sapphirerapids), spr);
     EXPECT_TRUE(dispatch::cpu_has_undetected_feature(halide_target_feature_sse41));  // Halide's runtime's to answer
