@@ -171,34 +171,47 @@ int choice_rank(int choice_tier, int running_tier) {
     return 1000 + (running_tier - choice_tier);  // tuned on a machine with features this one lacks
 }
 
-bool cpu_has_undetected_feature(int feature) {
+namespace {
+
+// The processor features of cpu_has_undetected_feature, read once (cpuid traps to the hypervisor
+// in a virtual machine: not once per kernel selection).
+struct UndetectedFeatures {
+    bool avxvnni = true, zen4 = true, zen5 = true, sapphirerapids = true;
+};
+
+UndetectedFeatures read_undetected_features() {
+    UndetectedFeatures u;
 #if defined(__x86_64__) || defined(__i386__)
     unsigned a0 = 0, b0 = 0, c0 = 0, d0 = 0, a1 = 0, b1 = 0, c1 = 0, d1 = 0;
-    if (!__get_cpuid_count(7, 0, &a0, &b0, &c0, &d0)) return false;
+    if (!__get_cpuid_count(7, 0, &a0, &b0, &c0, &d0)) return UndetectedFeatures{false, false, false, false};
     __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
     auto bit = [](unsigned reg, int i) { return ((reg >> i) & 1u) != 0; };
-    const bool avxvnni = bit(a1, 4);
-    // AVX512-VNNI, -BF16, -VBMI2, -BITALG, -VPOPCNTDQ on top of Cannonlake's IFMA and VBMI.
-    const bool zen4 = bit(c0, 11) && bit(a1, 5) && bit(c0, 6) && bit(c0, 12) && bit(c0, 14) && bit(b0, 21) && bit(c0, 1);
-    // A virtual machine may hide one of them (AMX needs the guest's XSAVE state): either sign will do.
     unsigned a = 0, vendor_b = 0, vendor_c = 0, vendor_d = 0, sig = 0, b = 0, c = 0, d = 0;
     __get_cpuid(0, &a, &vendor_b, &vendor_c, &vendor_d);
     __get_cpuid(1, &sig, &b, &c, &d);
     const bool amd = vendor_b == 0x68747541 && vendor_d == 0x69746e65 && vendor_c == 0x444d4163;  // "AuthenticAMD"
     const unsigned family = ((sig >> 8) & 0xF) == 0xF ? 0xF + ((sig >> 20) & 0xFF) : (sig >> 8) & 0xF;
+    u.avxvnni = bit(a1, 4);
+    // AVX512-VNNI, -BF16, -VBMI2, -BITALG, -VPOPCNTDQ on top of Cannonlake's IFMA and VBMI.
+    u.zen4 = bit(c0, 11) && bit(a1, 5) && bit(c0, 6) && bit(c0, 12) && bit(c0, 14) && bit(b0, 21) && bit(c0, 1);
+    // A virtual machine may hide one sign (AMX needs the guest's XSAVE state): either will do.
+    u.zen5 = u.zen4 && u.avxvnni && (bit(d0, 8) || (amd && family >= 0x1A));  // AVX512-VP2INTERSECT
+    u.sapphirerapids = u.zen4 && u.avxvnni && (bit(d0, 24) || bit(d0, 23));   // AMX-TILE, AVX512-FP16
+#endif
+    return u;
+}
+
+}  // namespace
+
+bool cpu_has_undetected_feature(int feature) {
+    static const UndetectedFeatures u = read_undetected_features();
     switch (feature) {
-    case halide_target_feature_avxvnni: return avxvnni;
-    case halide_target_feature_avx512_zen4: return zen4;
-    case halide_target_feature_avx512_zen5:  // + AVX512-VP2INTERSECT, or an AMD family 1Ah CPU
-        return zen4 && avxvnni && (bit(d0, 8) || (amd && family >= 0x1A));
-    case halide_target_feature_avx512_sapphirerapids:  // + AMX-TILE or AVX512-FP16
-        return zen4 && avxvnni && (bit(d0, 24) || bit(d0, 23));
+    case halide_target_feature_avxvnni: return u.avxvnni;
+    case halide_target_feature_avx512_zen4: return u.zen4;
+    case halide_target_feature_avx512_zen5: return u.zen5;
+    case halide_target_feature_avx512_sapphirerapids: return u.sapphirerapids;
     default: return true;
     }
-#else
-    (void)feature;
-    return true;
-#endif
 }
 
 bool on_tuning_machine(const KernelChoice &c) {
