@@ -7,13 +7,31 @@
 # algorithm, device).
 set(STATEMIX_HALIDE_RUNTIME statemix_halide_runtime)
 
+#
+# MAX_TIER i (CPU): compile only the first i + 1 of STATEMIX_CPU_TARGETS, the tiers that can run
+# it (a tuning database winner: the tier of the machines that chose it and the tiers above, which
+# take a smaller machine's winner when they have none of their own). The registry records i
+# (KernelEntry::max_cpu_tier) and the runtime never runs the variant on a CPU below that tier.
+# Without it (or -1): every target.
 function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
-  cmake_parse_arguments(ARG "" "FROM" "PARAMS" ${ARGN})
+  cmake_parse_arguments(ARG "" "FROM;MAX_TIER" "PARAMS" ${ARGN})
   if (NOT ARG_FROM)
     set(ARG_FROM statemix_scan_generators)
   endif ()
+  set(max_tier -1)
   if (DEVICE STREQUAL "cpu")
     set(targets ${STATEMIX_CPU_TARGETS})
+    list(LENGTH targets n_all)
+    if (DEFINED ARG_MAX_TIER AND ARG_MAX_TIER GREATER_EQUAL 0 AND ARG_MAX_TIER LESS n_all)
+      set(max_tier ${ARG_MAX_TIER})
+      math(EXPR last "${n_all} - 1")
+      if (max_tier EQUAL last)
+        set(max_tier -1)  # every tier
+      else ()
+        math(EXPR n_keep "${max_tier} + 1")
+        list(SUBLIST targets 0 ${n_keep} targets)
+      endif ()
+    endif ()
   elseif (DEVICE STREQUAL "cuda")
     if (NOT STATEMIX_CUDA)
       return()
@@ -47,10 +65,9 @@ function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
                      ${stmt}
                      PARAMS m=${M} algorithm=${ALGORITHM} ${ARG_PARAMS})
   string(REPLACE ";" " " params_str "${ARG_PARAMS}")
-  set_property(GLOBAL APPEND PROPERTY STATEMIX_KERNELS "${NAME}|${LAYER}|${DIRECTION}|${ALGORITHM}|${M}|${DEVICE}|${chunk}|${params_str}")
+  set_property(GLOBAL APPEND PROPERTY STATEMIX_KERNELS "${NAME}|${LAYER}|${DIRECTION}|${ALGORITHM}|${M}|${DEVICE}|${chunk}|${params_str}|${max_tier}")
 endfunction()
 
-# Writes the registry table (one row per statemix_kernel) and returns the kernel libraries.
 function(statemix_write_registry OUT_FILE OUT_LIBS)
   get_property(kernels GLOBAL PROPERTY STATEMIX_KERNELS)
   set(decls "")
@@ -66,9 +83,11 @@ function(statemix_write_registry OUT_FILE OUT_LIBS)
     list(GET f 5 dev)
     list(GET f 6 chunk)
     list(GET f 7 params)
+    list(GET f 8 max_tier)
+    set(max_tier_${name} ${max_tier})
     string(APPEND decls "extern \"C\" int ${name}_argv(void **args);\n")
     string(APPEND decls "extern \"C\" const struct halide_filter_metadata_t *${name}_metadata();\n")
-    string(APPEND rows "    {\"${name}\", \"${layer}\", \"${dir}\", \"${alg}\", ${m}, \"${dev}\", ${chunk}, ${name}_argv, ${name}_metadata, \"${params}\"},\n")
+    string(APPEND rows "    {\"${name}\", \"${layer}\", \"${dir}\", \"${alg}\", ${m}, \"${dev}\", ${chunk}, ${name}_argv, ${name}_metadata, \"${params}\", nullptr, nullptr, nullptr, ${max_tier}},\n")
     list(APPEND libs ${name})
   endforeach ()
   # The tuning database's choices (cmake/StatemixTuning.cmake).
@@ -97,7 +116,11 @@ function(statemix_write_registry OUT_FILE OUT_LIBS)
         list(APPEND used_machines ${machine})
       endif ()
     endif ()
-    string(APPEND crows "    {\"${layer}\", \"${dir}\", \"${dev}\", ${m}, \"${bucket}\", ${lmin}LL, ${lmax}LL, ${tmin}LL, ${tmax}LL, \"${kname}\", true, ${tier}, ${mach}},\n")
+    set(kmax -1)
+    if (DEFINED max_tier_${kname})
+      set(kmax ${max_tier_${kname}})
+    endif ()
+    string(APPEND crows "    {\"${layer}\", \"${dir}\", \"${dev}\", ${m}, \"${bucket}\", ${lmin}LL, ${lmax}LL, ${tmin}LL, ${tmax}LL, \"${kname}\", true, ${tier}, ${mach}, ${kmax}},\n")
   endforeach ()
   # The machines the CPU choices were tuned on: their target strings and features as Halide's enum
   # (dispatch::tuned_choice prefers the choices of a machine whose features this CPU has).

@@ -74,7 +74,22 @@ std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg>
 
 void set_kernel_error_message(const char *msg) { t_halide_error = msg ? msg : ""; }
 
+bool runs_on_tier(int max_cpu_tier, int hw_tier) { return max_cpu_tier < 0 || hw_tier <= max_cpu_tier; }
+
+bool runs_here(const KernelEntry &k) {
+    if (k.max_cpu_tier < 0) return true;
+    static const int hw = running_cpu_tier();
+    return runs_on_tier(k.max_cpu_tier, hw);
+}
+
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
+    if (!runs_here(k)) {
+        std::string tiers;
+        for (int i = 0; i <= k.max_cpu_tier && i < kCpuTiersSize; i++) tiers += std::string(i ? ", " : "") + kCpuTiers[i].target;
+        throw Error(std::string("kernel ") + k.name + " is compiled only for the CPU targets " + tiers +
+                    " (a tuning database winner of those tiers), and this CPU runs " +
+                    kCpuTiers[running_cpu_tier()].target + "; run the layer's default kernel instead");
+    }
     install_error_handler();
     install_scratch_cache();
     t_halide_error.clear();
@@ -236,11 +251,16 @@ int64_t choice_order(const KernelChoice &c, int running_tier) {
 }
 
 const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,
-                            Device device, int m, int64_t lanes, int64_t T, int tier) {
+                            Device device, int m, int64_t lanes, int64_t T, int tier, int hw_tier) {
     const KernelChoice *best = nullptr;
     int64_t best_order = 0;
+    if (hw_tier < 0 && device == Device::cpu) {
+        static const int hw = running_cpu_tier();
+        hw_tier = hw;
+    }
     for (int i = 0; i < n; i++) {
         const KernelChoice &c = choices[i];
+        if (device == Device::cpu && !runs_on_tier(c.kernel_max_tier, hw_tier)) continue;
         if (!std::strcmp(c.layer, layer) && !std::strcmp(c.direction, op_direction) &&
             !std::strcmp(c.device, device_name(device)) && c.m == m && lanes >= c.lanes_min && lanes <= c.lanes_max &&
             T >= c.t_min && T <= c.t_max) {

@@ -31,7 +31,14 @@ void run_kernel(const KernelEntry &k, const std::vector<KernelArg> &args);
 // calling one kernel many times (call_kernel) after changing the buffers' contents in place: the
 // stepped forward calls its step kernel once per step with views moved along t.
 std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg> &args);
+// Both throw an Error naming the tiers when k holds no code for this CPU (runs_here).
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv);
+
+// Whether k has code for this CPU: a tuned variant compiled for the bigger CPU tiers only
+// (KernelEntry::max_cpu_tier) does not run on a CPU below them. Every other kernel: true.
+bool runs_here(const KernelEntry &k);
+// The same for a kernel whose last tier is max_cpu_tier (-1: every tier) on a CPU of hw_tier.
+bool runs_on_tier(int max_cpu_tier, int hw_tier);
 
 // For kernels with their own error handler (the autotuner's JIT candidates): the message the
 // Error of a failing call_kernel carries. Call it from inside the kernel call, on its thread.
@@ -137,9 +144,10 @@ bool cpu_has_undetected_feature(int feature);
 // with the most features first) before those tuned on another machine (the fewest features
 // beyond the tier's first). tuned_choice takes the first; a tie keeps the earlier row.
 int64_t choice_order(const KernelChoice &c, int running_tier);
-// tuned_choice over a given table of choices (tests).
+// tuned_choice over a given table of choices (tests). A CPU choice whose kernel has no code for
+// hw_tier (runs_on_tier; -1: the running CPU's tier) is never taken, whatever `tier` asks for.
 const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,
-                            Device device, int m, int64_t lanes, int64_t T, int tier);
+                            Device device, int m, int64_t lanes, int64_t T, int tier, int hw_tier = -1);
 
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);

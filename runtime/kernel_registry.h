@@ -24,6 +24,10 @@ struct KernelEntry {
     int (*call)(const void *ctx, void **args) = nullptr;
     const void *ctx = nullptr;
     const halide_filter_metadata_t *jit_metadata = nullptr;  // used instead of metadata() when set
+    // CPU: the last tier (an index in kCpuTiers) the variant holds code for. A tuning database
+    // winner is compiled for the tiers that can take it (its machines' tier and the ones above),
+    // so it does not run on a CPU below that tier (dispatch::runs_here). -1: every tier.
+    int max_cpu_tier = -1;
 
     const halide_filter_metadata_t *meta() const { return jit_metadata ? jit_metadata : metadata(); }
 };
@@ -51,6 +55,8 @@ struct KernelChoice {
     const int *machine_features = nullptr;
     int n_machine_features = 0;
     int machine_extra = 0;
+    // The kernel's KernelEntry::max_cpu_tier: a CPU below it does not take this choice.
+    int kernel_max_tier = -1;
 };
 extern const KernelChoice kKernelChoices[];
 extern const int kKernelChoicesSize;

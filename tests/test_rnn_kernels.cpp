@@ -301,7 +301,7 @@ std::vector<const KernelEntry *> rnn_kernels_on(const char *device) {
     std::vector<const KernelEntry *> out;
     for (int i = 0; i < kKernelTableSize; i++) {
         const KernelEntry &k = kKernelTable[i];
-        if (is_rnn_layer(k.layer) && !std::strcmp(k.device, device)) out.push_back(&k);
+        if (is_rnn_layer(k.layer) && !std::strcmp(k.device, device) && dispatch::runs_here(k)) out.push_back(&k);
     }
     return out;
 }

@@ -399,9 +399,15 @@ TEST(TuneDatabase, SweepEntryPicksTheFastestExplicitConfiguration) {
 
 // Whether another choice of c's (layer, direction, device, m, bucket), naming another kernel, is
 // taken before c for `tier` (dispatch::choice_order; a tie goes to the earlier row).
+// Whether a CPU choice's kernel has code for this CPU (a bigger tier's winner may not).
+static bool choice_runs_here(const KernelChoice &c) {
+    return std::strcmp(c.device, "cpu") != 0 || dispatch::runs_on_tier(c.kernel_max_tier, dispatch::running_cpu_tier());
+}
+
 static bool outranked(const KernelChoice &c, int tier) {
     for (int j = 0; j < kKernelChoicesSize; j++) {
         const KernelChoice &o = kKernelChoices[j];
+        if (!choice_runs_here(o)) continue;  // never taken on this CPU
         if (&o != &c && o.tuned && !std::strcmp(o.layer, c.layer) && !std::strcmp(o.direction, c.direction) &&
             !std::strcmp(o.device, c.device) && o.m == c.m && !std::strcmp(o.bucket, c.bucket) &&
             std::strcmp(o.kernel, c.kernel) != 0) {
@@ -522,6 +528,48 @@ TEST(TuneDispatch, ProcessorFeaturesHalidesRuntimeDoesNotReadAreChecked) {
     if (zen5 && !spr) EXPECT_STREQ(k, "zen5");
 }
 
+// A tuned variant is compiled for the tiers that can take it (cmake/StatemixKernels.cmake
+// statemix_variant): its choices' tiers and the ones above, so every choice's tier is within the
+// kernel's, and some AVX-512 winners (the database holds AVX-512 machines' entries) skip the
+// smaller targets. A CPU below a kernel's tiers never takes its choice, even when asked for that
+// tier's choices (STATEMIX_TUNED_TIER), and the kernel refuses to run there.
+TEST(TuneDispatch, TunedVariantsAreCompiledForTheTiersThatTakeThem) {
+    int restricted = 0;
+    for (int i = 0; i < kKernelChoicesSize; i++) {
+        const KernelChoice &c = kKernelChoices[i];
+        if (!c.tuned || std::strcmp(c.device, "cpu") != 0 || c.kernel_max_tier < 0) continue;
+        EXPECT_GE(c.kernel_max_tier, c.cpu_tier) << c.kernel;
+        EXPECT_LT(c.kernel_max_tier, kCpuTiersSize - 1) << c.kernel << ": -1 stands for every tier";
+        restricted++;
+    }
+    if (kCpuTiersSize > 1) EXPECT_GT(restricted, 0) << "no tuned variant left out a tier";
+    EXPECT_TRUE(dispatch::runs_on_tier(-1, 2));
+    EXPECT_TRUE(dispatch::runs_on_tier(1, 0));
+    EXPECT_TRUE(dispatch::runs_on_tier(1, 1));
+    EXPECT_FALSE(dispatch::runs_on_tier(1, 2));
+    auto choice = [](const char *kernel, int tier, int kernel_max_tier) {
+        KernelChoice c{"hlru", "backward", "cpu", 3, "wide", 1, 1000, 1, 1000, kernel, true, tier};
+        c.kernel_max_tier = kernel_max_tier;
+        return c;
+    };
+    const std::vector<KernelChoice> cs{choice("avx512_only", 0, 0), choice("avx2_up", 1, 1)};
+    auto pick = [&](int tier, int hw) {
+        const char *k = dispatch::tuned_choice_in(cs.data(), (int)cs.size(), "hlru", "backward", Device::cpu, 3, 16, 16,
+                                                  tier, hw);
+        return std::string(k ? k : "none");
+    };
+    EXPECT_EQ(pick(0, 0), "avx512_only");
+    EXPECT_EQ(pick(1, 0), "avx2_up");
+    EXPECT_EQ(pick(0, 1), "avx2_up");  // asked for tier 0's choice on an AVX2 CPU: the one that runs
+    EXPECT_EQ(pick(2, 2), "none");     // an SSE4.1 CPU: neither has code for it (the default serves)
+    KernelEntry k{};
+    k.name = "sm_test_variant";
+    k.max_cpu_tier = 0;
+    EXPECT_TRUE(dispatch::runs_here(k) == (dispatch::running_cpu_tier() == 0));
+    k.max_cpu_tier = -1;
+    EXPECT_TRUE(dispatch::runs_here(k));
+}
+
 // The tiers: the running CPU's own first, then the smaller machines' (nearest first), then the
 // bigger machines'; untiered choices (CUDA) always first.
 TEST(TuneDispatch, ChoicesOfTheRunningTierComeFirst) {
@@ -555,7 +603,7 @@ TEST(TuneDispatch, EachTierTakesItsOwnChoice) {
     int pairs = 0;
     for (int i = 0; i < kKernelChoicesSize; i++) {
         const KernelChoice &c = kKernelChoices[i];
-        if (!c.tuned || c.cpu_tier < 0 || std::strcmp(c.device, "cpu") != 0) continue;
+        if (!c.tuned || c.cpu_tier < 0 || std::strcmp(c.device, "cpu") != 0 || !choice_runs_here(c)) continue;
         const int64_t lanes = std::max<int64_t>(1, c.lanes_min), T = std::max<int64_t>(1, c.t_min);
         if (!outranked(c, c.cpu_tier)) {
             EXPECT_STREQ(dispatch::tuned_choice(c.layer, c.direction, Device::cpu, c.m, lanes, T, c.cpu_tier), c.kernel)
@@ -591,7 +639,8 @@ TEST(TuneDispatch, ChoicesNameCompiledKernelsAndSelectKernelUsesThem) {
         EXPECT_STREQ(k->layer, c.layer);
         EXPECT_STREQ(k->device, c.device);
         EXPECT_EQ(k->m, c.m);
-        if (outranked(c, dispatch::cpu_tier())) continue;  // another tier's choice serves this CPU
+        EXPECT_EQ(k->max_cpu_tier, c.kernel_max_tier) << c.kernel;
+        if (!choice_runs_here(c) || outranked(c, dispatch::cpu_tier())) continue;  // another tier's choice serves this CPU
         if (is_rnn(c.layer)) {
             // An RNN op's choice: a step kernel or the one-launch kernel of that op, which the
             // op's automatic choice takes at a shape in the bucket.

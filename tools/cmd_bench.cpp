@@ -501,6 +501,10 @@ void run_bench(const BenchOptions &o) {
                             std::find(timed.begin(), timed.end(), k.name) != timed.end()) {
                             continue;
                         }
+                        if (!dispatch::runs_here(k)) {  // a bigger CPU tier's winner, compiled for those tiers only
+                            fmt::print(stderr, "{}: compiled for bigger CPU tiers only, not run here\n", k.name);
+                            continue;
+                        }
                         const bool tm = is_time_major(k), bwd = std::strcmp(k.direction, "backward") == 0;
                         ScanConfig cfg{layer, m, Norm::softmax, parse_algorithm(k.algorithm)};
                         cfg.time_major = tm;
