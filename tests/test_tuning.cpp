@@ -534,15 +534,19 @@ TEST(TuneDispatch, ProcessorFeaturesHalidesRuntimeDoesNotReadAreChecked) {
 // smaller targets. A CPU below a kernel's tiers never takes its choice, even when asked for that
 // tier's choices (STATEMIX_TUNED_TIER), and the kernel refuses to run there.
 TEST(TuneDispatch, TunedVariantsAreCompiledForTheTiersThatTakeThem) {
-    int restricted = 0;
+    int restricted = 0, above_last = 0;
     for (int i = 0; i < kKernelChoicesSize; i++) {
         const KernelChoice &c = kKernelChoices[i];
-        if (!c.tuned || std::strcmp(c.device, "cpu") != 0 || c.kernel_max_tier < 0) continue;
+        if (!c.tuned || std::strcmp(c.device, "cpu") != 0) continue;
+        if (c.cpu_tier >= 0 && c.cpu_tier < kCpuTiersSize - 1) above_last++;
+        if (c.kernel_max_tier < 0) continue;
         EXPECT_GE(c.kernel_max_tier, c.cpu_tier) << c.kernel;
         EXPECT_LT(c.kernel_max_tier, kCpuTiersSize - 1) << c.kernel << ": -1 stands for every tier";
         restricted++;
     }
-    if (kCpuTiersSize > 1) EXPECT_GT(restricted, 0) << "no tuned variant left out a tier";
+    // Choices of tiers above the baseline (the checked-in database's AVX-512 and AVX2 machines'):
+    // some of their winners leave out the smaller targets.
+    if (above_last > 0) EXPECT_GT(restricted, 0) << "no tuned variant left out a tier";
     EXPECT_TRUE(dispatch::runs_on_tier(-1, 2));
     EXPECT_TRUE(dispatch::runs_on_tier(1, 0));
     EXPECT_TRUE(dispatch::runs_on_tier(1, 1));
