@@ -7,7 +7,6 @@
 # algorithm, device).
 set(STATEMIX_HALIDE_RUNTIME statemix_halide_runtime)
 
-#
 # MAX_TIER i (CPU): compile only the first i + 1 of STATEMIX_CPU_TARGETS, the tiers that can run
 # it (a tuning database winner: the tier of the machines that chose it and the tiers above, which
 # take a smaller machine's winner when they have none of their own). The registry records i
@@ -68,6 +67,7 @@ function(statemix_kernel NAME LAYER DIRECTION ALGORITHM M DEVICE)
   set_property(GLOBAL APPEND PROPERTY STATEMIX_KERNELS "${NAME}|${LAYER}|${DIRECTION}|${ALGORITHM}|${M}|${DEVICE}|${chunk}|${params_str}|${max_tier}")
 endfunction()
 
+# Writes the registry table (one row per statemix_kernel) and returns the kernel libraries.
 function(statemix_write_registry OUT_FILE OUT_LIBS)
   get_property(kernels GLOBAL PROPERTY STATEMIX_KERNELS)
   set(decls "")

@@ -497,7 +497,6 @@ function(statemix_compile_variants)
   endforeach ()
 endfunction()
 
-# Writes the registry table (one row per statemix_kernel) and returns the kernel libraries.
 # Records a choice (layer|direction|device|m|bucket fields|kernel) for the registry with its tier
 # slot (statemix_tier_slots; "any" is recorded as -1), and optionally the machine it was tuned on
 # (an index in STATEMIX_TUNING_MACHINES; -1: none) and that machine's features beyond the tier's.

@@ -76,11 +76,15 @@ void set_kernel_error_message(const char *msg) { t_halide_error = msg ? msg : ""
 
 bool runs_on_tier(int max_cpu_tier, int hw_tier) { return max_cpu_tier < 0 || hw_tier <= max_cpu_tier; }
 
-bool runs_here(const KernelEntry &k) {
-    if (k.max_cpu_tier < 0) return true;
+namespace {
+// The tier whose code Halide's dispatch runs on this CPU, read once (not the environment's choice).
+int hardware_cpu_tier() {
     static const int hw = running_cpu_tier();
-    return runs_on_tier(k.max_cpu_tier, hw);
+    return hw;
 }
+}  // namespace
+
+bool runs_here(const KernelEntry &k) { return runs_on_tier(k.max_cpu_tier, hardware_cpu_tier()); }
 
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     if (!runs_here(k)) {
@@ -88,7 +92,7 @@ void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
         for (int i = 0; i <= k.max_cpu_tier && i < kCpuTiersSize; i++) tiers += std::string(i ? ", " : "") + kCpuTiers[i].target;
         throw Error(std::string("kernel ") + k.name + " is compiled only for the CPU targets " + tiers +
                     " (a tuning database winner of those tiers), and this CPU runs " +
-                    kCpuTiers[running_cpu_tier()].target + "; run the layer's default kernel instead");
+                    kCpuTiers[hardware_cpu_tier()].target + "; run the layer's default kernel instead");
     }
     install_error_handler();
     install_scratch_cache();
@@ -254,10 +258,7 @@ const char *tuned_choice_in(const KernelChoice *choices, int n, const char *laye
                             Device device, int m, int64_t lanes, int64_t T, int tier, int hw_tier) {
     const KernelChoice *best = nullptr;
     int64_t best_order = 0;
-    if (hw_tier < 0 && device == Device::cpu) {
-        static const int hw = running_cpu_tier();
-        hw_tier = hw;
-    }
+    if (hw_tier < 0 && device == Device::cpu) hw_tier = hardware_cpu_tier();
     for (int i = 0; i < n; i++) {
         const KernelChoice &c = choices[i];
         if (device == Device::cpu && !runs_on_tier(c.kernel_max_tier, hw_tier)) continue;
