@@ -72,6 +72,14 @@ struct ScanKnobs {
     // CPU backward: the step's gate buffers (StepGates) keep the channels innermost in storage
     // (GeneratorParam gates_n_inner: -1 = the generator's measured default, 0 off, 1 on).
     bool gates_n_inner = false;
+    // CPU one-pass backward: the step's gates are computed per vector of channels, inside the
+    // loop over a tile's vectors, right before the rows that read them (GeneratorParam
+    // gates_per_vector, default on), instead of for the whole tile before its first vector. The
+    // values stay in registers or a few stack vectors instead of a tile's worth written and read
+    // back through L1: 1.04-1.47x at BD-LRU m <= 4 and H-LRU m = 1, 2, 4, 8, equal at BD-LRU
+    // m = 5, 8 (the bench's shape, docs/benchmarks.md, 2026-12-03). The two-pass form's adjoint
+    // scan keeps its per-tile gates (per vector measured 0.94-1.00x there).
+    bool gates_per_vector = true;
 };
 
 // The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
@@ -117,6 +125,7 @@ inline void check_knob_range(const char *name, int value, int lo, int hi, const 
     GeneratorParam<bool> time_major{"time_major", false}; /* ScanKnobs::time_major */              \
     GeneratorParam<int> batch_rows{"batch_rows", 16};                                              \
     GeneratorParam<int> gates_n_inner{"gates_n_inner", -1, -1, 1}; /* -1: auto_gates_n_inner */    \
+    GeneratorParam<bool> gates_per_vector{"gates_per_vector", true}; /* ScanKnobs::gates_per_vector */ \
     void check_knobs() const {                                                                     \
         check_knob_range("m", m, 1, 64);                                                           \
         check_knob_range("chunk", chunk, 1, INT_MAX);                                              \
@@ -136,6 +145,7 @@ inline void check_knob_range(const char *name, int value, int lo, int hi, const 
         k.time_major = time_major;                                                                 \
         k.batch_rows = batch_rows;                                                                 \
         k.gates_n_inner = gates_n_inner < 0 ? (bool)(auto_gates_n_inner) : gates_n_inner != 0;     \
+        k.gates_per_vector = gates_per_vector;                                                     \
         return k;                                                                                  \
     }
 

@@ -140,8 +140,9 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
 // constant-size buffer lives on the stack; without it Halide sized it by the (possibly partial)
 // tile and called malloc/free every time step (measured: the H-LRU m = 1 backward ran at 5% of
 // the copy bandwidth).
+// `channels`: how many channels one computation covers (a tile, or one vector: gates_per_vector).
 inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates &G, LoopLevel level,
-                          const ScanKnobs &kn) {
+                          const ScanKnobs &kn, int channels) {
     Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
     for (Func f : step_funcs) {
         f.compute_at(level).vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
@@ -154,7 +155,7 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
             for (const Var &a : f.args()) if (a.name() != P.n.name()) order.push_back(a);
             f.reorder_storage(order);
         }
-        f.bound_storage(P.n, std::max(kn.tile, kn.vector_width));
+        f.bound_storage(P.n, channels);
         if (P.has_rows) f.bound(P.j, 0, P.m);
         if (P.has_rows && kn.unroll_rows) f.unroll(P.j);
     }
@@ -187,16 +188,23 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
             if (!kn.unroll_rows) s.unroll(l.rows[0]);
         }
         if (P.grad_parity) s.unroll(ty);
-        // The step's gates, once per (row of the batch, tile): inside the time loop, or inside
-        // the rows of a time-major task. A LoopLevel names its loop by the var alone (Halide 21
-        // refused one with a stage index), so each update's row loop gets a name of its own.
+        // The step's gates: per vector of channels (gates_per_vector), inside the loop over the
+        // tile's vectors, so the rows read them from registers; else once per (row of the batch,
+        // tile), inside the time loop or inside the rows of a time-major task. A LoopLevel names
+        // its loop by the var alone (Halide 21 refused one with a stage index), so each update's
+        // loop gets a name of its own.
         VarOrRVar at = l.serial[0];
-        if (kn.time_major) {
+        if (kn.gates_per_vector) {
+            Var nm_u("nm" + std::to_string(u));
+            s.rename(Var("nm"), nm_u);
+            at = nm_u;
+        } else if (kn.time_major) {
             Var bi_u("bi" + std::to_string(u));
             s.rename(Var("bi"), bi_u);
             at = bi_u;
         }
-        step_block_at(P, P.grad_gates[u], LoopLevel(P.grad, at), kn);
+        step_block_at(P, P.grad_gates[u], LoopLevel(P.grad, at), kn,
+                      kn.gates_per_vector ? kn.vector_width : std::max(kn.tile, kn.vector_width));
         // A tile's step touches a new page of every input (the time stride is a whole row of
         // channels), which the hardware prefetchers do not follow, least of all backwards in time.
         if (kn.prefetch > 0 && !kn.time_major) {
@@ -215,7 +223,10 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
     for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
     Loops l = loops_of(P.adj, last, P.adj_loops[last]);
-    step_block_at(P, P.gates, LoopLevel(P.adj, l.serial[0].rvar), kn);
+    // The gates once per tile and step here: per vector (gates_per_vector, as in the one-pass
+    // form) measured 0.94-1.00x at BD-LRU m = 4 and 16 and H-LRU m = 5 (2026-12-03).
+    const int tile_channels = std::max(kn.tile, kn.vector_width);
+    step_block_at(P, P.gates, LoopLevel(P.adj, l.serial[0].rvar), kn, tile_channels);
     P.dh0.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
     if (P.chunked) {
         // The summaries and the carry scan as in the forward's chunked schedule.
@@ -224,7 +235,7 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
         Loops ls = loops_of(P.summary, 0, P.summary_loops);
         lanes_over_n(P.summary.update(0), n, {P.col}, ls.serial, {P.c, b}, kn, false);
         P.summary.update(0).parallel(P.c);
-        step_block_at(P, P.summary_gates, LoopLevel(P.summary, ls.serial[0].rvar), kn);
+        step_block_at(P, P.summary_gates, LoopLevel(P.summary, ls.serial[0].rvar), kn, tile_channels);
         P.carry.compute_root();
         scan_update(P.carry, 0, P.carry_loops, n, b, kn);
     }

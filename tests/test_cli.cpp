@@ -201,6 +201,9 @@ TEST(Cli, BenchVariantsTimesEveryCompiledKernel) {
         EXPECT_GT(row["ms"].get<double>(), 0.0) << row.dump();
         seen.insert(row["kernel"].get<std::string>());
         time_major_row = time_major_row || row["algorithm"] == "time_major";
+        // The printed table names each row's kernel too (its last column): the rows of one
+        // layer, m and direction differ by nothing else.
+        EXPECT_NE(r.output.find("  " + row["kernel"].get<std::string>() + "\n"), std::string::npos) << row.dump() << "\n" << r.output;
     }
     int compiled = 0;
     bool has_tm = false;
@@ -340,6 +343,22 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
                           "--quiet --params \"algorithm=chunked vector_rows=true\"");
     EXPECT_NE(rows.output.find("does not compile: bdlru_forward: vector_rows needs algorithm=sequential"), std::string::npos)
         << rows.output;
+}
+
+// The one-pass backward's step gates once per tile (gates_per_vector=false, the placement before
+// the twenty-ninth session; the default computes them per vector of channels) still compiles and
+// agrees with the float64 reference, next to the default, for both layers (a ragged shape: 17
+// steps, BD-LRU 16 blocks of 3 rows, H-LRU 48 channels, neither a multiple of the tile).
+TEST(Cli, TuneMeasuresTheBackwardWithItsGatesPerTile) {
+    for (const std::string layer : {"bdlru", "hlru"}) {
+        Result r = run_cli("tune scan measure --layers " + layer + " --orders 3 --directions backward --shape 3x17x48 "
+                           "--reps 1 --quiet --params \"tile=128 gates_per_vector=false\" --params \"tile=128\"");
+        ASSERT_EQ(r.status, 0) << r.output;
+        size_t timed = 0;
+        for (size_t at = r.output.find(" ms  spread"); at != std::string::npos; at = r.output.find(" ms  spread", at + 1)) timed++;
+        EXPECT_EQ(timed, 2u) << layer << ": both configurations pass the reference check and run\n" << r.output;
+        EXPECT_NE(r.output.find("gates_per_vector=false"), std::string::npos) << r.output;
+    }
 }
 
 // `bench` on the RNN cores: fwd, bwd and fwd+bwd rows (LSTM: and fwd-infer) with positive

@@ -131,17 +131,19 @@ Row timed_row(const std::string &device, const std::string &layer, const std::st
 }
 
 void print_rows(const std::vector<Row> &rows) {
-    fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9} {:>9} {:>8} {:>9} {:>7} {:>9} {:>7} {:>10} {:>8}\n", "dev",
+    fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9} {:>9} {:>8} {:>9} {:>7} {:>9} {:>7} {:>10} {:>8}  {}\n", "dev",
                "layer", "m", "algorithm", "dir", "ms", "Mtok/s", "GB/s", "copyGB/s", "%copy", "arith ms", "%arith",
-               "ref ms", "x ref");
+               "ref ms", "x ref", "kernel");
     for (const Row &r : rows) {
         std::string ref = r.ref_ms > 0 ? fmt::format("{:.1f}", r.ref_ms) : "-";
         std::string x = r.ref_ms > 0 ? fmt::format("{:.1f}", r.ref_ms / r.ms) : "-";
         std::string am = r.arith_ms > 0 ? fmt::format("{:.3f}", r.arith_ms) : "-";
         std::string ap = r.arith_ms > 0 ? fmt::format("{:.0f}%", 100 * r.arith_ms / r.ms) : "-";
-        fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9.3f} {:>9.2f} {:>8.1f} {:>9.1f} {:>6.0f}% {:>9} {:>7} {:>10} {:>8}\n",
+        // The kernel last: --variants prints several rows of one layer, m and direction, told
+        // apart only by it (fwd+bwd rows name both kernels, joined by '+').
+        fmt::print("{:<5} {:<6} {:>3} {:<10} {:<8} {:>9.3f} {:>9.2f} {:>8.1f} {:>9.1f} {:>6.0f}% {:>9} {:>7} {:>10} {:>8}  {}\n",
                    r.device, r.layer, r.m, r.algorithm, r.direction, r.ms, r.mtok_s, r.gbps, r.copy_gbps,
-                   100 * r.gbps / r.copy_gbps, am, ap, ref, x);
+                   100 * r.gbps / r.copy_gbps, am, ap, ref, x, !r.kernel.empty() ? r.kernel : !r.peer.empty() ? r.peer : "-");
     }
 }
 
