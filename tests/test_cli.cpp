@@ -338,6 +338,11 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
                            "--quiet --params \"" + knob + "\"");
         EXPECT_NE(r.output.find("does not compile: " + want), std::string::npos) << knob << "\n" << r.output;
     }
+    // A bool knob given something else: the configuration and the value named.
+    Result flag = run_cli("tune scan measure --layers bdlru --orders 2 --directions backward --shape 2x16x16 --reps 1 "
+                          "--quiet --params \"gates_per_vector=2\"");
+    EXPECT_NE(flag.output.find("gates_per_vector=2] does not compile: Error: Unable to parse bool: 2"), std::string::npos)
+        << flag.output;
     // A knob that the algorithm asked for cannot take: named, with what it needs.
     Result rows = run_cli("tune scan measure --layers bdlru --orders 2 --directions forward --shape 2x16x16 --reps 1 "
                           "--quiet --params \"algorithm=chunked vector_rows=true\"");
