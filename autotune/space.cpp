@@ -93,19 +93,6 @@ Params generator_params(const KernelKey &k, const Params &p) {
     return g;
 }
 
-int natural_float_lanes(const std::string &target) {
-    bool avx = false, avx512 = false;
-    size_t pos = 0;
-    while (pos <= target.size()) {
-        const size_t end = std::min(target.find('-', pos), target.size());
-        const std::string f = target.substr(pos, end - pos);
-        avx512 |= f.rfind("avx512", 0) == 0;
-        avx |= f == "avx" || f == "avx2";
-        pos = end + 1;
-    }
-    return avx512 ? 16 : avx ? 8 : 4;
-}
-
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params, int natural_lanes) {
     if (natural_lanes < 1) throw Error("tune: natural_lanes must be >= 1, got " + std::to_string(natural_lanes));
     // The second vector width: twice the target's natural one (vector_width 0).

@@ -3,6 +3,7 @@
 // says what each does), pruned to what the generator can build.
 #pragma once
 
+#include "dispatch.h"
 #include "tuning_db.h"
 
 #include <string>
@@ -33,9 +34,8 @@ struct KernelKey {
 // `default_params` (the build's default for this kernel) is always in the space, first.
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params, int natural_lanes = 8);
 
-// The float lanes of a Halide target's natural vector (what vector_width 0 means there), from
-// its string: 16 with avx512, 8 with avx or avx2, else 4 (SSE, NEON). Halide-free, as search.cpp is.
-int natural_float_lanes(const std::string &target);
+// The float lanes of a Halide target's natural vector (runtime/dispatch.h).
+using dispatch::natural_float_lanes;
 
 // Whether the build compiles a chunked forward for this kernel (generators/CMakeLists.txt).
 bool chunked_allowed(const KernelKey &k);

@@ -131,10 +131,10 @@ public:
         if (time_major && algorithm != Algorithm::Sequential) {
             throw CompileError("bdlru_forward: time_major needs algorithm=sequential");
         }
-        require_dense(z, {M + 1, M}, time_major);
-        require_dense(v, {M}, time_major);
+        require_dense(z, {M + 1, M});
+        require_dense(v, {M});
         require_dense(h0, {M});
-        require_dense(h, {M}, time_major);
+        require_dense(h, {M});
         require_dense(h_final, {M});
         set_estimates();
     }
@@ -371,17 +371,18 @@ public:
         kn.vector_rows = vector_rows;
         if (!using_autoscheduler()) schedule_scan_backward(P, kn, norm, get_target());
         if (time_major && !P.one_pass) throw CompileError("bdlru_backward: time_major needs the one-pass form");
-        require_dense(z, {M + 1, M}, time_major);
-        for (auto *buf : {&v, &h, &g}) require_dense(*buf, {M}, time_major);
+        require_dense(z, {M + 1, M});
+        for (auto *buf : {&v, &h, &g}) require_dense(*buf, {M});
         require_dense(h0, {M});
         require_dense(g_final, {M});
         require_dense(dh0, {M});
         if (P.one_pass) {
             auto out = P.grad.output_buffers();
-            require_dense(out[0], {M + 1, M}, time_major);  // dz [B,T,N,m,m+1] (time-major: [T,B,..])
-            Expr Nx = out[0].dim(2).extent(), Tx = out[0].dim(3).extent(), Bx = out[0].dim(4).extent();
-            if (time_major) require_strides(out[1], {0, 1, M, M * Nx * Bx, M * Nx});  // dv [T,B,N,m]
-            else require_strides(out[1], {0, 1, M, M * Nx, M * Nx * Tx});  // dv [B,T,N,m]
+            require_dense(out[0], {M + 1, M});  // dz [B,T,N,m,m+1] (time-major: [T,B,..])
+            Expr Nx = out[0].dim(2).extent();
+            // dv [B,T,N,m] (time-major [T,B,N,m]), seen with stride 0 along k; time and batch
+            // strides free, as require_dense leaves them.
+            require_strides(out[1], {0, 1, M});
             // The adjoint, one slot per row: with vector_rows laid out like dv, [B,N,m], so the
             // rows in the lanes are a dense vector; else [B,m,N], so the channels in the lanes are
             // (the [B,N,m] layout made the channels-in-lanes schedule 2x slower: strided lanes).

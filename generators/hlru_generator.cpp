@@ -133,9 +133,9 @@ public:
         if (time_major && algorithm != Algorithm::Sequential) {
             throw CompileError("hlru_forward: time_major needs algorithm=sequential");
         }
-        require_dense(z, {M + 1}, time_major);
-        require_dense(v, {}, time_major);
-        require_dense(s, {}, time_major);
+        require_dense(z, {M + 1});
+        require_dense(v, {});
+        require_dense(s, {});
         require_dense(h0, {M});
         require_dense(h_final, {M});
         const int N = 1024 / M;
@@ -354,16 +354,17 @@ public:
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
         if (!using_autoscheduler()) schedule_scan_backward(P, knobs(), norm, get_target());
         if (time_major && !P.one_pass) throw CompileError("hlru_backward: time_major needs the one-pass form");
-        require_dense(z, {M + 1}, time_major);
-        for (auto *buf : {&v, &s, &g}) require_dense(*buf, {}, time_major);
+        require_dense(z, {M + 1});
+        for (auto *buf : {&v, &s, &g}) require_dense(*buf, {});
         for (auto *buf : {&h0, &g_final}) require_dense(*buf, {M});
         require_dense(dh0, {M});
         if (P.one_pass) {
             auto out = P.grad.output_buffers();
-            require_dense(out[0], {M + 1}, time_major);  // dz [B,T,N,m+1] (time-major: [T,B,..])
-            Expr Nx = out[0].dim(1).extent(), Tx = out[0].dim(2).extent(), Bx = out[0].dim(3).extent();
-            if (time_major) require_strides(out[1], {0, 1, Nx * Bx, Nx});  // dv [T,B,N]
-            else require_strides(out[1], {0, 1, Nx, Nx * Tx});              // dv [B,T,N]
+            require_dense(out[0], {M + 1});  // dz [B,T,N,m+1] (time-major: [T,B,..])
+            Expr Nx = out[0].dim(1).extent();
+            // dv [B,T,N] (time-major [T,B,N]), seen with stride 0 along k; time and batch strides
+            // free, as require_dense leaves them.
+            require_strides(out[1], {0, 1});
             require_strides(out[2], {Nx, 1, 0, (M + 1) * Nx});  // adjoint [B,m+1,N]
         } else {
             require_dense(*dz, {M + 1});

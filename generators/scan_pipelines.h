@@ -18,31 +18,22 @@ inline Halide::Expr tuple_elem(const Halide::FuncRef &r, int i, int size) {
     return size == 1 ? Halide::Expr(r) : r[i];
 }
 
-// Declare a buffer dense and row-major (Halide dim 0 innermost, each dim packed against the
-// ones inside it), with the small inner extents fixed. Constant strides let the compiler turn
-// the strided loads of "channels in lanes" into dense loads and shuffles instead of gathers.
-// `fixed` gives the extents of the innermost dims known at generator time.
-// time_major (sequence buffers only, dims ..., t, b): [T,B,...] in memory instead, b packed
-// inside t.
+// Declare a buffer's inner dims dense (Halide dim 0 innermost, each packed against the ones
+// inside it), with the small inner extents fixed: the `fixed` dims, then the channel dim n, whose
+// stride is their product. Constant strides let the compiler turn the strided loads of "channels
+// in lanes" into dense loads and shuffles instead of gathers. The outer dims (time and batch, in
+// either order: [B,T,...] or time-major [T,B,...]) keep any stride, so the runtime can pass a
+// crop of the channels (a channel count off the vector width runs as two calls, the second a
+// full vector ending at N: runtime/scan_ops.cpp).
 template<typename B>
-void require_dense(B &buf, const std::vector<int> &fixed, bool time_major = false) {
-    const int nd = buf.dimensions();
-    const bool swap = time_major && nd >= 2;
-    Halide::Expr stride = 1;
-    for (int d = 0; d < nd; d++) {
-        if (swap && d == nd - 2) {  // b first, then t over all of B
-            buf.dim(nd - 1).set_stride(stride);
-            buf.dim(d).set_stride(stride * buf.dim(nd - 1).extent());
-            break;
-        }
-        buf.dim(d).set_stride(stride);
-        if (d < (int)fixed.size()) {
-            buf.dim(d).set_bounds(0, fixed[d]);
-            stride = stride * fixed[d];
-        } else {
-            stride = stride * buf.dim(d).extent();
-        }
+void require_dense(B &buf, const std::vector<int> &fixed) {
+    int stride = 1;
+    for (size_t d = 0; d < fixed.size(); d++) {
+        buf.dim((int)d).set_stride(stride);
+        buf.dim((int)d).set_bounds(0, fixed[d]);
+        stride *= fixed[d];
     }
+    buf.dim((int)fixed.size()).set_stride(stride);
 }
 
 enum class Algorithm { Sequential, Chunked };

@@ -4,6 +4,7 @@
 #include "HalideRuntimeCuda.h"
 #include "scratch.h"
 
+#include <algorithm>
 #include <atomic>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -86,6 +87,11 @@ int hardware_cpu_tier() {
 
 bool runs_here(const KernelEntry &k) { return runs_on_tier(k.max_cpu_tier, hardware_cpu_tier()); }
 
+int cpu_float_lanes() {
+    const CpuTier &t = kCpuTiers[hardware_cpu_tier()];
+    return t.n_features ? natural_float_lanes(t.target) : 16;
+}
+
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     if (!runs_here(k)) {
         std::string tiers;
@@ -154,6 +160,19 @@ ScopedKernelOverride::~ScopedKernelOverride() { g_override.store(prev_); }
 const KernelEntry *kernel_override(const char *layer, Device device, int m) {
     const KernelEntry *o = g_override.load();
     return o && !std::strcmp(o->layer, layer) && !std::strcmp(o->device, device_name(device)) && o->m == m ? o : nullptr;
+}
+
+int natural_float_lanes(const std::string &target) {
+    bool avx = false, avx512 = false;
+    size_t pos = 0;
+    while (pos <= target.size()) {
+        const size_t end = std::min(target.find('-', pos), target.size());
+        const std::string f = target.substr(pos, end - pos);
+        avx512 |= f.rfind("avx512", 0) == 0;
+        avx |= f == "avx" || f == "avx2";
+        pos = end + 1;
+    }
+    return avx512 ? 16 : avx ? 8 : 4;
 }
 
 int running_cpu_tier() {

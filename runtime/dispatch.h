@@ -149,6 +149,14 @@ int64_t choice_order(const KernelChoice &c, int running_tier);
 const char *tuned_choice_in(const KernelChoice *choices, int n, const char *layer, const char *op_direction,
                             Device device, int m, int64_t lanes, int64_t T, int tier, int hw_tier = -1);
 
+// The float lanes of a Halide target's natural vector (what a scan kernel's vector_width 0 means
+// there), from its string: 16 with avx512, 8 with avx or avx2, else 4 (SSE, NEON).
+int natural_float_lanes(const std::string &target);
+
+// The natural float lanes of the CPU code Halide's dispatch runs here (its tier's target); 16 for
+// a tier that names no features (a host build's single target).
+int cpu_float_lanes();
+
 // The kernel compiled for (layer, direction, device, m), else an Error naming what is compiled.
 const KernelEntry &find_kernel(const std::string &op, const char *layer, const char *direction, Device device, int m);
 // The same, or nullptr when this build has none (for optional variants such as step kernels).

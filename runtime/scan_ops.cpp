@@ -3,7 +3,9 @@
 #include "dispatch.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -64,6 +66,54 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
     const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
     return lanes < 16 * 8 * cores;  // fewer than 8 vectors of 16 lanes per core
 }
+
+}  // namespace
+
+// A CPU kernel runs its channels in vectors of `lanes` (its vector_width, else this CPU's natural
+// width), and a last vector short of full as a masked tail: per lane and logit a masked strided
+// load of z, which measured about 11 full vectors' time (the BD-LRU m = 3 backward took 1.5x as
+// long at N = 341 as at N = 336; docs/benchmarks.md). So a channel count off the vector width
+// runs as two calls: channels [0, N - r) (r = N mod lanes) and one full vector [N - lanes, N),
+// which computes lanes - r channels of the first call again and writes the same values (each
+// channel's recurrence is independent, each lane's arithmetic the same). CUDA: one call.
+std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int64_t N) {
+    if (device != Device::cpu) return {{0, N}};
+    int lanes = dispatch::cpu_float_lanes();
+    if (const char *p = std::strstr(k.params, "vector_width=")) lanes = std::max(lanes, std::atoi(p + 13));
+    const int64_t r = N % lanes;
+    if (r == 0 || N <= lanes) return {{0, N}};
+    return {{0, N - r}, {N - lanes, lanes}};
+}
+
+namespace {
+
+// One call's buffers cropped to its channels: the channel dim of a sequence is its third Halide
+// dim from the last (z (k, j, n, t, b), v (j, n, t, b); H-LRU (k, n, t, b), (n, t, b); time-major
+// views alike), of a state [B,N,m] the second (j, n, b). The generators leave the time and batch
+// strides free (generators/scan_pipelines.h, require_dense), so a crop is a view in place.
+class ChannelCrop {
+public:
+    ChannelCrop(ChannelCall c, int64_t N) : c_(c), whole_(c.n0 == 0 && c.n == N) {}
+    void *seq(const void *buf) { return crop(buf, 3); }
+    void *state(const void *buf) { return crop(buf, 2); }
+
+private:
+    void *crop(const void *buf, int from_last) {
+        if (whole_) return const_cast<void *>(buf);
+        const halide_buffer_t *src = (const halide_buffer_t *)buf;
+        std::vector<halide_dimension_t> &d = dims_.emplace_back(src->dim, src->dim + src->dimensions);
+        const int cd = src->dimensions - from_last;
+        halide_buffer_t &b = bufs_.emplace_back(*src);
+        b.host = src->host + c_.n0 * d[cd].stride * src->type.bytes();
+        d[cd].extent = (int32_t)c_.n;
+        b.dim = d.data();
+        return &b;
+    }
+    ChannelCall c_;
+    bool whole_;
+    std::deque<std::vector<halide_dimension_t>> dims_;  // deques: the views stay where they are
+    std::deque<halide_buffer_t> bufs_;
+};
 
 const char *seq_layout(const ScanConfig &cfg, bool z) {
     const bool bd = cfg.layer == Layer::bdlru;
@@ -226,9 +276,12 @@ void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const
     const char *out = bd ? "h" : "s";
     const bool tm = cfg.time_major;
     dispatch::KernelView zk(z, tm), vk(v, tm), hk(h, tm);
-    dispatch::run_kernel(k, {{"z", zk.arg()}, {"v", vk.arg()},
-                             {"h0", (void *)(h0 ? h0->raw() : zero_h0.raw())}, {"norm", &norm},
-                             {out, hk.arg()}, {"h_final", h_final.raw()}});
+    for (const ChannelCall &c : channel_calls(k, dev, d.N)) {
+        ChannelCrop x(c, d.N);
+        dispatch::run_kernel(k, {{"z", x.seq(zk.arg())}, {"v", x.seq(vk.arg())},
+                                 {"h0", x.state(h0 ? h0->raw() : zero_h0.raw())}, {"norm", &norm},
+                                 {out, x.seq(hk.arg())}, {"h_final", x.state(h_final.raw())}});
+    }
     hk.written();
 }
 
@@ -270,14 +323,22 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     int norm = (int)cfg.norm;
     const bool tm = cfg.time_major;
     dispatch::KernelView zk(z, tm), vk(v, tm), hk(h, tm), gk(g, tm), dzk(dz, tm), dvk(dv, tm);
-    std::vector<dispatch::KernelArg> kargs = {
-        {"z", zk.arg()}, {"v", vk.arg()}, {"h0", (void *)(h0 ? h0->raw() : zero_state.raw())},
-        {bd ? "h" : "s", hk.arg()}, {"g", gk.arg()},
-        {"g_final", (void *)(g_final ? g_final->raw() : zero_state.raw())}, {"norm", &norm}, {"dh0", dh0.raw()}};
+    const std::vector<ChannelCall> calls = channel_calls(k, dev, d.N);
+    auto inputs = [&](ChannelCrop &x) {
+        return std::vector<dispatch::KernelArg>{
+            {"z", x.seq(zk.arg())}, {"v", x.seq(vk.arg())}, {"h0", x.state(h0 ? h0->raw() : zero_state.raw())},
+            {bd ? "h" : "s", x.seq(hk.arg())}, {"g", x.seq(gk.arg())},
+            {"g_final", x.state(g_final ? g_final->raw() : zero_state.raw())}, {"norm", &norm},
+            {"dh0", x.state(dh0.raw())}};
+    };
     if (!dispatch::has_argument(k, "grad.0")) {  // two-pass kernel: plain dz, dv
-        kargs.push_back({"dz", dzk.arg()});
-        kargs.push_back({"dv", dvk.arg()});
-        dispatch::run_kernel(k, kargs);
+        for (const ChannelCall &c : calls) {
+            ChannelCrop x(c, d.N);
+            std::vector<dispatch::KernelArg> kargs = inputs(x);
+            kargs.push_back({"dz", x.seq(dzk.arg())});
+            kargs.push_back({"dv", x.seq(dvk.arg())});
+            dispatch::run_kernel(k, kargs);
+        }
         dzk.written();
         dvk.written();
         return;
@@ -286,40 +347,50 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     // adj_a, adj_b) for BD-LRU, (dz, dv, adj) for H-LRU, over dz's dims. dv is seen with stride 0
     // along dz's logit index k; the adjoint buffers have stride 0 along time (BD-LRU: one slot
     // per row, stride 0 along k, [B, N, m] with vector_rows else [B, m, N]; H-LRU: [B, m+1, N],
-    // one slot per lag along k and a copy of the first).
+    // one slot per lag along k and a copy of the first), laid out for each call's channel count
+    // (the calls run one after the other and share them).
     const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
     const int64_t slots = bd ? m : K;
     const bool two_adjoints = dispatch::has_argument(k, "grad.3");
     Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = two_adjoints ? Tensor::empty({B, slots, N}, dev) : Tensor();
-    std::vector<halide_dimension_t> dv_dims, adj_dims;
+    std::vector<halide_dimension_t> dv_dims;
     // Time-major: t strides over the whole batch, b over one row.
     const int64_t ts = tm ? B : 1, bs = tm ? 1 : T;
+    const bool rows_in_lanes = std::strstr(k.params, "vector_rows=true") != nullptr;
     if (bd) {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)m, 1}, {0, (int32_t)N, (int32_t)m},
                    {0, (int32_t)T, (int32_t)(m * N * ts)}, {0, (int32_t)B, (int32_t)(m * N * bs)}};
-        // The kernel's layout (bdlru_generator.cpp): [B, N, m] when a block's rows share the SIMD
-        // lanes (vector_rows), else [B, m, N].
-        const bool rows_in_lanes = std::strstr(k.params, "vector_rows=true") != nullptr;
-        adj_dims = {{0, (int32_t)K, 0},
-                    {0, (int32_t)m, rows_in_lanes ? 1 : (int32_t)N},
-                    {0, (int32_t)N, rows_in_lanes ? (int32_t)m : 1},
-                    {0, (int32_t)T, 0},
-                    {0, (int32_t)B, (int32_t)(m * N)}};
     } else {
         dv_dims = {{0, (int32_t)K, 0}, {0, (int32_t)N, 1}, {0, (int32_t)T, (int32_t)(N * ts)},
                    {0, (int32_t)B, (int32_t)(N * bs)}};
-        adj_dims = {{0, (int32_t)K, (int32_t)N}, {0, (int32_t)N, 1}, {0, (int32_t)T, 0},
-                    {0, (int32_t)B, (int32_t)(K * N)}};
     }
-    halide_buffer_t dv_view = dispatch::strided_view(dv, dv_dims), a_view = dispatch::strided_view(adj_a, adj_dims), b_view{};
-    kargs.push_back({"grad.0", dzk.arg()});
-    kargs.push_back({"grad.1", &dv_view});
-    kargs.push_back({"grad.2", &a_view});
-    if (two_adjoints) {
-        b_view = dispatch::strided_view(adj_b, adj_dims);
-        kargs.push_back({"grad.3", &b_view});
+    halide_buffer_t dv_view = dispatch::strided_view(dv, dv_dims);
+    for (const ChannelCall &c : calls) {
+        ChannelCrop x(c, d.N);
+        const int32_t n = (int32_t)c.n;
+        std::vector<halide_dimension_t> adj_dims;
+        if (bd) {
+            // The kernel's layout (bdlru_generator.cpp): [B, N, m] when a block's rows share the
+            // SIMD lanes (vector_rows), else [B, m, N].
+            adj_dims = {{0, (int32_t)K, 0},
+                        {0, (int32_t)m, rows_in_lanes ? 1 : n},
+                        {0, n, rows_in_lanes ? (int32_t)m : 1},
+                        {0, (int32_t)T, 0},
+                        {0, (int32_t)B, (int32_t)(m * n)}};
+        } else {
+            adj_dims = {{0, (int32_t)K, n}, {0, n, 1}, {0, (int32_t)T, 0}, {0, (int32_t)B, (int32_t)(K * n)}};
+        }
+        halide_buffer_t a_view = dispatch::strided_view(adj_a, adj_dims), b_view{};
+        std::vector<dispatch::KernelArg> kargs = inputs(x);
+        kargs.push_back({"grad.0", x.seq(dzk.arg())});
+        kargs.push_back({"grad.1", x.seq(&dv_view)});
+        kargs.push_back({"grad.2", &a_view});
+        if (two_adjoints) {
+            b_view = dispatch::strided_view(adj_b, adj_dims);
+            kargs.push_back({"grad.3", &b_view});
+        }
+        dispatch::run_kernel(k, kargs);
     }
-    dispatch::run_kernel(k, kargs);
     dzk.written();
     dv.mark_device_written();  // written through a view (a no-op on the CPU)
 }

@@ -66,6 +66,15 @@ std::vector<int> supported_orders(Layer layer, Device device);
 const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
                                  const ScanDims &dims);
 
+// The kernel calls that cover N channels: [n0, n0 + n) each. On the CPU a count off the kernel's
+// vector width (its vector_width, else this CPU's natural one) and above it runs as two calls,
+// the second one full vector ending at N (overlapping the first, which it writes again with the
+// same values): a masked last vector costs many full ones. Otherwise, and on CUDA, one call.
+struct ChannelCall {
+    int64_t n0, n;
+};
+std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int64_t N);
+
 // Forward into preallocated outputs (no allocation but the zero initial state when h0 is null).
 void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const Tensor *h0,
                   Tensor &h, Tensor &h_final);

@@ -11,7 +11,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -186,7 +188,10 @@ Outputs run_time_major(const Problem &p, Device dev, bool backward) {
 std::vector<ScanDims> shapes_for(const KernelEntry &k) {
     // Odd and even T: the one-pass backward's two adjoint buffers alternate with the step's
     // parity, and dh0 is in the one step 0 wrote.
-    std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m}, {2, 12, 7, k.m}, {1, 2, 3, k.m}};
+    // N = 37 is past two vectors of any width and off every one: the CPU kernel runs as two
+    // calls, the second overlapping the first (channel_calls).
+    std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m},  {2, 12, 7, k.m},
+                                 {1, 2, 3, k.m}, {2, 6, 37, k.m}};
     if (is_time_major(k)) out.push_back({37, 7, 11, k.m});
     if (k.chunk > 0) {
         out.push_back({2, 2 * (int64_t)k.chunk + 37, 5, k.m});  // 3 chunks, last one ragged
@@ -242,6 +247,93 @@ class CpuKernel : public ::testing::TestWithParam<const KernelEntry *> {};
 TEST_P(CpuKernel, MatchesFloat64Reference) { check_kernel_entry(*GetParam()); }
 INSTANTIATE_TEST_SUITE_P(AllVariants, CpuKernel, ::testing::ValuesIn(kernels_on("cpu")),
                          [](const auto &info) { return std::string(info.param->name); });
+
+// Channels [0, n) of every tensor with a channel dim ([B,T,N,...] sequences, [B,N,m] states).
+Problem first_channels(const Problem &p, int64_t n) {
+    Problem q = p;
+    q.d.N = n;
+    q.s = scan_shapes(p.cfg.layer, q.d);
+    auto cut = [&](const std::vector<double> &x, int64_t outer) {
+        const size_t inner = x.size() / (size_t)(outer * p.d.N);
+        std::vector<double> out;
+        for (int64_t o = 0; o < outer; o++) {
+            auto from = x.begin() + (ptrdiff_t)((size_t)o * p.d.N * inner);
+            out.insert(out.end(), from, from + (ptrdiff_t)((size_t)n * inner));
+        }
+        return out;
+    };
+    const int64_t BT = p.d.B * p.d.T;
+    q.z = cut(p.z, BT);
+    q.v = cut(p.v, BT);
+    q.g = cut(p.g, BT);
+    q.h0 = cut(p.h0, p.d.B);
+    q.g_final = cut(p.g_final, p.d.B);
+    return q;
+}
+
+// A channel count off the vector width runs as two calls (channel_calls), the second overlapping
+// the first: every output equals what one call over a count on every vector width (N = 64)
+// computes for the same channels, to float32 rounding (not bit for bit: the same lane's
+// arithmetic can round differently in another copy of a loop Halide peeled), so no channel is
+// skipped (the outputs start as NaN), shifted or mixed with another.
+TEST_P(CpuKernel, ChannelsOffTheVectorWidthAsInOneCall) {
+    const KernelEntry &k = *GetParam();
+    const bool backward = std::strcmp(k.direction, "backward") == 0;
+    Problem whole = make_problem(parse_layer(k.layer), k.m, Norm::softmax, 2, k.chunk > 0 ? 2 * k.chunk + 3 : 9, 64, 5);
+    whole.cfg.algorithm = parse_algorithm(k.algorithm);
+    whole.cfg.kernel = &k;
+    whole.cfg.time_major = is_time_major(k);
+    ASSERT_EQ(channel_calls(k, Device::cpu, 64).size(), 1u);
+    const Outputs w = run(whole, Device::cpu, backward);
+    for (int64_t n : {37, 19, 47}) {
+        const Problem part = first_channels(whole, n);
+        const Outputs o = run(part, Device::cpu, backward);
+        auto expect_same = [&](const std::vector<double> &got, const std::vector<double> &all, int64_t outer,
+                               const char *what) {
+            const size_t inner = all.size() / (size_t)(outer * 64);
+            std::vector<double> want;
+            for (int64_t o2 = 0; o2 < outer; o2++) {
+                auto from = all.begin() + (ptrdiff_t)((size_t)o2 * 64 * inner);
+                want.insert(want.end(), from, from + (ptrdiff_t)((size_t)n * inner));
+            }
+            expect_close(got, want, std::string(k.name) + " N=" + std::to_string(n) + " (" +
+                                        std::to_string(channel_calls(k, Device::cpu, n).size()) + " calls) " + what, 1e-5);
+        };
+        const int64_t BT = whole.d.B * whole.d.T;
+        expect_same(o.h, w.h, BT, "h");
+        expect_same(o.h_final, w.h_final, whole.d.B, "h_final");
+        if (backward) {
+            expect_same(o.dz, w.dz, BT, "dz");
+            expect_same(o.dv, w.dv, BT, "dv");
+            expect_same(o.dh0, w.dh0, whole.d.B, "dh0");
+        }
+    }
+}
+
+// How a channel count splits into calls: two (the second a full vector ending at N) only on the
+// CPU, past one vector and off the vector width.
+TEST(ScanDispatch, ChannelCallsSplitOnlyACountOffTheVectorWidth) {
+    ScanConfig cfg;
+    cfg.layer = Layer::bdlru;
+    cfg.m = 3;
+    const KernelEntry &k = select_kernel(cfg, "backward", Device::cpu, {16, 2048, 341, 3});
+    int lanes = dispatch::cpu_float_lanes();
+    if (const char *p = std::strstr(k.params, "vector_width=")) lanes = std::max(lanes, std::atoi(p + 13));
+    ASSERT_GE(lanes, 4);
+    auto calls = [&](int64_t N, Device d = Device::cpu) {
+        std::vector<std::pair<int64_t, int64_t>> out;
+        for (const ChannelCall &c : channel_calls(k, d, N)) out.push_back({c.n0, c.n});
+        return out;
+    };
+    using V = std::vector<std::pair<int64_t, int64_t>>;
+    EXPECT_EQ(calls(8 * lanes), (V{{0, 8 * lanes}}));
+    EXPECT_EQ(calls(lanes), (V{{0, lanes}}));
+    EXPECT_EQ(calls(lanes - 1), (V{{0, lanes - 1}}));
+    EXPECT_EQ(calls(1), (V{{0, 1}}));
+    EXPECT_EQ(calls(8 * lanes + 5), (V{{0, 8 * lanes}, {7 * lanes + 5, lanes}}));
+    EXPECT_EQ(calls(lanes + 1), (V{{0, lanes}, {1, lanes}}));
+    EXPECT_EQ(calls(8 * lanes + 5, Device::cuda), (V{{0, 8 * lanes + 5}}));
+}
 
 class CudaKernel : public ::testing::TestWithParam<const KernelEntry *> {};
 TEST_P(CudaKernel, MatchesFloat64Reference) {
