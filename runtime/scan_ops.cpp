@@ -71,7 +71,7 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
 
 // A CPU kernel runs its channels in vectors of `lanes` (its vector_width, else this CPU's natural
 // width), and a last vector short of full as a masked tail: per lane and logit a masked strided
-// load of z, which measured about 11 full vectors' time (the BD-LRU m = 3 backward took 1.5x as
+// load of z, which measured about 10 full vectors' time (the BD-LRU m = 3 backward took 1.5x as
 // long at N = 341 as at N = 336; docs/benchmarks.md). So a channel count off the vector width
 // runs as two calls: channels [0, N - r) (r = N mod lanes) and one full vector [N - lanes, N),
 // which computes lanes - r channels of the first call again and writes the same values (each
