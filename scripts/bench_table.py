@@ -7,6 +7,8 @@ against each peer (peer ms / statemix ms, > 1 means statemix is faster).
 Usage: scripts/bench_table.py ROWS.json
        scripts/bench_table.py --peers ROWS.json...   (one summary table of statemix vs the peers,
                                                      a row per shape, core, direction and peer)
+       scripts/bench_table.py --goals ROWS.json...   (issue #11's CPU goals: each run's % of its
+                                                     ceiling per layer and m, the goal, met or not)
 """
 import json
 import statistics
@@ -92,6 +94,44 @@ def peer_summary(paths):
             net=f"{statistics.median(nets):.1f}" if nets else "-", xn=spread(xn) if xn else "-"))
 
 
+def goal(layer, m, direction):
+    """Issue #11's CPU goal for a row, % of the same-run ceiling (None: no goal)."""
+    if direction == "fwd+bwd":
+        return 55 if m == 1 else None
+    small = (layer == "hlru" and m <= 8) or (layer == "bdlru" and m <= 4)
+    if direction == "bwd":
+        return 60 if m <= 2 else (40 if small else None)
+    return 60 if small else (50 if layer == "bdlru" and m >= 8 else None)
+
+
+def goals_table(paths):
+    """Batch-major CPU rows of several runs: % of each run's copy ceiling (BD-LRU m >= 8: of the
+    binding ceiling, the larger of the copy and arithmetic fractions), one entry per run, the goal
+    and whether every run (or some) reached it."""
+    rows = {}
+    for path in paths:
+        for x in json.load(open(path)):
+            if x["algorithm"] != "sequential" or x["device"] != "cpu" or x["layer"] in RNN_CORES:
+                continue
+            pct = 100 * x["fraction_of_copy"]
+            if x["layer"] == "bdlru" and x["m"] >= 8:
+                pct = max(pct, 100 * x["fraction_of_arith"])
+            rows.setdefault((x["layer"], x["m"]), {}).setdefault(x["direction"], []).append(pct)
+    print("| layer | m | forward % | backward % | fwd+bwd % | goals (fwd / bwd / fwd+bwd) | met |")
+    print("|---|---|---|---|---|---|---|")
+    for (layer, m), by_dir in sorted(rows.items()):
+        cells, goals, met = [], [], []
+        for d in ("fwd", "bwd", "fwd+bwd"):
+            v = by_dir.get(d, [])
+            cells.append(" / ".join(f"{p:.0f}" for p in v) or "-")
+            g = goal(layer, m, d)
+            goals.append(f"{g}" if g else "-")
+            if g and v:
+                met.append("yes" if min(v) >= g else ("some runs" if max(v) >= g else "no"))
+        name = "BD-LRU" if layer == "bdlru" else "H-LRU"
+        print(f"| {name} | {m} | {' | '.join(cells)} | {' / '.join(goals)} | {', '.join(met) or '-'} |")
+
+
 def main(path):
     rows = json.load(open(path))
     scans = [r for r in rows if r["layer"] not in RNN_CORES]
@@ -107,5 +147,7 @@ def main(path):
 if __name__ == "__main__":
     if sys.argv[1] == "--peers":
         peer_summary(sys.argv[2:])
+    elif sys.argv[1] == "--goals":
+        goals_table(sys.argv[2:])
     else:
         main(sys.argv[1])
