@@ -210,10 +210,12 @@ public:
         // φ of every logit of step t once (pstep), with its row's shift (rstat) and 1/S (rinv).
         std::vector<Expr> logits;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, j, n, t, b));
+        // m = 1: the row's other logit (gate_norm.h: one exponential per row of two).
+        Expr z_other = two_logit_other(M + 1, k, [&](Expr i) { return z(i, j, n, t, b); });
         auto define_gates = [&](StepGates &G) {
             std::vector<Expr> phis;
-            G.rstat(j, n, t, b) = norm_shift(logits, norm);
-            G.pstep(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), G.rstat(j, n, t, b), norm, fast_math);
+            G.rstat(j, n, t, b) = norm_shift(logits, norm, fast_math);
+            G.pstep(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), G.rstat(j, n, t, b), norm, fast_math, z_other);
             for (int kk = 0; kk <= M; kk++) phis.push_back(G.pstep(kk, j, n, t, b));
             G.rinv(j, n, t, b) = norm_inv(phis, norm);
         };
@@ -359,7 +361,7 @@ public:
             P.dv = *dv;
             P.rstat_dz(j, n, t, b) = row_stats(j, t);
             Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
-            NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math);
+            NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math, z_other);
             Expr hp = hprev(min(k, M - 1), t);
             Expr u = select(k < M, hp, v(j, n, t, b));
             P.dz(k, j, n, t, b) = lam * e.c * (u - e.s * h(j, n, t, b));

@@ -29,29 +29,39 @@ struct NormElem {
 };
 
 struct NormStats {
-    Halide::Expr shift, inv;  // softmax: row max; 1/S
+    Halide::Expr shift, inv;  // softmax: row max (two logits: e^{-|z_0 - z_1|}); 1/S
 };
 
 namespace detail {
 // e^x for x <= 0 (softmax's shifted logits), in the fast-math build. Halide's fast_exp takes the
 // floor of x·log2(e), which Halide 21 emits on AVX-512 as two 256-bit vroundps with an extract and
 // an insert per vector. Here k = round(x·log2(e)) is a truncating conversion of x·log2(e) - 1/2
-// (x <= 0), so r = x - k·ln2 lies in [-ln2/2, ln2/2], where a degree-6 Taylor polynomial is within
-// 2e-7 relative, and 2^k is k's bits shifted into the exponent. x below -88 (e^x under the
-// smallest normal float) gives 0; the clamp is a select, so NaN stays NaN.
+// (x <= 0), so r = x - k·ln2 lies in [-ln2/2, ln2/2], where the degree-5 minimax polynomial below
+// (Remez on the relative error, 7.5e-8 in exact arithmetic; one FMA fewer than the degree-6 Taylor
+// polynomial it replaced, whose error was 1.2e-7) is evaluated, and 2^k is k's bits shifted into
+// the exponent. Evaluated in float32 the whole is within 1.2e-6 relative on [-20, 0] (the
+// reduction's k·ln2 dominates), as the Taylor form was. x below -88 (e^x under the smallest
+// normal float) gives 0; the clamp is a select, so NaN stays NaN.
 inline Halide::Expr exp_nonpositive(const Halide::Expr &x) {
     using namespace Halide;
     Expr xc = select(x < -88.0f, -88.0f, x);
     Expr k = cast<int32_t>(xc * 1.44269504f - 0.5f);  // in [-127, 0]
     Expr r = xc - cast<float>(k) * 0.693147182f;
-    Expr p = 1.0f / 720.0f;
-    for (float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f}) p = p * r + c;
+    Expr p = 0.008297654800117016f;
+    for (float c : {0.04191538318991661f, 0.16667574644088745f, 0.49998894333839417f, 0.9999997019767761f,
+                    1.0000001192092896f}) {
+        p = p * r + c;
+    }
     return p * reinterpret<float>((k + 127) << 23);
 }
 
-inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast) {
+// φ(z_k). A row of two softmax logits (m = 1) takes `other`, the row's other logit, and
+// `shift` = e^{-|z_0 - z_1|} (norm_shift): φ is 1 for the larger logit and that exponential for
+// the smaller, the same values as e^{z_k - max}, with one exponential per row instead of two.
+inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast,
+                        const Halide::Expr &other) {
     using namespace Halide;
-    Expr e = fast ? exp_nonpositive(z - shift) : exp(z - shift);
+    Expr e = other.defined() ? select(z >= other, 1.0f, shift) : fast ? exp_nonpositive(z - shift) : exp(z - shift);
     return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
                   norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh_f32(z), z);
 }
@@ -61,13 +71,22 @@ inline Halide::Expr magnitude(const Halide::Expr &ph, const Halide::Expr &norm) 
 }
 }  // namespace detail
 
-inline Halide::Expr norm_shift(const std::vector<Halide::Expr> &z, const Halide::Expr &norm);
+inline Halide::Expr norm_shift(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast);
 inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::Expr &norm);
 
+// The row's other logit where the row has two (m = 1: the one-exponential softmax of detail::phi),
+// else undefined. `zk(i)` is logit i of the row; k may be symbolic (then k ∈ {0, 1}).
+template<typename F>
+Halide::Expr two_logit_other(int logits, const Halide::Expr &k, F zk) {
+    return logits == 2 ? zk(1 - k) : Halide::Expr();
+}
+
 inline NormStats norm_stats(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
-    Halide::Expr shift = norm_shift(z, norm);
+    Halide::Expr shift = norm_shift(z, norm, fast);
     std::vector<Halide::Expr> ph;
-    for (const auto &zk : z) ph.push_back(detail::phi(zk, shift, norm, fast));
+    for (size_t k = 0; k < z.size(); k++) {
+        ph.push_back(detail::phi(z[k], shift, norm, fast, z.size() == 2 ? z[1 - k] : Halide::Expr()));
+    }
     return {shift, norm_inv(ph, norm)};
 }
 
@@ -83,20 +102,29 @@ inline NormElem norm_elem_from_phi(const Halide::Expr &ph, const Halide::Expr &i
     return {ph * inv, dphi * inv, s};
 }
 
-inline NormElem norm_elem(const Halide::Expr &z, const NormStats &st, const Halide::Expr &norm, bool fast) {
-    return norm_elem_from_phi(detail::phi(z, st.shift, norm, fast), st.inv, norm);
+// `other`: two_logit_other (the row's other logit where it has two), with st from norm_stats.
+inline NormElem norm_elem(const Halide::Expr &z, const NormStats &st, const Halide::Expr &norm, bool fast,
+                          const Halide::Expr &other) {
+    return norm_elem_from_phi(detail::phi(z, st.shift, norm, fast, other), st.inv, norm);
 }
 
 // Per-row pieces for kernels that keep φ of one step in a buffer: the shift (softmax: the row
-// max), φ(z_k) and 1/S from the φ of the whole row.
-inline Halide::Expr norm_shift(const std::vector<Halide::Expr> &z, const Halide::Expr &norm) {
+// max; for a row of two logits e^{-|z_0 - z_1|}, see detail::phi), φ(z_k) and 1/S from the φ of
+// the whole row.
+inline Halide::Expr norm_shift(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
     using namespace Halide;
+    if (z.size() == 2) {
+        Expr d = -abs(z[0] - z[1]);
+        return select(norm == kSoftmax, fast ? detail::exp_nonpositive(d) : exp(d), 0.0f);
+    }
     Expr mx = z[0];
     for (size_t k = 1; k < z.size(); k++) mx = max(mx, z[k]);
     return select(norm == kSoftmax, mx, 0.0f);
 }
-inline Halide::Expr norm_phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast) {
-    return detail::phi(z, shift, norm, fast);
+// `other`: two_logit_other, with the shift of norm_shift.
+inline Halide::Expr norm_phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast,
+                             const Halide::Expr &other) {
+    return detail::phi(z, shift, norm, fast, other);
 }
 inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::Expr &norm) {
     using namespace Halide;
@@ -109,7 +137,9 @@ inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::
 inline std::vector<NormElem> norm_row(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
     NormStats st = norm_stats(z, norm, fast);
     std::vector<NormElem> out;
-    for (const auto &zk : z) out.push_back(norm_elem(zk, st, norm, fast));
+    for (size_t k = 0; k < z.size(); k++) {
+        out.push_back(norm_elem(z[k], st, norm, fast, z.size() == 2 ? z[1 - k] : Halide::Expr()));
+    }
     return out;
 }
 

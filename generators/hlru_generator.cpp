@@ -207,10 +207,12 @@ public:
         // φ of every logit of step t once (pstep), with the row's shift (rstat) and 1/S (rinv).
         std::vector<Expr> logits;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t, b));
+        // m = 1: the row's other logit (gate_norm.h: one exponential per row of two).
+        Expr z_other = two_logit_other(M + 1, k, [&](Expr i) { return z(i, n, t, b); });
         auto define_gates = [&](StepGates &G) {
             std::vector<Expr> phis;
-            G.rstat(n, t, b) = norm_shift(logits, norm);
-            G.pstep(k, n, t, b) = norm_phi(z(k, n, t, b), G.rstat(n, t, b), norm, fast_math);
+            G.rstat(n, t, b) = norm_shift(logits, norm, fast_math);
+            G.pstep(k, n, t, b) = norm_phi(z(k, n, t, b), G.rstat(n, t, b), norm, fast_math, z_other);
             for (int kk = 0; kk <= M; kk++) phis.push_back(G.pstep(kk, n, t, b));
             G.rinv(n, t, b) = norm_inv(phis, norm);
         };
@@ -346,7 +348,7 @@ public:
             P.dv = *dv;
             P.rstat_dz(n, t, b) = row_stats(t);
             Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
-            NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math);
+            NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math, z_other);
             P.dz(k, n, t, b) = lam * e.c * (u_of(k, t) - e.s * s(n, t, b));
             P.dv(n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
         }

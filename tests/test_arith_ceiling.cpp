@@ -57,6 +57,9 @@ TEST(ArithCeiling, OpCountsOfTheScans) {
     OpCounts h = scan_op_counts(false, 4, false);
     EXPECT_EQ(h.exps, 5);
     EXPECT_EQ(h.fma, 10 + 4 + 1);
+    // m = 1 (both families): one exponential per row of two logits, e^{-|z0 - z1|}.
+    EXPECT_EQ(scan_op_counts(false, 1, false).exps, 1);
+    EXPECT_EQ(scan_op_counts(true, 1, true).exps, 1);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -205,14 +206,17 @@ std::string label(const KernelEntry &k, Norm norm, const ScanDims &d) {
            " T=" + std::to_string(d.T) + " N=" + std::to_string(d.N);
 }
 
-void check_kernel_entry(const KernelEntry &k) {
+// `edit` (optional) changes a problem's inputs before it runs.
+void check_kernel_entry(const KernelEntry &k, const std::vector<Norm> &norms = {std::begin(kAllNorms), std::end(kAllNorms)},
+                        const std::function<void(Problem &)> &edit = nullptr) {
     const Device dev = parse_device(k.device);
     const bool backward = std::strcmp(k.direction, "backward") == 0;
     const Layer layer = parse_layer(k.layer);
     unsigned seed = 1;
-    for (Norm norm : kAllNorms) {
+    for (Norm norm : norms) {
         for (const ScanDims &d : shapes_for(k)) {
             Problem p = make_problem(layer, k.m, norm, d.B, d.T, d.N, seed++);
+            if (edit) edit(p);
             p.cfg.algorithm = parse_algorithm(k.algorithm);
             p.cfg.kernel = &k;  // this variant, whatever the tuning database chose for the shape
             p.cfg.time_major = is_time_major(k);
@@ -245,6 +249,35 @@ std::vector<const KernelEntry *> kernels_on(const char *device) {
 
 class CpuKernel : public ::testing::TestWithParam<const KernelEntry *> {};
 TEST_P(CpuKernel, MatchesFloat64Reference) { check_kernel_entry(*GetParam()); }
+
+// Softmax rows whose logits tie, lie 40 or 100 apart (a weight under float32's smallest normal),
+// or hold -inf (weight 0), one kind per row in turn. At m = 1 the kernels take one exponential per
+// row, e^{-|z0 - z1|}, and give the larger logit weight 1/(1 + e) by a comparison (gate_norm.h):
+// ties and both orders must land on the right logit. m = 2 (a row max and m + 1 exponentials) is
+// checked on the same rows.
+class CpuKernelLowOrder : public ::testing::TestWithParam<const KernelEntry *> {};
+TEST_P(CpuKernelLowOrder, SoftmaxEdgeLogitsMatchFloat64Reference) {
+    check_kernel_entry(*GetParam(), {Norm::softmax}, [](Problem &p) {
+        const size_t w = (size_t)p.d.m + 1;
+        for (size_t row = 0; row * w < p.z.size(); row++) {
+            double *z = &p.z[row * w];
+            switch (row % 6) {
+                case 0: for (size_t i = 1; i < w; i++) z[i] = z[0]; break;  // a tie
+                case 1: z[0] += 40; break;                                   // the first far ahead
+                case 2: z[w - 1] += 100; break;                              // the input gate far ahead
+                case 3: z[0] = -INFINITY; break;                             // weight exactly 0
+                case 4: z[w - 1] -= 100; break;                              // the input gate far behind
+                default: break;
+            }
+        }
+    });
+}
+std::vector<const KernelEntry *> low_order(std::vector<const KernelEntry *> ks) {
+    ks.erase(std::remove_if(ks.begin(), ks.end(), [](const KernelEntry *k) { return k->m > 2; }), ks.end());
+    return ks;
+}
+INSTANTIATE_TEST_SUITE_P(AllVariants, CpuKernelLowOrder, ::testing::ValuesIn(low_order(kernels_on("cpu"))),
+                         [](const auto &info) { return std::string(info.param->name); });
 INSTANTIATE_TEST_SUITE_P(AllVariants, CpuKernel, ::testing::ValuesIn(kernels_on("cpu")),
                          [](const auto &info) { return std::string(info.param->name); });
 
