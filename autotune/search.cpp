@@ -608,8 +608,10 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
             e->complete = false;
         }
         const Bucket &b = db.bucket(w.bucket);
-        // Scans: one problem per (layer, m, bucket) serves both directions; RNN cores: per op.
-        const std::string pid = w.key.layer + std::to_string(w.key.m) + w.bucket + (is_rnn(w.key.layer) ? w.key.direction : "");
+        // One problem per kernel and bucket: the direction sets what a run moves (a backward
+        // entry once recorded the forward's bytes, and its GB/s at half, when one problem served
+        // both directions).
+        const std::string pid = w.key.label() + " " + w.bucket;
         if (pid != problem_id) {
             problem.reset();
             problem = make_workload(be, w.key, b, o.shape_scale);

@@ -2,9 +2,10 @@
 // FMAs and m(m+1) exponentials per block, so the kernels can be bound by the FMA units rather than
 // by memory. Measured here in the same run as the kernels, on as many threads as they use:
 //  - FMA throughput: independent chains of vector FMAs held in registers (no memory traffic);
-//  - exp throughput: the float32 exp the kernels evaluate (Halide's fast_exp, which every
-//    scan generator uses with fast_math on: a degree-5 polynomial after the ln 2 range reduction,
-//    2^k built in the exponent bits, overflow/underflow selects), over a vector in L1.
+//  - exp throughput: the float32 exp the softmax kernels evaluate (gate_norm.h's exp_nonpositive,
+//    with fast_math on: a degree-5 polynomial after the ln 2 range reduction, 2^k built in the
+//    exponent bits, an underflow clamp), over a vector in L1. (Before 2026-12-04 this timed
+//    Halide's fast_exp, which has a floor in its reduction and overflow selects.)
 // Both are compiled for AVX-512, AVX2+FMA and SSE and the widest the CPU has is run, as the
 // kernels' multi-target libraries do (STATEMIX_CPU_TARGETS).
 // A kernel's arithmetic bound is then  fma_ops / fma_rate + exps / exp_rate  (the exponentials'
@@ -17,6 +18,8 @@
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include "../generators/exp_poly.h"
 
 namespace statemix {
 
@@ -45,31 +48,22 @@ __attribute__((always_inline)) inline float fma_chains(int64_t iters, float seed
     return out;
 }
 
-// Halide's fast_exp (src/IROperator.cpp), lane-wise. (Vectors by reference: no ABI notes for
-// the wide types outside their target functions.)
+// The softmax kernels' e^x for x <= 0 (generators/gate_norm.h, detail::exp_nonpositive; its
+// constants in generators/exp_poly.h), lane-wise: clamp, truncating k, reduction, degree-5
+// Horner, 2^k from the exponent bits. (Vectors by reference: no ABI notes for the wide types
+// outside their target functions.)
 template<typename V, typename VI>
-__attribute__((always_inline)) inline void fast_exp(const V &x, V &res) {
-    const float ln2 = 0.69314718056f;
-    V scaled = x * (1.0f / ln2);
-    // floor: truncate, then one less where truncation rounded up (negative non-integers).
-    VI k = __builtin_convertvector(scaled, VI);
-    k += (VI)(__builtin_convertvector(k, V) > scaled);  // -1 where true
-    V k_real = __builtin_convertvector(k, V);
-    V r = x - k_real * ln2;
-    V p = (V){} + 0.01314350012789660196f;
-    p = p * r + 0.03668965196652099192f;
-    p = p * r + 0.16873890085469545053f;
-    p = p * r + 0.49970514590562437052f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    VI biased = k + 127;
-    VI bits = biased << 23;
+__attribute__((always_inline)) inline void kernel_exp(const V &x, V &res) {
+    using namespace statemix::gen;
+    const V xc = x < kExpClamp ? (V){} + kExpClamp : x;
+    const VI k = __builtin_convertvector(xc * kLog2e - 0.5f, VI);  // truncates: rounds for xc <= 0
+    const V r = xc - __builtin_convertvector(k, V) * kLn2;
+    V p = (V){} + kExpPoly[0];
+    for (int i = 1; i < 6; i++) p = p * r + kExpPoly[i];
+    const VI bits = (k + 127) << 23;
     V two_k;
     std::memcpy(&two_k, &bits, sizeof(bits));
     res = p * two_k;
-    const V inf = (V){} + __builtin_inff();
-    res = biased >= 255 ? inf : res;
-    res = biased > 0 ? res : (V){};
 }
 
 // `passes` passes of exp over n floats in L1 (n a multiple of 16): passes·n exponentials.
@@ -84,8 +78,8 @@ __attribute__((always_inline)) inline float exp_passes(const float *buf, int64_t
             std::memcpy(&x0, buf + i, sizeof(V));
             std::memcpy(&x1, buf + i + W, sizeof(V));
             V e0, e1;
-            fast_exp<V, VI>(x0, e0);
-            fast_exp<V, VI>(x1, e1);
+            kernel_exp<V, VI>(x0, e0);
+            kernel_exp<V, VI>(x1, e1);
             sum0 += e0;
             sum1 += e1;
         }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "exp_poly.h"
 #include "fast_math.h"
 
 #include <vector>
@@ -36,22 +37,17 @@ namespace detail {
 // e^x for x <= 0 (softmax's shifted logits), in the fast-math build. Halide's fast_exp takes the
 // floor of x·log2(e), which Halide 21 emits on AVX-512 as two 256-bit vroundps with an extract and
 // an insert per vector. Here k = round(x·log2(e)) is a truncating conversion of x·log2(e) - 1/2
-// (x <= 0), so r = x - k·ln2 lies in [-ln2/2, ln2/2], where the degree-5 minimax polynomial below
-// (Remez on the relative error, 7.5e-8 in exact arithmetic; one FMA fewer than the degree-6 Taylor
-// polynomial it replaced, whose error was 1.2e-7) is evaluated, and 2^k is k's bits shifted into
-// the exponent. Evaluated in float32 the whole is within 1.2e-6 relative on [-20, 0] (the
-// reduction's k·ln2 dominates), as the Taylor form was. x below -88 (e^x under the smallest
-// normal float) gives 0; the clamp is a select, so NaN stays NaN.
+// (x <= 0), r = x - k·ln2 lies in [-ln2/2, ln2/2], a degree-5 minimax polynomial (one FMA fewer
+// than the degree-6 Taylor polynomial it replaced, as accurate) gives e^r, and 2^k is k's bits
+// shifted into the exponent: the constants and error are in exp_poly.h. x below -88 (e^x under
+// the smallest normal float) gives 0; the clamp is a select, so NaN stays NaN.
 inline Halide::Expr exp_nonpositive(const Halide::Expr &x) {
     using namespace Halide;
-    Expr xc = select(x < -88.0f, -88.0f, x);
-    Expr k = cast<int32_t>(xc * 1.44269504f - 0.5f);  // in [-127, 0]
-    Expr r = xc - cast<float>(k) * 0.693147182f;
-    Expr p = 0.008297654800117016f;
-    for (float c : {0.04191538318991661f, 0.16667574644088745f, 0.49998894333839417f, 0.9999997019767761f,
-                    1.0000001192092896f}) {
-        p = p * r + c;
-    }
+    Expr xc = select(x < kExpClamp, kExpClamp, x);
+    Expr k = cast<int32_t>(xc * kLog2e - 0.5f);  // in [-127, 0]
+    Expr r = xc - cast<float>(k) * kLn2;
+    Expr p = kExpPoly[0];
+    for (int i = 1; i < 6; i++) p = p * r + kExpPoly[i];
     return p * reinterpret<float>((k + 127) << 23);
 }
 

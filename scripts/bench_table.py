@@ -9,6 +9,9 @@ Usage: scripts/bench_table.py ROWS.json
                                                      a row per shape, core, direction and peer)
        scripts/bench_table.py --goals ROWS.json...   (issue #11's CPU goals: each run's % of its
                                                      ceiling per layer and m, the goal, met or not)
+       scripts/bench_table.py --compare OLD.json... --vs NEW.json...
+                                                    (two builds side by side: each run's ms, the
+                                                     ratio of the medians, new % of its run's copy)
 """
 import json
 import statistics
@@ -132,6 +135,37 @@ def goals_table(paths):
         print(f"| {name} | {m} | {' | '.join(cells)} | {' / '.join(goals)} | {', '.join(met) or '-'} |")
 
 
+def compare_table(old_paths, new_paths):
+    """Old/new builds of the same bench: per layer, layout, direction and m, every run's ms of
+    each build, old median / new median (> 1: the new build is faster), the new build's % of its
+    own run's copy ceiling, and the kernel the new build ran. Runs should alternate old and new."""
+    acc, ceil = {}, []
+    for side, paths in (("old", old_paths), ("new", new_paths)):
+        for path in paths:
+            rows = json.load(open(path))
+            if rows:
+                ceil.append(f"{path} {rows[0]['copy_gbps']:.1f}")
+            for x in rows:
+                key = (x["layer"], x["algorithm"], x["direction"], x["m"])
+                acc.setdefault(key, {}).setdefault(side, []).append(x)
+    print("same-run copy ceilings (GB/s): " + ", ".join(ceil))
+    print()
+    print("| layer | layout | dir | m | old ms (runs) | new ms (runs) | old/new (medians) | new, % of its run's copy | new kernel |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    dirs = ["fwd", "bwd", "fwd+bwd"]
+    for (layer, alg, d, m), v in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], dirs.index(kv[0][2]), kv[0][3])):
+        if "old" not in v or "new" not in v:
+            continue
+        o = statistics.median(x["ms"] for x in v["old"])
+        n = statistics.median(x["ms"] for x in v["new"])
+        lay = "time-major" if alg == "time_major" else "batch-major"
+        runs = lambda side, f: " / ".join(f(x) for x in v[side])
+        old_ms = runs("old", lambda x: f"{x['ms']:.1f}")
+        new_ms = runs("new", lambda x: f"{x['ms']:.1f}")
+        new_pct = runs("new", lambda x: f"{100 * x['fraction_of_copy']:.0f}%")
+        print(f"| {layer} | {lay} | {d} | {m} | {old_ms} | {new_ms} | {o / n:.2f}x | {new_pct} | {v['new'][0]['kernel']} |")
+
+
 def main(path):
     rows = json.load(open(path))
     scans = [r for r in rows if r["layer"] not in RNN_CORES]
@@ -147,6 +181,11 @@ def main(path):
 if __name__ == "__main__":
     if sys.argv[1] == "--peers":
         peer_summary(sys.argv[2:])
+    elif sys.argv[1] == "--compare":
+        if "--vs" not in sys.argv:
+            sys.exit("--compare OLD.json... --vs NEW.json...: expected --vs between the two builds' runs")
+        cut = sys.argv.index("--vs")
+        compare_table(sys.argv[2:cut], sys.argv[cut + 1:])
     elif sys.argv[1] == "--goals":
         goals_table(sys.argv[2:])
     else:

@@ -58,6 +58,21 @@ if (NOT complete OR NOT ms1 EQUAL ms0)
   message(FATAL_ERROR "the resumed run measured again (${ms0} -> ${ms1} ms) or did not finish (${complete})")
 endif ()
 
+# Both directions in one run: each entry records what its own direction moves (spec §6; BD-LRU
+# m = 1 per token: forward z, v, h = 4 floats, backward z, v, h, g, dz, dv = 8).
+tune(out run --layers bdlru --orders 1 --directions forward backward --buckets narrow --db ${WORK}/dirs.json
+     --max-candidates 1 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016)
+file(READ ${WORK}/dirs.json jd)
+foreach (i 0 1)
+  string(JSON dir${i} GET "${jd}" entries ${i} direction)
+  string(JSON b GET "${jd}" entries ${i} bytes)
+  string(REGEX REPLACE "\\.0*$" "" bytes_${dir${i}} "${b}")  # written as a float: 1234.0
+endforeach ()
+math(EXPR twice "${bytes_forward} * 2")
+if (NOT bytes_forward GREATER 0 OR NOT bytes_backward EQUAL twice)
+  message(FATAL_ERROR "bytes: forward ${bytes_forward}, backward ${bytes_backward} (expected twice the forward):\n${jd}")
+endif ()
+
 tune(out report --db ${db} --out ${WORK}/report.html)
 file(READ ${WORK}/report.html html)
 expect("${html}" "<svg")

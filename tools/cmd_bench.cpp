@@ -562,7 +562,7 @@ void run_bench(const BenchOptions &o) {
                     r.exp_gps = arith->exp_gps();
                 }
             }
-            fmt::print("{} arithmetic ceiling: FMA {:.1f} GFLOP/s, exp {:.2f} G/s (Halide's fast_exp), {}-float vectors, "
+            fmt::print("{} arithmetic ceiling: FMA {:.1f} GFLOP/s, exp {:.2f} G/s (the softmax kernels' exp), {}-float vectors, "
                        "best of {} samples on {} threads; \"arith ms\" is the time the scan's FMAs and exponentials "
                        "need at those rates (bench/arith_ceiling.h)\n",
                        dname, arith->fma_gflops(), arith->exp_gps(), arith_detail::isa_lanes(), arith->count(),
