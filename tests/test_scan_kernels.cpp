@@ -255,22 +255,23 @@ TEST_P(CpuKernel, MatchesFloat64Reference) { check_kernel_entry(*GetParam()); }
 // row, e^{-|z0 - z1|}, and give the larger logit weight 1/(1 + e) by a comparison (gate_norm.h):
 // ties and both orders must land on the right logit. m = 2 (a row max and m + 1 exponentials) is
 // checked on the same rows.
+void softmax_edge_logits(Problem &p) {
+    const size_t w = (size_t)p.d.m + 1;
+    for (size_t row = 0; row * w < p.z.size(); row++) {
+        double *z = &p.z[row * w];
+        switch (row % 6) {
+            case 0: for (size_t i = 1; i < w; i++) z[i] = z[0]; break;  // a tie
+            case 1: z[0] += 40; break;                                   // the first far ahead
+            case 2: z[w - 1] += 100; break;                              // the input gate far ahead
+            case 3: z[0] = -INFINITY; break;                             // weight exactly 0
+            case 4: z[w - 1] -= 100; break;                              // the input gate far behind
+            default: break;
+        }
+    }
+}
 class CpuKernelLowOrder : public ::testing::TestWithParam<const KernelEntry *> {};
 TEST_P(CpuKernelLowOrder, SoftmaxEdgeLogitsMatchFloat64Reference) {
-    check_kernel_entry(*GetParam(), {Norm::softmax}, [](Problem &p) {
-        const size_t w = (size_t)p.d.m + 1;
-        for (size_t row = 0; row * w < p.z.size(); row++) {
-            double *z = &p.z[row * w];
-            switch (row % 6) {
-                case 0: for (size_t i = 1; i < w; i++) z[i] = z[0]; break;  // a tie
-                case 1: z[0] += 40; break;                                   // the first far ahead
-                case 2: z[w - 1] += 100; break;                              // the input gate far ahead
-                case 3: z[0] = -INFINITY; break;                             // weight exactly 0
-                case 4: z[w - 1] -= 100; break;                              // the input gate far behind
-                default: break;
-            }
-        }
-    });
+    check_kernel_entry(*GetParam(), {Norm::softmax}, softmax_edge_logits);
 }
 std::vector<const KernelEntry *> low_order(std::vector<const KernelEntry *> ks) {
     ks.erase(std::remove_if(ks.begin(), ks.end(), [](const KernelEntry *k) { return k->m > 2; }), ks.end());
@@ -375,6 +376,15 @@ TEST_P(CudaKernel, MatchesFloat64Reference) {
 }
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudaKernel);
 INSTANTIATE_TEST_SUITE_P(AllVariants, CudaKernel, ::testing::ValuesIn(kernels_on("cuda")),
+                         [](const auto &info) { return std::string(info.param->name); });
+// The edge logits of CpuKernelLowOrder on the CUDA kernels at m <= 2.
+class CudaKernelLowOrder : public ::testing::TestWithParam<const KernelEntry *> {};
+TEST_P(CudaKernelLowOrder, SoftmaxEdgeLogitsMatchFloat64Reference) {
+    if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    check_kernel_entry(*GetParam(), {Norm::softmax}, softmax_edge_logits);
+}
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudaKernelLowOrder);
+INSTANTIATE_TEST_SUITE_P(AllVariants, CudaKernelLowOrder, ::testing::ValuesIn(low_order(kernels_on("cuda"))),
                          [](const auto &info) { return std::string(info.param->name); });
 
 // Processing a sequence in two pieces (final state -> initial state) equals one pass, forward
