@@ -4,7 +4,7 @@
 # and the degree-5 minimax exp (generators/gate_norm.h). Batch-major at every m, then time-major
 # at m = 1, 2. Each run measures its own copy and arithmetic ceilings.
 # NEWNAME (default new) names the new build's files: `tuned` for the second set, the build after the
-# m = 1 entries were re-tuned (56ff66d).
+# m = 1 entries were re-tuned (56ff66d); `final` for the third, after the second tuning round.
 # From the repository root:
 #   OLD=/tmp/old/statemix NEW=build/tools/statemix OUT=docs/data/bench-2026-12-04-one-exp-m1 bash $OUT/bench.sh
 #   OLD=... NEW=... OUT=... NEWNAME=tuned OLDNAME=old2 bash $OUT/bench.sh
