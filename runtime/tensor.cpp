@@ -309,8 +309,14 @@ Tensor Tensor::to(Device device) const {
     Tensor dst = empty(shape_, device);
     if (numel() == 0) return dst;
     // Bring the source's current contents to its host mirror (a no-op for CPU tensors).
+    // A view (reshape, slice, an arena's range) may have been written on the device through
+    // another view of the same memory, which leaves this buffer's "device is newer" mark unset:
+    // read the device copy unless the host mirror holds the newer data (as copy_to_host does).
     Halide::Runtime::Buffer<float> &src = *buf_;
-    if (device_ == Device::cuda && src.copy_to_host() != 0) throw Error("device cuda: copy to host failed");
+    if (device_ == Device::cuda) {
+        if (!src.host_dirty()) src.set_device_dirty(true);
+        if (src.copy_to_host() != 0) throw Error("device cuda: copy to host failed");
+    }
     std::memcpy(dst.buf_->data(), src.data(), numel() * sizeof(float));
     if (device == Device::cuda) {
         dst.buf_->set_host_dirty();

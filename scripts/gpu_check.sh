@@ -4,7 +4,7 @@
 # the shape, and the RNN cores (Elman, WCRNN, LSTM) with cuDNN side by side
 # (statemix_peer_cudnn, found by `statemix bench` next to .gpu/statemix).
 # Writes logs and JSON under $OUT (7 files: the device tool returns at most 8). Each step has a
-# timeout (90 + 180 + 45 + 2 x 90 s: at most about 8.3 minutes; `rnn` alone at most 3.8).
+# timeout (120 + 150 + 40 + 2 x 75 s: at most about 7.7 minutes; `rnn` alone at most 3.2).
 # Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests scan rnn (default: all)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -12,7 +12,13 @@ mkdir -p "$OUT"
 STEPS=${*:-tests scan rnn}
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
+# Either one solid archive (.gpu/bundle.tar.xz: the binaries share most of their bytes, so
+# `tar cf - statemix statemix_tests statemix_peer_cudnn libdnnl.so.2 libOpenCL.so.1 | xz -9e
+# --lzma2=preset=9e,dict=256MiB -T1` is 34 MiB where separate .xz files are 56: the device tool
+# carries 64 MiB with the working tree), or one .xz per binary.
+[ -f .gpu/bundle.tar.xz ] && { tar xJf .gpu/bundle.tar.xz -C .gpu 2>/dev/null || python3 -c "import tarfile; tarfile.open('.gpu/bundle.tar.xz').extractall('.gpu')"; }
 for f in statemix statemix_tests statemix_peer_cudnn; do
+  [ -x .gpu/$f ] && continue
   [ -f .gpu/$f.xz ] || { echo "note: .gpu/$f.xz not carried" | tee -a "$OUT/gpu.txt"; continue; }
   xz -dkf .gpu/$f.xz 2>/dev/null || python3 -c "import lzma,sys; open(sys.argv[2],'wb').write(lzma.open(sys.argv[1]).read())" .gpu/$f.xz .gpu/$f
   chmod +x .gpu/$f
@@ -38,7 +44,8 @@ for r in roots:
 print(":".join(sorted(dirs)))
 EOF
 )
-export LD_LIBRARY_PATH="${NVIDIA_LIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# .gpu/ first: libdnnl (Debian's oneDNN, the CPU dense ops) travels there, the device image has none
+export LD_LIBRARY_PATH="$PWD/.gpu:${NVIDIA_LIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$OUT/gpu.txt"
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >> "$OUT/gpu.txt"
@@ -49,20 +56,27 @@ done
 [ -x .gpu/statemix_peer_cudnn ] && ldd .gpu/statemix_peer_cudnn | grep -i "cudnn\|cublas" >> "$OUT/gpu.txt"
 
 if want tests; then
-  timeout 90 .gpu/statemix_tests --gtest_filter='*Cuda*' --gtest_brief=1 2>&1 | tail -25 | tee "$OUT/cuda_tests.log"
+  timeout 120 .gpu/statemix_tests --gtest_filter='*Cuda*:*Persistent*' --gtest_brief=1 > "$OUT/cuda_tests.log" 2>&1
+  echo "tests exit status $?" >> "$OUT/cuda_tests.log"
+  tail -25 "$OUT/cuda_tests.log"
 fi
 if want scan; then
-  timeout 180 .gpu/statemix bench --devices cuda --batch 16 --seq 2048 --width 1024 --reps 5 --no-reference \
-    --json "$OUT/gpu_bench_B16.json" 2>&1 | tee "$OUT/gpu_bench_B16.log" | tail -70
+  # the scans at the shape: sequential and chunked (each with its own backward), and with
+  # --variants every other compiled CUDA kernel of each m (the one-pass backward among them)
+  timeout 150 .gpu/statemix bench --devices cuda --layers bdlru hlru --orders 1 2 4 \
+    --algorithms sequential chunked --variants --batch 16 --seq 2048 --width 1024 --reps 5 --no-reference \
+    --json "$OUT/gpu_bench_B16.json" > "$OUT/gpu_bench_B16.log" 2>&1
+  echo "bench exit status $?" >> "$OUT/gpu_bench_B16.log"
+  tail -70 "$OUT/gpu_bench_B16.log"
 fi
 if want rnn; then
   {
     echo "== statemix_peer_cudnn alone, small shape (B=16 T=256 H=256)"
-    timeout 45 .gpu/statemix_peer_cudnn --cell tanh,lstm --batch 16 --seq 256 --hidden 256 --reps 3
+    timeout 40 .gpu/statemix_peer_cudnn --cell tanh,lstm --batch 16 --seq 256 --hidden 256 --reps 3
     echo "exit status $?"
     for H in 256 1024; do
       echo "== statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H --reps 3"
-      timeout 90 .gpu/statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H \
+      timeout 75 .gpu/statemix bench --layers elman,wcrnn,lstm --devices cuda --batch 16 --seq 2048 --width $H \
         --reps 3 --json "$OUT/gpu_rnn_B16_T2048_H$H.json"
       echo "exit status $?"
     done

@@ -236,6 +236,20 @@ TEST(DenseOps, CudaBitwiseDeterministicAndEmpty) {
     }
 }
 
+// Tensor::to() after a device write through another view of the same memory: it read the
+// buffer's stale host mirror, so the tuner's runner saw every CUDA candidate as wrong (H200,
+// 2026-12-04). A device-to-device copy into the view leaves the host mirror as it was.
+TEST(TensorCuda, ToReadsWhatAViewWroteOnTheDevice) {
+    if (!cuda_available()) GTEST_SKIP() << cuda_unavailable_reason();
+    Tensor a = Tensor::zeros({4, 6}, Device::cuda);
+    std::vector<float> want(24);
+    for (int i = 0; i < 24; i++) want[i] = 1.5f + (float)i;
+    Tensor v = a.reshape({24});
+    v.copy_from(Tensor::from_host({24}, want.data()).to(Device::cuda));
+    const Tensor got = a.to(Device::cpu);
+    for (int i = 0; i < 24; i++) EXPECT_EQ(got.data()[i], want[i]) << "element " << i;
+}
+
 TEST(DenseOps, BadArgumentsNameTheArgument) {
     const Tensor x = Tensor::zeros({7, 3}), W = Tensor::zeros({5, 3}), b = Tensor::zeros({5});
     const Tensor dy = Tensor::zeros({7, 5});

@@ -121,13 +121,17 @@ void linear_backward(const Tensor &x, const Tensor &W, const Tensor &dy, Tensor 
             check(cublasSgemm(c.handle, CUBLAS_OP_N, CUBLAS_OP_T, I, O, R, &one, px, I, pdy, O, &zero, pdW, I), op,
                   "SGEMM (dW)");
         }
-        if (want_db) {
+        if (want_db && R > 0) {  // GEMV with n = 0 returns at once (reference BLAS), leaving db unwritten
             check(cublasSgemv(c.handle, CUBLAS_OP_N, O, R, &one, pdy, O, p1, 1, &zero, pdb, 1), op, "SGEMV (db)");
         }
     }
     if (want_dx) mark_written(*dx);
     if (want_dW) mark_written(dW);
-    if (want_db) mark_written(*db);
+    if (want_db && R > 0) mark_written(*db);
+    if (want_db && R == 0) {  // no rows: the sum over them is zero
+        const std::vector<float> zeros((size_t)O, 0.0f);
+        db->copy_from_host(zeros.data());
+    }
 }
 
 }  // namespace statemix::cuda_dense
