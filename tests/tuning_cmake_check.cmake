@@ -15,6 +15,9 @@
 #    entries only, for every tier (-1);
 #  - an RNN core's entries: a step-kernel winner becomes a step variant and the op's choice; a
 #    winner equal to the default one-launch kernel (knobs spelled out) names that kernel.
+#  - a CUDA entry: a variant and a choice (tier "any") when its target is the build's CUDA target
+#    with the features in any order (Halide's spelling), ignored for another CUDA target; an
+#    untuned CUDA bucket is a status line, not the CPU tiers' warning.
 cmake_minimum_required(VERSION 3.28)  # script mode: today's policies (IN_LIST, CMP0126)
 if (DEFINED CASE)
   set(PROJECT_SOURCE_DIR ${SRC})
@@ -45,6 +48,8 @@ if (DEFINED CASE)
     statemix_tuned_rnn_kernels(elman forward 0)
     set(STATEMIX_CUDA ON)
     statemix_tuned_rnn_cuda_choices(elman 0)
+  elseif (CASE MATCHES "^cuda")
+    statemix_tuned_kernels(bdlru forward 2 cuda sequential tile=128)
   else ()
     statemix_tuned_kernels(bdlru forward 2 cpu sequential vector_width=0 tile=256)
   endif ()
@@ -115,6 +120,23 @@ expect("${out}" "1 kernel/bucket pairs have no entry" tuned)
 if (NOT rc EQUAL 0)
   message(FATAL_ERROR "case tuned failed:\n${out}")
 endif ()
+
+# CUDA entries: the tuner writes Halide's spelling of the target, the build its own.
+string(REPLACE "\"target\": \"x86-64-linux-avx-avx2-f16c-fma-sse41\", \"device\": \"cpu\"" 
+       "\"target\": \"x86-64-linux-cuda-cuda_capability_80-sse41\", \"device\": \"cuda\"" e_cuda "${e}")
+run_case(cuda "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_cuda}]}" out rc)
+expect("${out}" "KERNEL sm_bdlru_fwd_seq_m2_cuda sequential tile=128" cuda)
+expect("${out}" "KERNEL sm_bdlru_fwd_chunk_m2_cuda_chunk128_tile64_vector_width0 chunked chunk=128;tile=64;vector_width=0" cuda)
+expect("${out}" "CHOICE bdlru|forward|cuda|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_chunk_m2_cuda_chunk128_tile64_vector_width0" cuda)
+expect("${out}" "1 CUDA scan kernel/bucket pairs run the default knobs" cuda)
+expect_not("${out}" "have no entry" cuda)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case cuda failed:\n${out}")
+endif ()
+string(REPLACE "cuda_capability_80" "cuda_capability_90" e_cuda90 "${e_cuda}")
+run_case(cuda_other "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_cuda90}]}" out rc)
+expect_not("${out}" "CHOICE bdlru|forward|cuda" cuda_other)
+expect("${out}" "2 CUDA scan kernel/bucket pairs run the default knobs" cuda_other)
 
 # A bucket carved out of another ('mid', fallback 'narrow'): with no entry of its own the kernel
 # takes narrow's winner for mid's shapes too (a choice for each range, no untuned warning for
