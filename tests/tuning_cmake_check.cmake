@@ -17,7 +17,8 @@
 #    winner equal to the default one-launch kernel (knobs spelled out) names that kernel.
 #  - a CUDA entry: a variant and a choice (tier "any") when its target is the build's CUDA target
 #    with the features in any order (Halide's spelling), ignored for another CUDA target; an
-#    untuned CUDA bucket is a status line, not the CPU tiers' warning.
+#    untuned CUDA bucket is a status line, not the CPU tiers' warning; a winner that is a kernel
+#    the build already defines (the chunked default) is not compiled twice.
 cmake_minimum_required(VERSION 3.28)  # script mode: today's policies (IN_LIST, CMP0126)
 if (DEFINED CASE)
   set(PROJECT_SOURCE_DIR ${SRC})
@@ -49,6 +50,9 @@ if (DEFINED CASE)
     set(STATEMIX_CUDA ON)
     statemix_tuned_rnn_cuda_choices(elman 0)
   elseif (CASE MATCHES "^cuda")
+    if (CASE STREQUAL "cuda_same")  # the chunked default generators/CMakeLists.txt defines
+      set_property(GLOBAL PROPERTY STATEMIX_KERNELS "sm_bdlru_fwd_chunk_m2_cuda|bdlru|forward|chunked|2|cuda|64|tile=128 chunk=64|-1")
+    endif ()
     statemix_tuned_kernels(bdlru forward 2 cuda sequential tile=128)
   else ()
     statemix_tuned_kernels(bdlru forward 2 cpu sequential vector_width=0 tile=256)
@@ -137,6 +141,15 @@ string(REPLACE "cuda_capability_80" "cuda_capability_90" e_cuda90 "${e_cuda}")
 run_case(cuda_other "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_cuda90}]}" out rc)
 expect_not("${out}" "CHOICE bdlru|forward|cuda" cuda_other)
 expect("${out}" "2 CUDA scan kernel/bucket pairs run the default knobs" cuda_other)
+# A CUDA winner that is the build's chunked default (chunk 64, tile 128): not compiled a second
+# time; the choice names the default.
+string(REPLACE "\"chunk\": \"128\", \"tile\": \"64\", \"vector_width\": \"0\"" "\"chunk\": \"64\", \"tile\": \"128\"" e_same "${e_cuda}")
+run_case(cuda_same "{\"format\": \"statemix-tuning-db\", \"version\": 1, ${buckets}, \"entries\": [${e_same}]}" out rc)
+expect_not("${out}" "KERNEL sm_bdlru_fwd_chunk_m2_cuda_" cuda_same)
+expect("${out}" "CHOICE bdlru|forward|cuda|2|wide|4096|9223372036854775807|1|9223372036854775807|sm_bdlru_fwd_chunk_m2_cuda|" cuda_same)
+if (NOT rc EQUAL 0)
+  message(FATAL_ERROR "case cuda_same failed:\n${out}")
+endif ()
 
 # A bucket carved out of another ('mid', fallback 'narrow'): with no entry of its own the kernel
 # takes narrow's winner for mid's shapes too (a choice for each range, no untuned warning for
