@@ -3,6 +3,7 @@
 #include "HalideRuntime.h"
 #include "HalideRuntimeCuda.h"
 #include "scratch.h"
+#include "cuda/launch_trace.h"
 
 #include <algorithm>
 #include <atomic>
@@ -102,6 +103,9 @@ void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
     }
     install_error_handler();
     install_scratch_cache();
+    // Also what links launch_trace.cpp into every program that runs kernels (its
+    // halide_cuda_get_symbol replaces the Halide runtime's weak one only if the object is linked).
+    if (std::strcmp(k.device, "cuda") == 0) cuda_trace::enabled();
     t_halide_error.clear();
     int rc = k.call ? k.call(k.ctx, argv.data()) : k.argv(argv.data());
     if (rc != 0) {

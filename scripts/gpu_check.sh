@@ -3,13 +3,13 @@
 # travel in .gpu/ (carried, xz-compressed), then: CUDA tests, the GPU benchmark of the scans at
 # the shape, and the RNN cores (Elman, WCRNN, LSTM) with cuDNN side by side
 # (statemix_peer_cudnn, found by `statemix bench` next to .gpu/statemix).
-# Writes logs and JSON under $OUT (7 files: the device tool returns at most 8). Each step has a
-# timeout (120 + 150 + 40 + 2 x 75 s: at most about 7.7 minutes; `rnn` alone at most 3.2).
-# Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests scan rnn (default: all)
+# Writes logs and JSON under $OUT (8 files: the device tool returns at most 8). Each step has a
+# timeout (120 + 60 + 150 + 40 + 2 x 75 s: at most about 8.7 minutes; `rnn` alone at most 3.2).
+# Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests stages scan rnn (default: all)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-STEPS=${*:-tests scan rnn}
+STEPS=${*:-tests stages scan rnn}
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # Either one solid archive (.gpu/bundle.tar.xz: the binaries share most of their bytes, so
@@ -59,6 +59,14 @@ if want tests; then
   timeout 120 .gpu/statemix_tests --gtest_filter='*Cuda*:*Persistent*' --gtest_brief=1 > "$OUT/cuda_tests.log" 2>&1
   echo "tests exit status $?" >> "$OUT/cuda_tests.log"
   tail -25 "$OUT/cuda_tests.log"
+fi
+if want stages; then
+  # which kernel (stage) of each chunked scan takes the time: STATEMIX_CUDA_TRACE=1 synchronizes and
+  # times every Halide CUDA launch (runtime/cuda/launch_trace.h), one table per timed kernel
+  STATEMIX_CUDA_TRACE=1 timeout 60 .gpu/statemix bench --devices cuda --layers bdlru hlru --orders 1 2 \
+    --algorithms chunked --batch 16 --seq 2048 --width 1024 --reps 3 --no-reference > "$OUT/gpu_stages.log" 2>&1
+  echo "stages exit status $?" >> "$OUT/gpu_stages.log"
+  grep -A10 "^STATEMIX_CUDA_TRACE" "$OUT/gpu_stages.log" | head -90
 fi
 if want scan; then
   # the scans at the shape: sequential and chunked (each with its own backward), and with

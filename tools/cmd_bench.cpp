@@ -20,6 +20,7 @@
 #include "reference_native.h"
 #include "statemix.h"
 #include "rnn_stepped.h"
+#include "cuda/launch_trace.h"
 
 #include "HalideRuntime.h"
 #include "HalideRuntimeCuda.h"
@@ -78,16 +79,24 @@ double median(std::vector<double> v) {
 }
 
 // Median seconds of `reps` runs of f after one warm-up (which also absorbs the CUDA JIT), with a
-// ceiling sample after each run.
+// ceiling sample after each run. With STATEMIX_CUDA_TRACE=1, the timed runs' Halide CUDA kernels
+// are tabled under `trace_label` (runtime/cuda/launch_trace.h; each launch is synchronized then,
+// so the medians are not throughput figures).
 template <typename F>
-double time_median(int reps, Ceiling &ceiling, F f) {
+double time_median(int reps, Ceiling &ceiling, F f, const std::string &trace_label = {}) {
     f();
+    const bool trace = cuda_trace::enabled() && !trace_label.empty();
+    if (trace) cuda_trace::reset();
     std::vector<double> ts;
     for (int i = 0; i < reps; i++) {
         auto t0 = Clock::now();
         f();
         ts.push_back(seconds_since(t0));
         ceiling.sample();
+    }
+    if (trace) {
+        cuda_trace::report(fmt::format("{}, {} runs", trace_label, reps));
+        cuda_trace::reset();
     }
     return median(ts);
 }
@@ -465,16 +474,22 @@ void run_bench(const BenchOptions &o) {
                     }
                     const KernelEntry &bk = select_kernel(bcfg, "backward", dev, d);
                     if (!bwd_sec.count(bk.name)) {
-                        bwd_sec[bk.name] = time_median(o.reps, ceiling, [&] {
-                            scan_backward(bcfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
-                            dz.sync();
-                        });
+                        bwd_sec[bk.name] = time_median(
+                            o.reps, ceiling,
+                            [&] {
+                                scan_backward(bcfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
+                                dz.sync();
+                            },
+                            bk.name);
                     }
                     const double t_bwd = bwd_sec[bk.name];
-                    double t_fwd = time_median(o.reps, ceiling, [&] {
-                        scan_forward(cfg, z, v, &h0, h, hf);
-                        h.sync();
-                    });
+                    double t_fwd = time_median(
+                        o.reps, ceiling,
+                        [&] {
+                            scan_forward(cfg, z, v, &h0, h, hf);
+                            h.sync();
+                        },
+                        fk->name);
                     auto add = [&](const char *dir, const std::string &kname, double sec, int64_t bytes, double ref_sec,
                                    OpCounts ops) {
                         rows.push_back(timed_row(dname, lname, aname, dir, kname, m, d.B, d.T, d.N, sec, bytes, ceiling.best()));
@@ -515,15 +530,18 @@ void run_bench(const BenchOptions &o) {
                         Tensor h = h_all.reshape(ts.v), dz = dz_all.reshape(ts.z), dv = dv_all.reshape(ts.v);
                         if (bwd) scan_forward(cfg, z, v, &h0, h, hf);  // a real forward's h, in this layout
                         cfg.kernel = &k;
-                        const double sec = time_median(o.reps, ceiling, [&] {
-                            if (bwd) {
-                                scan_backward(cfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
-                                dz.sync();
-                            } else {
-                                scan_forward(cfg, z, v, &h0, h, hf);
-                                h.sync();
-                            }
-                        });
+                        const double sec = time_median(
+                            o.reps, ceiling,
+                            [&] {
+                                if (bwd) {
+                                    scan_backward(cfg, z, v, &h0, h, g, &gf, dz, dv, dh0);
+                                    dz.sync();
+                                } else {
+                                    scan_forward(cfg, z, v, &h0, h, hf);
+                                    h.sync();
+                                }
+                            },
+                            k.name);
                         rows.push_back(timed_row(dname, lname, tm ? "time_major" : k.algorithm, bwd ? "bwd" : "fwd", k.name,
                                                  m, d.B, d.T, d.N, sec, bwd ? bwd_bytes : fwd_bytes, ceiling.best()));
                         if (arith) {
