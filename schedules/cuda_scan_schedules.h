@@ -42,6 +42,14 @@ inline void thread_per_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
     for (auto &o : blocks) s.gpu_blocks(o);
 }
 
+// A small per-lane output ([rows,] n, b: the final state, dh0): a thread per channel, the rows
+// serial inside it, batch rows in the grid too. (With n alone in the grid, the batch loop stayed
+// on the host and launched one kernel per batch row: 16 launches of ~11 us at B = 16, a third of
+// the chunked forward's time on the H200, docs/gpu-notes.md 2026-12-04.)
+inline void per_lane(Func f, Var n, Var b, const ScanKnobs &kn) {
+    f.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf).gpu_blocks(b);
+}
+
 inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,
                         const ScanKnobs &kn) {
     auto rv = f.update(u).get_schedule().rvars();
@@ -68,7 +76,7 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
         P.carry.compute_root();
         scan_update(P.carry, 0, P.carry_loops, n, b, kn);
     }
-    P.final_state.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
+    per_lane(P.final_state, n, b, kn);
 }
 
 // One step's row statistics and normalized block in the thread's registers, computed inside the
@@ -104,7 +112,7 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
         thread_per_n(P.grad.update(u), P.n, rows, {serial}, {P.b}, k2);
         step_gates_at(P, P.grad_gates[u], P.grad, serial, k2);  // each update's RVars have their own names
     }
-    P.dh0.gpu_tile(P.n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
+    per_lane(P.dh0, P.n, P.b, kn);
 }
 
 inline void backward(ScanBackward &P, const ScanKnobs &kn) {
@@ -129,10 +137,11 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
         P.carry.compute_root();
         scan_update(P.carry, 0, P.carry_loops, n, b, kn);
     }
-    P.dh0.gpu_tile(n, Var("ni"), std::min(kn.tile, 128), TailStrategy::GuardWithIf);
+    per_lane(P.dh0, n, b, kn);
 
     // Pointwise gradients: 2-D tiles over (n, t), 32 channels wide so a warp reads neighbouring
-    // blocks, the k (and small j) loops unrolled inside the thread.
+    // blocks, the k (and small j) loops unrolled inside the thread; batch rows in the grid (one
+    // launch, not one per batch row).
     Var no("no"), ni("ni"), to("to"), ti("ti");
     const int ty = std::max(1, kn.tile / 32);
     std::vector<VarOrRVar> order{k};
@@ -142,13 +151,13 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     order.push_back(b);
     P.dz.reorder(order).unroll(k);
     if (P.has_rows && kn.unroll_rows) P.dz.unroll(j);
-    P.dz.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf);
+    P.dz.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
     P.rstat_dz.compute_at(P.dz, ni);
     if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
     if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
     if (P.has_rows) P.dv.reorder(j, n, t, b);
     if (P.has_rows && kn.unroll_rows) P.dv.unroll(j);
-    P.dv.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf);
+    P.dv.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
 }
 
 }  // namespace statemix::sched::cuda

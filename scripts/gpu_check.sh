@@ -5,11 +5,20 @@
 # (statemix_peer_cudnn, found by `statemix bench` next to .gpu/statemix).
 # Writes logs and JSON under $OUT (8 files: the device tool returns at most 8). Each step has a
 # timeout (120 + 60 + 150 + 40 + 2 x 75 s: at most about 8.7 minutes; `rnn` alone at most 3.2).
-# Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests stages scan rnn (default: all)
+# Usage on the device: bash scripts/gpu_check.sh [STEP...]   STEP: tests stages scan rnn tune
+# (default: tests stages scan rnn, and tune where .gpu/tune.tar.xz was carried).
+# `tune`: a tuner bundle made here (`statemix_tune bundle --device cuda ... --out tune`, then
+# `tar cf - tune | xz -9e > .gpu/tune.tar.xz`: 62 MiB of candidates pack into about 3 MiB) is
+# unpacked in /tmp and run by its runner (at most $TUNE_S s, default 150; a rerun on the same warm
+# machine resumes from its results.json); $OUT/tune_results.json is the file to import here.
+# When $OUT ends up with more than the 8 files the device tool returns, they are packed into
+# $OUT/gpu_out.tgz.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-STEPS=${*:-tests stages scan rnn}
+DEFAULT_STEPS="tests stages scan rnn"
+[ -f .gpu/tune.tar.xz ] && DEFAULT_STEPS="$DEFAULT_STEPS tune"
+STEPS=${*:-$DEFAULT_STEPS}
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # Either one solid archive (.gpu/bundle.tar.xz: the binaries share most of their bytes, so
@@ -89,4 +98,19 @@ if want rnn; then
       echo "exit status $?"
     done
   } 2>&1 | tee "$OUT/gpu_rnn.log" | tail -80
+fi
+if want tune; then
+  if [ -x /tmp/tune/statemix_tune_runner ] || { [ -f .gpu/tune.tar.xz ] && tar xJf .gpu/tune.tar.xz -C /tmp; }; then
+    timeout "${TUNE_S:-150}" /tmp/tune/statemix_tune_runner /tmp/tune > "$OUT/tune.log" 2>&1
+    echo "runner exit status $? (124: out of time; run again on the warm machine to resume)" >> "$OUT/tune.log"
+    cp /tmp/tune/results.json "$OUT/tune_results.json" 2>/dev/null
+    tail -3 "$OUT/tune.log"
+  else
+    echo "tune: no .gpu/tune.tar.xz carried (and no /tmp/tune from an earlier call)" | tee -a "$OUT/gpu.txt"
+  fi
+fi
+# The device tool returns at most 8 files: pack them when there are more.
+if [ "$(find "$OUT" -maxdepth 1 -type f | wc -l)" -gt 8 ]; then
+  tar czf /tmp/gpu_out.tgz -C "$OUT" . && find "$OUT" -mindepth 1 -delete && mv /tmp/gpu_out.tgz "$OUT/"
+  echo "packed \$OUT into gpu_out.tgz"
 fi
