@@ -167,21 +167,14 @@ public:
     Input<Buffer<float, 4>> g{"g"};              // ∂L/∂h
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    // One pass: grad = (dz, dv, adj_a, adj_b), see ScanBackward. Two pass and chunked: dz, dv.
+    // One pass: grad = (dz, dv, adj_a, adj_b); two pass and chunked: grad = (dz, dv). See ScanBackward.
     Output<Func> *grad = nullptr;
-    Output<Buffer<float, 5>> *dz = nullptr;
-    Output<Buffer<float, 4>> *dv = nullptr;
     Output<Buffer<float, 3>> dh0{"dh0"};
 
     bool pointwise() const { return two_pass || algorithm == Algorithm::Chunked; }
 
     void configure() {
-        if (pointwise()) {
-            dz = add_output<Buffer<float, 5>>("dz");
-            dv = add_output<Buffer<float, 4>>("dv");
-        } else {
-            grad = add_output<Func>("grad", std::vector<Type>(4, Float(32)), 5);
-        }
+        grad = add_output<Func>("grad", std::vector<Type>(pointwise() ? 2 : 4, Float(32)), 5);
     }
 
     void generate() {
@@ -356,16 +349,18 @@ public:
         }
         if (!P.one_pass) {
             dh0(j, n, b) = P.adj(j, n, 0, b);
-            // Pointwise gradients, parallel over t, with their own row statistics.
-            P.dz = *dz;
-            P.dv = *dv;
+            // Pointwise gradients, parallel over t, with their own row statistics; dz and dv in one
+            // Tuple (dv, the same at every k, from the last logit's p).
+            P.pointwise = *grad;
             P.rstat_dz(j, n, t, b) = row_stats(j, t);
-            Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
+            auto zrow = [&](Expr i) { return z(i, j, n, t, b); };
             NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math, z_other);
+            P.pm_dz(j, n, t, b) = norm_elem(z(M, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math,
+                                            two_logit_other(M + 1, M, zrow)).p;
+            Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
             Expr hp = hprev(min(k, M - 1), t);
             Expr u = select(k < M, hp, v(j, n, t, b));
-            P.dz(k, j, n, t, b) = lam * e.c * (u - e.s * h(j, n, t, b));
-            P.dv(j, n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
+            P.pointwise(k, j, n, t, b) = Tuple(lam * e.c * (u - e.s * h(j, n, t, b)), lam * P.pm_dz(j, n, t, b));
         }
 
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
@@ -378,24 +373,22 @@ public:
         require_dense(h0, {M});
         require_dense(g_final, {M});
         require_dense(dh0, {M});
-        if (P.one_pass) {
-            auto out = P.grad.output_buffers();
+        {
+            auto out = Func(*grad).output_buffers();
             require_dense(out[0], {M + 1, M});  // dz [B,T,N,m,m+1] (time-major: [T,B,..])
             Expr Nx = out[0].dim(2).extent();
             // dv [B,T,N,m] (time-major [T,B,N,m]), seen with stride 0 along k; time and batch
             // strides free, as require_dense leaves them.
             require_strides(out[1], {0, 1, M});
-            // The adjoint, one slot per row: with vector_rows laid out like dv, [B,N,m], so the
-            // rows in the lanes are a dense vector; else [B,m,N], so the channels in the lanes are
-            // (the [B,N,m] layout made the channels-in-lanes schedule 2x slower: strided lanes).
+            // The one-pass adjoint, one slot per row: with vector_rows laid out like dv, [B,N,m], so
+            // the rows in the lanes are a dense vector; else [B,m,N], so the channels in the lanes
+            // are (the [B,N,m] layout made the channels-in-lanes schedule 2x slower: strided lanes).
             // runtime/scan_ops.cpp passes the same layout (it reads vector_rows from the params).
             for (int i : {2, 3}) {
+                if (!P.one_pass) continue;
                 if (vector_rows) require_strides(out[i], {0, 1, M, 0, M * Nx});
                 else require_strides(out[i], {0, Nx, 1, 0, M * Nx});
             }
-        } else {
-            require_dense(*dz, {M + 1, M});
-            require_dense(*dv, {M});
         }
         set_estimates();
     }
@@ -410,12 +403,7 @@ public:
         h0.set_estimates({{0, M}, {0, N}, {0, 16}});
         g_final.set_estimates({{0, M}, {0, N}, {0, 16}});
         norm.set_estimate(0);
-        if (pointwise()) {
-            dz->set_estimates(zr);
-            dv->set_estimates(vr);
-        } else {
-            grad->set_estimates(zr);
-        }
+        grad->set_estimates(zr);
         dh0.set_estimates({{0, M}, {0, N}, {0, 16}});
     }
 };

@@ -162,21 +162,14 @@ public:
     Input<Buffer<float, 3>> g{"g"};              // ∂L/∂s
     Input<Buffer<float, 3>> g_final{"g_final"};  // ∂L/∂h_final (the final lags)
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
-    // One pass: grad = (dz, dv, adj), see ScanBackward. Two pass and chunked: dz, dv.
+    // One pass: grad = (dz, dv, adj); two pass and chunked: grad = (dz, dv). See ScanBackward.
     Output<Func> *grad = nullptr;
-    Output<Buffer<float, 4>> *dz = nullptr;
-    Output<Buffer<float, 3>> *dv = nullptr;
     Output<Buffer<float, 3>> dh0{"dh0"};
 
     bool pointwise() const { return two_pass || algorithm == Algorithm::Chunked; }
 
     void configure() {
-        if (pointwise()) {
-            dz = add_output<Buffer<float, 4>>("dz");
-            dv = add_output<Buffer<float, 3>>("dv");
-        } else {
-            grad = add_output<Func>("grad", std::vector<Type>(3, Float(32)), 4);
-        }
+        grad = add_output<Func>("grad", std::vector<Type>(pointwise() ? 2 : 3, Float(32)), 4);
     }
 
     void generate() {
@@ -343,14 +336,16 @@ public:
             std::vector<Expr> nu0;
             for (int q = 0; q < M; q++) nu0.push_back(tuple_elem(P.adj(n, 0, b), q, M));
             dh0(i, n, b) = mux(i, nu0);
-            // Pointwise gradients, parallel over t, with their own row statistics.
-            P.dz = *dz;
-            P.dv = *dv;
+            // Pointwise gradients, parallel over t, with their own row statistics; dz and dv in one
+            // Tuple (dv, the same at every k, from the last logit's p).
+            P.pointwise = *grad;
             P.rstat_dz(n, t, b) = row_stats(t);
-            Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
+            auto zrow = [&](Expr i) { return z(i, n, t, b); };
             NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math, z_other);
-            P.dz(k, n, t, b) = lam * e.c * (u_of(k, t) - e.s * s(n, t, b));
-            P.dv(n, t, b) = lam * norm_row_p(logits, norm, fast_math)[M];
+            P.pm_dz(n, t, b) = norm_elem(z(M, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math,
+                                         two_logit_other(M + 1, M, zrow)).p;
+            Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
+            P.pointwise(k, n, t, b) = Tuple(lam * e.c * (u_of(k, t) - e.s * s(n, t, b)), lam * P.pm_dz(n, t, b));
         }
 
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
@@ -360,29 +355,21 @@ public:
         for (auto *buf : {&v, &s, &g}) require_dense(*buf, {});
         for (auto *buf : {&h0, &g_final}) require_dense(*buf, {M});
         require_dense(dh0, {M});
-        if (P.one_pass) {
-            auto out = P.grad.output_buffers();
+        {
+            auto out = Func(*grad).output_buffers();
             require_dense(out[0], {M + 1});  // dz [B,T,N,m+1] (time-major: [T,B,..])
             Expr Nx = out[0].dim(1).extent();
             // dv [B,T,N] (time-major [T,B,N]), seen with stride 0 along k; time and batch strides
             // free, as require_dense leaves them.
             require_strides(out[1], {0, 1});
-            require_strides(out[2], {Nx, 1, 0, (M + 1) * Nx});  // adjoint [B,m+1,N]
-        } else {
-            require_dense(*dz, {M + 1});
-            require_dense(*dv, {});
+            if (P.one_pass) require_strides(out[2], {Nx, 1, 0, (M + 1) * Nx});  // adjoint [B,m+1,N]
         }
         const int N = 1024 / M;
         const Region zr{{0, M + 1}, {0, N}, {0, 2048}, {0, 16}};
         z.set_estimates(zr);
         for (auto *buf : {&v, &s, &g}) buf->set_estimates({{0, N}, {0, 2048}, {0, 16}});
         for (auto *buf : {&h0, &g_final}) buf->set_estimates({{0, M}, {0, N}, {0, 16}});
-        if (pointwise()) {
-            dz->set_estimates(zr);
-            dv->set_estimates({{0, N}, {0, 2048}, {0, 16}});
-        } else {
-            grad->set_estimates(zr);
-        }
+        grad->set_estimates(zr);
         dh0.set_estimates({{0, M}, {0, N}, {0, 16}});
         norm.set_estimate(0);
     }

@@ -176,14 +176,17 @@ struct StepGates {
 //    neither g_final nor h0: the last step, the steps down to m, the first m steps. dv and, for
 //    BD-LRU, the adjoint do not depend on dz's logit index k; their buffers have stride 0 along k.
 //  two pass: a reverse-time adjoint scan `adj` (internal, [B,T+1,N,m]), then the pointwise
-//    gradients (parallel over time) `dz`, `dv`. Reads z twice.
+//    gradients (parallel over time): the output Tuple `pointwise` = (dz, dv) over dz's dims, dv
+//    seen with stride 0 along k as in the one-pass form, so one loop nest (one GPU kernel) reads
+//    z, g and the adjoint once for both (as two Funcs they were two passes; compute_with cannot
+//    fuse them on the GPU in Halide 21, docs/benchmarks.md 2026-12-04). Reads z twice.
 //  chunked (algorithm=chunked, two pass implied): the adjoint is a linear recurrence of the same
 //    kind as the forward, run backwards in time with the transposed transitions (spec §5), so it
 //    gets the forward's three stages over chunks of `chunk` steps: `summary` (per chunk, a Tuple
 //    over `col`: the chunk's transposed transition product applied to unit vectors, col < m,
 //    and its affine part from the g inputs, col == m), `carry` (the adjoint at each chunk's
 //    first step, a scan over chunks from the last), then `adj` re-scanned in every chunk in
-//    parallel from the carry of the chunk after it; then the same pointwise `dz`, `dv`.
+//    parallel from the carry of the chunk after it; then the same pointwise (dz, dv).
 //    Reads z three times, but runs chunks in parallel (for the GPU, where B·N lanes are few).
 // `dh0` in every form.
 struct ScanBackward {
@@ -193,9 +196,10 @@ struct ScanBackward {
     UpdateLoops grad_loops;     // the RVars of every update of `grad` (all have the same)
     std::vector<StepGates> grad_gates;  // one per update of `grad`, computed inside its time loop
     bool grad_parity = true;    // two adjoint buffers alternating with the time loop's parity
-    Halide::Func adj, dz, dv;   // two pass and chunked
+    Halide::Func adj, pointwise;  // two pass and chunked; pointwise = (dz, dv) over dz's dims
     std::vector<UpdateLoops> adj_loops;  // one per update of `adj`; the last walks time
-    Halide::Func rstat_dz;      // two pass: per-row statistics read by dz
+    Halide::Func rstat_dz;      // two pass: per-row statistics read by the pointwise pass
+    Halide::Func pm_dz;         // two pass: p of a row's last logit (dv = λ·p_m), read by it
     Halide::Func summary, carry;         // chunked only
     UpdateLoops summary_loops, carry_loops;
     Halide::Func dh0;

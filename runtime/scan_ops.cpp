@@ -322,7 +322,7 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
     const bool tm = cfg.time_major;
-    dispatch::KernelView zk(z, tm), vk(v, tm), hk(h, tm), gk(g, tm), dzk(dz, tm), dvk(dv, tm);
+    dispatch::KernelView zk(z, tm), vk(v, tm), hk(h, tm), gk(g, tm), dzk(dz, tm);
     const std::vector<ChannelCall> calls = channel_calls(k, dev, d.N);
     auto inputs = [&](ChannelCrop &x) {
         return std::vector<dispatch::KernelArg>{
@@ -331,28 +331,19 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
             {"g_final", x.state(g_final ? g_final->raw() : zero_state.raw())}, {"norm", &norm},
             {"dh0", x.state(dh0.raw())}};
     };
-    if (!dispatch::has_argument(k, "grad.0")) {  // two-pass kernel: plain dz, dv
-        for (const ChannelCall &c : calls) {
-            ChannelCrop x(c, d.N);
-            std::vector<dispatch::KernelArg> kargs = inputs(x);
-            kargs.push_back({"dz", x.seq(dzk.arg())});
-            kargs.push_back({"dv", x.seq(dvk.arg())});
-            dispatch::run_kernel(k, kargs);
-        }
-        dzk.written();
-        dvk.written();
-        return;
-    }
-    // One-pass kernel (generators/scan_pipelines.h, ScanBackward): its output Tuple is (dz, dv,
-    // adj_a, adj_b) for BD-LRU, (dz, dv, adj) for H-LRU, over dz's dims. dv is seen with stride 0
-    // along dz's logit index k; the adjoint buffers have stride 0 along time (BD-LRU: one slot
-    // per row, stride 0 along k, [B, N, m] with vector_rows else [B, m, N]; H-LRU: [B, m+1, N],
-    // one slot per lag along k and a copy of the first), laid out for each call's channel count
-    // (the calls run one after the other and share them).
+    // Every backward kernel's output is a Tuple over dz's dims (generators/scan_pipelines.h,
+    // ScanBackward): (dz, dv) for the two-pass and chunked forms; the one-pass form adds its
+    // adjoint buffers, (dz, dv, adj_a, adj_b) for BD-LRU, (dz, dv, adj) for H-LRU. dv is seen with
+    // stride 0 along dz's logit index k; the adjoint buffers have stride 0 along time (BD-LRU: one
+    // slot per row, stride 0 along k, [B, N, m] with vector_rows else [B, m, N]; H-LRU:
+    // [B, m+1, N], one slot per lag along k and a copy of the first), laid out for each call's
+    // channel count (the calls run one after the other and share them).
     const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
     const int64_t slots = bd ? m : K;
+    const bool adjoints = dispatch::has_argument(k, "grad.2");
     const bool two_adjoints = dispatch::has_argument(k, "grad.3");
-    Tensor adj_a = Tensor::empty({B, slots, N}, dev), adj_b = two_adjoints ? Tensor::empty({B, slots, N}, dev) : Tensor();
+    Tensor adj_a = adjoints ? Tensor::empty({B, slots, N}, dev) : Tensor();
+    Tensor adj_b = two_adjoints ? Tensor::empty({B, slots, N}, dev) : Tensor();
     std::vector<halide_dimension_t> dv_dims;
     // Time-major: t strides over the whole batch, b over one row.
     const int64_t ts = tm ? B : 1, bs = tm ? 1 : T;
@@ -380,11 +371,14 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
         } else {
             adj_dims = {{0, (int32_t)K, n}, {0, n, 1}, {0, (int32_t)T, 0}, {0, (int32_t)B, (int32_t)(K * n)}};
         }
-        halide_buffer_t a_view = dispatch::strided_view(adj_a, adj_dims), b_view{};
+        halide_buffer_t a_view{}, b_view{};
         std::vector<dispatch::KernelArg> kargs = inputs(x);
         kargs.push_back({"grad.0", x.seq(dzk.arg())});
         kargs.push_back({"grad.1", x.seq(&dv_view)});
-        kargs.push_back({"grad.2", &a_view});
+        if (adjoints) {
+            a_view = dispatch::strided_view(adj_a, adj_dims);
+            kargs.push_back({"grad.2", &a_view});
+        }
         if (two_adjoints) {
             b_view = dispatch::strided_view(adj_b, adj_dims);
             kargs.push_back({"grad.3", &b_view});

@@ -249,14 +249,16 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     // work for a task (measured: the two-pass form at B = 1, state 8 ran 4x slower than the
     // one-pass form with one step per task).
     const int steps_per_task = std::max(1, 256 / std::max(kn.tile, kn.vector_width));
-    lanes_over_n(P.dz, n, krows, {}, {t, b}, kn, false);
-    P.dz.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
-    P.rstat_dz.compute_at(P.dz, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
-    P.rstat_dz.bound_storage(n, kn.vector_width);
-    if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
-    if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
-    lanes_over_n(P.dv, n, pure_rows, {}, {t, b}, kn, false);
-    P.dv.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
+    // dz and dv are one Tuple (dv stored at every k, stride 0 there: the same vector m + 1 times,
+    // to L1); the row statistics and dv's p of the last logit once per vector of channels.
+    lanes_over_n(P.pointwise, n, krows, {}, {t, b}, kn, false);
+    P.pointwise.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
+    for (Func f : {P.rstat_dz, P.pm_dz}) {
+        f.compute_at(P.pointwise, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
+        f.bound_storage(n, kn.vector_width);
+        if (P.has_rows) f.bound(j, 0, P.m);
+        if (P.has_rows && kn.unroll_rows) f.unroll(j);
+    }
 }
 
 }  // namespace statemix::sched::cpu

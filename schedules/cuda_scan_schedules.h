@@ -139,9 +139,9 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     }
     per_lane(P.dh0, n, b, kn);
 
-    // Pointwise gradients: 2-D tiles over (n, t), 32 channels wide so a warp reads neighbouring
-    // blocks, the k (and small j) loops unrolled inside the thread; batch rows in the grid (one
-    // launch, not one per batch row).
+    // Pointwise gradients (dz, dv: one Tuple, one kernel): 2-D tiles over (n, t), 32 channels
+    // wide so a warp reads neighbouring blocks, the k (and small j) loops unrolled inside the
+    // thread; batch rows in the grid (one launch, not one per batch row).
     Var no("no"), ni("ni"), to("to"), ti("ti");
     const int ty = std::max(1, kn.tile / 32);
     std::vector<VarOrRVar> order{k};
@@ -149,15 +149,14 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     order.push_back(n);
     order.push_back(t);
     order.push_back(b);
-    P.dz.reorder(order).unroll(k);
-    if (P.has_rows && kn.unroll_rows) P.dz.unroll(j);
-    P.dz.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
-    P.rstat_dz.compute_at(P.dz, ni);
-    if (P.has_rows) P.rstat_dz.bound(j, 0, P.m);
-    if (P.has_rows && kn.unroll_rows) P.rstat_dz.unroll(j);
-    if (P.has_rows) P.dv.reorder(j, n, t, b);
-    if (P.has_rows && kn.unroll_rows) P.dv.unroll(j);
-    P.dv.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
+    P.pointwise.reorder(order).unroll(k);
+    if (P.has_rows && kn.unroll_rows) P.pointwise.unroll(j);
+    P.pointwise.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
+    for (Func f : {P.rstat_dz, P.pm_dz}) {
+        f.compute_at(P.pointwise, ni);
+        if (P.has_rows) f.bound(j, 0, P.m);
+        if (P.has_rows && kn.unroll_rows) f.unroll(j);
+    }
 }
 
 }  // namespace statemix::sched::cuda

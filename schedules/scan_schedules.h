@@ -39,17 +39,16 @@ inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const H
     }
     if (P.has_rows) {
         P.adj.bound(P.j, 0, P.m);
-        P.dz.bound(P.j, 0, P.m);
-        P.dv.bound(P.j, 0, P.m);
+        P.pointwise.bound(P.j, 0, P.m);
     }
-    P.dz.bound(P.k, 0, P.m + 1);
+    P.pointwise.bound(P.k, 0, P.m + 1);
     if (target.has_gpu_feature()) sched::cuda::backward(P, kn);
     else sched::cpu::backward(P, kn);
-    // The gates and rstat_dz are computed inside adj / summary / dz, whose branches already fix `norm`.
+    // The gates, rstat_dz and pm_dz are computed inside adj / summary / pointwise, whose
+    // branches already fix `norm`.
     for (int u = 1; u < P.adj.num_update_definitions(); u++) specialize_softmax(P.adj.update(u), norm);
     if (P.chunked) specialize_softmax(P.summary.update(0), norm);
-    specialize_softmax(P.dz, norm);
-    specialize_softmax(P.dv, norm);
+    specialize_softmax(P.pointwise, norm);
 }
 
 }  // namespace statemix::gen
