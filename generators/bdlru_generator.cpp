@@ -325,30 +325,27 @@ public:
                 P.carry(rc.x, n, cc, b) = mux(rc.x, rows);
             }
             P.carry_loops = {true, true, false};
-            // 3. Re-scan every chunk from the carry of the chunk after it: its last step first
-            //    (gates computed in place: one step per chunk), then the rest, backwards.
-            P.adj(j, n, t, b) = undef<float>();
-            P.adj(j, n, T, b) = g_final(j, n, b);
-            StepGates first_gates;
-            define_gates(first_gates);
-            RDom r0(0, M, 0, NC, "r0");
-            Expr t0 = min(r0.y * L + L - 1, T - 1);
-            P.adj(r0.x, n, t0, b) = adj_step(first_gates, r0.x, t0, Expr(), [&](int row) {
-                return select(r0.y == NC - 1, g_final(row, n, b), P.carry(row, n, min(r0.y + 1, NC - 1), b));
-            });
-            // Steps of the last (ragged) chunk past T-1 clamp to T-1 and rewrite it unchanged
-            // (the forward's chunked rescan does the same).
-            RDom rs(0, M, 1, L - 1, 0, NC, "rs");
-            Expr ts_raw = rs.z * L + (L - 1 - rs.y);
+            // 3. Re-scan every chunk from the carry of the chunk after it (ScanBackward: mu, the
+            //    chunk a pure Var, computed where the pointwise pass consumes it). sc = L is the
+            //    chunk's end: the next chunk's carry, or ∂L/∂h_final after the last; then its
+            //    steps from the last back. Steps of the ragged last chunk past T-1 pass the end
+            //    value through (clamped to T-1 for bounds, their result unused).
+            Var sc = P.sc;
+            P.chunk = L;
+            P.mu(j, n, sc, c, b) = undef<float>();
+            P.mu(j, n, L, c, b) = select(c >= NC - 1, g_final(j, n, b), P.carry(j, n, min(c + 1, NC - 1), b));
+            RDom rs(0, M, 0, L, "rs");
+            Expr sl = L - 1 - rs.y;
+            Expr ts_raw = c * L + sl;
             Expr ts = min(ts_raw, T - 1);
-            P.adj(rs.x, n, ts, b) = select(ts_raw < T - 1,
-                                           adj_step(P.gates, rs.x, ts, Expr(),
-                                                    [&](int row) { return P.adj(row, n, ts + 1, b); }),
-                                           P.adj(rs.x, n, ts, b));
-            P.adj_loops = {{false, false, false}, {true, false, true}, {true, true, true}};
+            P.mu(rs.x, n, sl, c, b) = select(ts_raw < T,
+                                            adj_step(P.gates, rs.x, ts, Expr(),
+                                                     [&](int row) { return P.mu(row, n, sl + 1, c, b); }),
+                                            P.mu(rs.x, n, sl + 1, c, b));
+            P.mu_loops = {true, true, false};
         }
         if (!P.one_pass) {
-            dh0(j, n, b) = P.adj(j, n, 0, b);
+            dh0(j, n, b) = P.chunked ? Expr(P.carry(j, n, 0, b)) : Expr(P.adj(j, n, 0, b));
             // Pointwise gradients, parallel over t, with their own row statistics; dz and dv in one
             // Tuple (dv, the same at every k, from the last logit's p).
             P.pointwise = *grad;
@@ -357,7 +354,10 @@ public:
             NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math, z_other);
             P.pm_dz(j, n, t, b) = norm_elem(z(M, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math,
                                             two_logit_other(M + 1, M, zrow)).p;
-            Expr lam = g(j, n, t, b) + P.adj(j, n, t + 1, b);
+            // λ_t = g_t + μ_{t+1}; chunked: μ_{t+1} is step t % L + 1 of chunk t / L.
+            const int L = P.chunk;
+            Expr mu_next = P.chunked ? Expr(P.mu(j, n, t % L + 1, t / L, b)) : Expr(P.adj(j, n, t + 1, b));
+            Expr lam = g(j, n, t, b) + mu_next;
             Expr hp = hprev(min(k, M - 1), t);
             Expr u = select(k < M, hp, v(j, n, t, b));
             P.pointwise(k, j, n, t, b) = Tuple(lam * e.c * (u - e.s * h(j, n, t, b)), lam * P.pm_dz(j, n, t, b));

@@ -261,8 +261,6 @@ public:
         } else {
             std::vector<Expr> undefs(M, undef<float>()), gfin;
             for (int q = 0; q < M; q++) gfin.push_back(g_final(q, n, b));
-            P.adj(n, t, b) = Tuple(undefs);
-            P.adj(n, T, b) = Tuple(gfin);
             // One adjoint step at t: ν_t[q] = p_t[q]·λ_t + ν_{t+1}[q+1], λ_t = g_t·on + ν_{t+1}[0].
             auto adj_step = [&](const StepGates &G, Expr t2, Expr on, const std::function<Expr(int)> &nu_next) {
                 Expr gin = g(n, t2, b);
@@ -277,6 +275,8 @@ public:
                 return nu;
             };
             if (!P.chunked) {
+                P.adj(n, t, b) = Tuple(undefs);
+                P.adj(n, T, b) = Tuple(gfin);
                 RDom r(0, T, "r");
                 Expr tt = T - 1 - r;
                 P.adj(n, tt, b) = Tuple(adj_step(P.gates, tt, Expr(), [&](int q) { return tuple_elem(P.adj(n, tt + 1, b), q, M); }));
@@ -315,26 +315,32 @@ public:
                 }
                 P.carry(rc.x, n, cc, b) = mux(rc.x, nus);
                 P.carry_loops = {true, true, false};
-                // 3. Re-scan every chunk from the carry of the chunk after it: its last step
-                //    first (gates in place: one step per chunk), then the rest, backwards. Steps
-                //    of the ragged last chunk past T-1 clamp to T-1 and rewrite it unchanged.
-                StepGates first_gates;
-                define_gates(first_gates);
-                RDom r0(0, NC, "r0");
-                Expr t0 = min(r0 * L + L - 1, T - 1);
-                P.adj(n, t0, b) = Tuple(adj_step(first_gates, t0, Expr(), [&](int q) {
-                    return select(r0 == NC - 1, g_final(q, n, b), P.carry(q, n, min(r0 + 1, NC - 1), b));
-                }));
-                RDom rs(1, L - 1, 0, NC, "rs");
-                Expr ts_raw = rs.y * L + (L - 1 - rs.x);
+                // 3. Re-scan every chunk from the carry of the chunk after it (ScanBackward: mu,
+                //    the chunk a pure Var, computed where the pointwise pass consumes it). sc = L
+                //    is the chunk's end (the next chunk's carry, or ∂L/∂h_final after the last),
+                //    then its steps from the last back; steps of the ragged last chunk past T-1
+                //    pass the end value through (clamped to T-1 for bounds, their result unused).
+                Var sc = P.sc;
+                P.chunk = L;
+                std::vector<Expr> ends;
+                for (int q = 0; q < M; q++) {
+                    ends.push_back(select(c >= NC - 1, g_final(q, n, b), P.carry(q, n, min(c + 1, NC - 1), b)));
+                }
+                P.mu(n, sc, c, b) = Tuple(undefs);
+                P.mu(n, L, c, b) = Tuple(ends);
+                RDom rs(0, L, "rs");
+                Expr sl = L - 1 - rs;
+                Expr ts_raw = c * L + sl;
                 Expr ts = min(ts_raw, T - 1);
-                std::vector<Expr> nu = adj_step(P.gates, ts, Expr(), [&](int q) { return tuple_elem(P.adj(n, ts + 1, b), q, M); });
-                for (int q = 0; q < M; q++) nu[q] = select(ts_raw < T - 1, nu[q], tuple_elem(P.adj(n, ts, b), q, M));
-                P.adj(n, ts, b) = Tuple(nu);
-                P.adj_loops = {{false, false, false}, {false, false, true}, {false, true, true}};
+                std::vector<Expr> nu = adj_step(P.gates, ts, Expr(), [&](int q) { return tuple_elem(P.mu(n, sl + 1, c, b), q, M); });
+                for (int q = 0; q < M; q++) nu[q] = select(ts_raw < T, nu[q], tuple_elem(P.mu(n, sl + 1, c, b), q, M));
+                P.mu(n, sl, c, b) = Tuple(nu);
+                P.mu_loops = {false, true, false};
             }
             std::vector<Expr> nu0;
-            for (int q = 0; q < M; q++) nu0.push_back(tuple_elem(P.adj(n, 0, b), q, M));
+            for (int q = 0; q < M; q++) {
+                nu0.push_back(P.chunked ? Expr(P.carry(q, n, 0, b)) : tuple_elem(P.adj(n, 0, b), q, M));
+            }
             dh0(i, n, b) = mux(i, nu0);
             // Pointwise gradients, parallel over t, with their own row statistics; dz and dv in one
             // Tuple (dv, the same at every k, from the last logit's p).
@@ -344,7 +350,10 @@ public:
             NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math, z_other);
             P.pm_dz(n, t, b) = norm_elem(z(M, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math,
                                          two_logit_other(M + 1, M, zrow)).p;
-            Expr lam = g(n, t, b) + tuple_elem(P.adj(n, t + 1, b), 0, M);
+            // λ_t = g_t + ν_{t+1}[0]; chunked: ν_{t+1} is step t % L + 1 of chunk t / L.
+            const int L = P.chunk;
+            Expr nu_next = P.chunked ? tuple_elem(P.mu(n, t % L + 1, t / L, b), 0, M) : tuple_elem(P.adj(n, t + 1, b), 0, M);
+            Expr lam = g(n, t, b) + nu_next;
             P.pointwise(k, n, t, b) = Tuple(lam * e.c * (u_of(k, t) - e.s * s(n, t, b)), lam * P.pm_dz(n, t, b));
         }
 

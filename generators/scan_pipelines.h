@@ -185,9 +185,13 @@ struct StepGates {
 //    gets the forward's three stages over chunks of `chunk` steps: `summary` (per chunk, a Tuple
 //    over `col`: the chunk's transposed transition product applied to unit vectors, col < m,
 //    and its affine part from the g inputs, col == m), `carry` (the adjoint at each chunk's
-//    first step, a scan over chunks from the last), then `adj` re-scanned in every chunk in
-//    parallel from the carry of the chunk after it; then the same pointwise (dz, dv).
-//    Reads z three times, but runs chunks in parallel (for the GPU, where B·N lanes are few).
+//    first step, a scan over chunks from the last), then `mu` re-scanned in every chunk from
+//    the carry of the chunk after it, consumed by the same pointwise (dz, dv). `mu` has the
+//    chunk as a pure Var (mu(j, n, sc, c, b) = the adjoint at step c·chunk + sc, sc in
+//    [0, chunk], sc = chunk the chunk's end), so a schedule computes it per chunk inside the
+//    pointwise pass's chunk loop (CUDA: a block's shared memory; CPU: a tile's chunk in cache)
+//    and the adjoint never goes to memory; dh0 is the carry of chunk 0. Reads z three times
+//    (the third from cache), but runs chunks in parallel (for the GPU, where B·N lanes are few).
 // `dh0` in every form.
 struct ScanBackward {
     bool one_pass = true;
@@ -196,16 +200,20 @@ struct ScanBackward {
     UpdateLoops grad_loops;     // the RVars of every update of `grad` (all have the same)
     std::vector<StepGates> grad_gates;  // one per update of `grad`, computed inside its time loop
     bool grad_parity = true;    // two adjoint buffers alternating with the time loop's parity
-    Halide::Func adj, pointwise;  // two pass and chunked; pointwise = (dz, dv) over dz's dims
+    Halide::Func adj, pointwise;  // adj: two pass; pointwise = (dz, dv) over dz's dims (two pass, chunked)
     std::vector<UpdateLoops> adj_loops;  // one per update of `adj`; the last walks time
+    Halide::Func mu{"mu"};      // chunked: the adjoint re-scanned per chunk (update 0: the chunk's
+    UpdateLoops mu_loops;       // end; update 1 walks the chunk backwards, its RVars mu_loops)
+    int chunk = 0;              // chunked: the chunk length (the pointwise pass splits t by it)
     Halide::Func rstat_dz;      // two pass: per-row statistics read by the pointwise pass
     Halide::Func pm_dz;         // two pass: p of a row's last logit (dv = λ·p_m), read by it
     Halide::Func summary, carry;         // chunked only
     UpdateLoops summary_loops, carry_loops;
     Halide::Func dh0;
-    StepGates gates;            // read by the last update of `adj`
+    StepGates gates;            // read by the last update of `adj` (chunked: of `mu`)
     StepGates summary_gates;    // chunked: read by the summaries
     Halide::Var j, n, t, b, k, col, c;
+    Halide::Var sc{"sc"};       // chunked: the step inside a chunk (mu's third/second dim)
     bool has_rows = true;
     int m = 1;
     std::vector<Halide::ImageParam> streamed;  // inputs read once per step (ScanKnobs::prefetch)

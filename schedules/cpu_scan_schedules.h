@@ -218,15 +218,17 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
     std::vector<VarOrRVar> pure_rows;
     if (P.has_rows) pure_rows.push_back(j);
-    P.adj.compute_root();
-    lanes_over_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
-    const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
-    for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
-    Loops l = loops_of(P.adj, last, P.adj_loops[last]);
-    // The gates once per tile and step here: per vector (gates_per_vector, as in the one-pass
-    // form) measured 0.94-1.00x at BD-LRU m = 4 and 16 and H-LRU m = 5 (2026-12-03).
     const int tile_channels = std::max(kn.tile, kn.vector_width);
-    step_block_at(P, P.gates, LoopLevel(P.adj, l.serial[0].rvar), kn, tile_channels);
+    if (!P.chunked) {
+        P.adj.compute_root();
+        lanes_over_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
+        const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
+        for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
+        Loops l = loops_of(P.adj, last, P.adj_loops[last]);
+        // The gates once per tile and step here: per vector (gates_per_vector, as in the one-pass
+        // form) measured 0.94-1.00x at BD-LRU m = 4 and 16 and H-LRU m = 5 (2026-12-03).
+        step_block_at(P, P.gates, LoopLevel(P.adj, l.serial[0].rvar), kn, tile_channels);
+    }
     P.dh0.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
     if (P.chunked) {
         // The summaries and the carry scan as in the forward's chunked schedule.
@@ -240,19 +242,35 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
         scan_update(P.carry, 0, P.carry_loops, n, b, kn);
     }
 
-    // Pointwise gradients: time is parallel here; a task is one time step of `tile` channels.
+    // Pointwise gradients.
     std::vector<VarOrRVar> krows{k};
     if (P.has_rows) krows.push_back(j);
-    // Parallel over time only: a parallel loop over tiles nested inside it was measured to cost
-    // more in task launches than the work it split (the backward ran at 7% of the copy).
-    // A task is at least ~256 channel-steps: at small widths one step of a tile is too little
-    // work for a task (measured: the two-pass form at B = 1, state 8 ran 4x slower than the
-    // one-pass form with one step per task).
-    const int steps_per_task = std::max(1, 256 / std::max(kn.tile, kn.vector_width));
+    if (P.chunked) {
+        // Fused with the re-scan (ScanBackward: mu): a task is one chunk of one batch row; per tile
+        // of channels, the chunk's adjoint is re-scanned into a buffer of the tile's chunk
+        // (tile x (chunk + 1) x m floats, in L1/L2), then the chunk's steps read it back.
+        Var tc("tc"), ts("ts"), task("task");
+        P.pointwise.split(t, tc, ts, P.chunk, TailStrategy::GuardWithIf);
+        lanes_over_n(P.pointwise, n, krows, {ts}, {tc, b}, kn, false);
+        P.pointwise.fuse(tc, b, task).parallel(task);
+        P.mu.compute_at(P.pointwise, Var("nt"));
+        lanes_over_n(P.mu.update(0), n, pure_rows, {}, {}, kn, false);
+        Loops lm = loops_of(P.mu, 1, P.mu_loops);
+        lanes_over_n(P.mu.update(1), n, lm.rows, lm.serial, {}, kn, false);
+        step_block_at(P, P.gates, LoopLevel(P.mu, lm.serial[0].rvar), kn, tile_channels);
+    } else {
+        // Two pass: time is parallel here; a task is one time step of `tile` channels.
+        // Parallel over time only: a parallel loop over tiles nested inside it was measured to
+        // cost more in task launches than the work it split (the backward ran at 7% of the copy).
+        // A task is at least ~256 channel-steps: at small widths one step of a tile is too little
+        // work for a task (measured: the two-pass form at B = 1, state 8 ran 4x slower than the
+        // one-pass form with one step per task).
+        const int steps_per_task = std::max(1, 256 / std::max(kn.tile, kn.vector_width));
+        lanes_over_n(P.pointwise, n, krows, {}, {t, b}, kn, false);
+        P.pointwise.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
+    }
     // dz and dv are one Tuple (dv stored at every k, stride 0 there: the same vector m + 1 times,
     // to L1); the row statistics and dv's p of the last logit once per vector of channels.
-    lanes_over_n(P.pointwise, n, krows, {}, {t, b}, kn, false);
-    P.pointwise.parallel(t, steps_per_task, TailStrategy::GuardWithIf);
     for (Func f : {P.rstat_dz, P.pm_dz}) {
         f.compute_at(P.pointwise, Var("nm")).vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
         f.bound_storage(n, kn.vector_width);

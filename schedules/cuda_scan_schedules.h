@@ -119,15 +119,16 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     Var j = P.j, n = P.n, t = P.t, b = P.b, k = P.k;
     std::vector<VarOrRVar> pure_rows;
     if (P.has_rows) pure_rows.push_back(j);
-    P.adj.compute_root();
-    thread_per_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
-    const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
-    for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
     auto serial_of = [](Func f, int u, bool has_rows_rvar) {
         return RVar(f.update(u).get_schedule().rvars()[has_rows_rvar ? 1 : 0].var);
     };
-    step_gates_at(P, P.gates, P.adj, serial_of(P.adj, last, P.adj_loops[last].rows), kn);
-    if (P.chunked) {
+    if (!P.chunked) {
+        P.adj.compute_root();
+        thread_per_n(P.adj.update(0), n, pure_rows, {}, {b}, kn);
+        const int last = (int)P.adj_loops.size() - 1;  // the update that walks time
+        for (int u = 1; u <= last; u++) scan_update(P.adj, u, P.adj_loops[u], n, b, kn);
+        step_gates_at(P, P.gates, P.adj, serial_of(P.adj, last, P.adj_loops[last].rows), kn);
+    } else {
         // The summaries and the carry scan as in the forward's chunked schedule: chunks in the grid.
         P.summary.compute_root().bound(P.col, 0, P.m + 1);
         thread_per_n(P.summary, n, {P.col}, {}, {P.c, b}, kn);
@@ -139,21 +140,64 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     }
     per_lane(P.dh0, n, b, kn);
 
-    // Pointwise gradients (dz, dv: one Tuple, one kernel): 2-D tiles over (n, t), 32 channels
-    // wide so a warp reads neighbouring blocks, the k (and small j) loops unrolled inside the
-    // thread; batch rows in the grid (one launch, not one per batch row).
     Var no("no"), ni("ni"), to("to"), ti("ti");
-    const int ty = std::max(1, kn.tile / 32);
     std::vector<VarOrRVar> order{k};
     if (P.has_rows) order.push_back(j);
-    order.push_back(n);
-    order.push_back(t);
-    order.push_back(b);
-    P.pointwise.reorder(order).unroll(k);
+    if (P.chunked) {
+        // Fused with the re-scan (ScanBackward: mu): a block is `tile` channels of one chunk of
+        // one batch row. Its threads (one per channel) first re-scan the chunk's adjoint into
+        // shared memory (tile x (chunk + 1) x m floats), then each runs the chunk's steps of
+        // dz and dv, reading it from there: the adjoint never goes to HBM, and the re-scan's
+        // z and g come back from L1/L2 for the pointwise pass.
+        // Halide 21's CUDA runtime launches with the default 48 KiB of dynamic shared memory (it
+        // never raises CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES), so a block has at most
+        // as many threads (a multiple of 32, at most `tile`) as keep its m x (chunk + 1) floats
+        // per channel inside that.
+        const int per_channel = 4 * P.m * (P.chunk + 1), limit = 48 * 1024;
+        if (32 * per_channel > limit) {
+            throw CompileError("chunked backward: chunk=" + std::to_string(P.chunk) + " at m=" + std::to_string(P.m) +
+                               " needs " + std::to_string(32 * per_channel) + " bytes of shared memory per 32 channels; "
+                               "expected chunk <= " + std::to_string(limit / (32 * 4 * P.m) - 1) + " (48 KiB per block)");
+        }
+        const int threads = std::max(32, std::min(kn.tile, limit / per_channel) / 32 * 32);
+        order.push_back(ti);
+        order.push_back(ni);
+        order.push_back(no);
+        order.push_back(to);
+        order.push_back(b);
+        P.pointwise.split(t, to, ti, P.chunk, TailStrategy::GuardWithIf)
+            .split(n, no, ni, threads, TailStrategy::GuardWithIf)
+            .reorder(order)
+            .unroll(k)
+            .gpu_threads(ni)
+            .gpu_blocks(no, to, b);
+        P.mu.compute_at(P.pointwise, no).store_in(MemoryType::GPUShared);
+        P.mu.update(0).gpu_threads(n);
+        RVar rs_serial = serial_of(P.mu, 1, P.mu_loops.rows);
+        std::vector<VarOrRVar> mu_order;
+        if (P.mu_loops.rows) mu_order.push_back(RVar(P.mu.update(1).get_schedule().rvars()[0].var));
+        mu_order.push_back(rs_serial);
+        mu_order.push_back(n);
+        P.mu.update(1).reorder(mu_order).gpu_threads(n);
+        if (P.mu_loops.rows && kn.unroll_rows) P.mu.update(1).unroll(mu_order[0]);
+        if (P.has_rows && kn.unroll_rows) P.mu.update(0).unroll(j);
+        step_gates_at(P, P.gates, P.mu, rs_serial, kn);
+    } else {
+        // Two pass: pointwise gradients (dz, dv: one Tuple, one kernel): 2-D tiles over (n, t),
+        // 32 channels wide so a warp reads neighbouring blocks, the k (and small j) loops unrolled
+        // inside the thread; batch rows in the grid (one launch, not one per batch row).
+        const int ty = std::max(1, kn.tile / 32);
+        order.push_back(n);
+        order.push_back(t);
+        order.push_back(b);
+        P.pointwise.reorder(order).unroll(k);
+        P.pointwise.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
+    }
     if (P.has_rows && kn.unroll_rows) P.pointwise.unroll(j);
-    P.pointwise.gpu_tile(n, t, no, to, ni, ti, 32, ty, TailStrategy::GuardWithIf).gpu_blocks(b);
+    // A thread's row statistics and dv's p, per step (ti: the innermost loop the thread runs over
+    // time; in the two-pass tiles each thread has one step, ni).
     for (Func f : {P.rstat_dz, P.pm_dz}) {
-        f.compute_at(P.pointwise, ni);
+        f.compute_at(P.pointwise, P.chunked ? ti : ni);
         if (P.has_rows) f.bound(j, 0, P.m);
         if (P.has_rows && kn.unroll_rows) f.unroll(j);
     }

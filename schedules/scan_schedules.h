@@ -37,16 +37,23 @@ inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const H
         specialize_softmax_all_updates(P.grad, norm);
         return;
     }
+    Halide::Func adj = P.chunked ? P.mu : P.adj;  // the re-scanned adjoint (ScanBackward)
     if (P.has_rows) {
-        P.adj.bound(P.j, 0, P.m);
+        adj.bound(P.j, 0, P.m);
         P.pointwise.bound(P.j, 0, P.m);
+    }
+    if (P.chunked && P.has_rows) {
+        // The channels innermost in mu's storage: a vector of channels (CPU) is one dense load,
+        // and a warp's 32 channels (CUDA) are 32 consecutive words of shared memory (with the
+        // rows innermost, m-way bank conflicts).
+        P.mu.reorder_storage(P.n, P.j, P.sc, P.c, P.b);
     }
     P.pointwise.bound(P.k, 0, P.m + 1);
     if (target.has_gpu_feature()) sched::cuda::backward(P, kn);
     else sched::cpu::backward(P, kn);
-    // The gates, rstat_dz and pm_dz are computed inside adj / summary / pointwise, whose
+    // The gates, rstat_dz and pm_dz are computed inside adj (mu) / summary / pointwise, whose
     // branches already fix `norm`.
-    for (int u = 1; u < P.adj.num_update_definitions(); u++) specialize_softmax(P.adj.update(u), norm);
+    for (int u = 1; u < adj.num_update_definitions(); u++) specialize_softmax(adj.update(u), norm);
     if (P.chunked) specialize_softmax(P.summary.update(0), norm);
     specialize_softmax(P.pointwise, norm);
 }
