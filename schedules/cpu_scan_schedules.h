@@ -246,18 +246,20 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     std::vector<VarOrRVar> krows{k};
     if (P.has_rows) krows.push_back(j);
     if (P.chunked) {
-        // Fused with the re-scan (ScanBackward: mu): a task is one chunk of one batch row; per tile
-        // of channels, the chunk's adjoint is re-scanned into a buffer of the tile's chunk
-        // (tile x (chunk + 1) x m floats, in L1/L2), then the chunk's steps read it back.
+        // Fused with the re-scan (ScanBackward: mu): a task is one chunk of one batch row. Its
+        // adjoint is re-scanned for every channel into a buffer of the chunk (N x (chunk + 1) x m
+        // floats, in cache), then the chunk's steps read it back. Both walk whole rows of
+        // channels per step (the tiles inside the step loop): a tile's short piece of a row per
+        // step is what the hardware prefetchers follow worst (ScanKnobs::time_major).
         Var tc("tc"), ts("ts"), task("task");
         P.pointwise.split(t, tc, ts, P.chunk, TailStrategy::GuardWithIf);
-        lanes_over_n(P.pointwise, n, krows, {ts}, {tc, b}, kn, false);
+        lanes_over_n(P.pointwise, n, krows, {}, {ts, tc, b}, kn, false);
         P.pointwise.fuse(tc, b, task).parallel(task);
-        P.mu.compute_at(P.pointwise, Var("nt"));
+        P.mu.compute_at(P.pointwise, task);
         lanes_over_n(P.mu.update(0), n, pure_rows, {}, {}, kn, false);
         Loops lm = loops_of(P.mu, 1, P.mu_loops);
-        lanes_over_n(P.mu.update(1), n, lm.rows, lm.serial, {}, kn, false);
-        step_block_at(P, P.gates, LoopLevel(P.mu, lm.serial[0].rvar), kn, tile_channels);
+        lanes_over_n(P.mu.update(1), n, lm.rows, {}, lm.serial, kn, false);
+        step_block_at(P, P.gates, LoopLevel(P.mu, Var("nt")), kn, tile_channels);
     } else {
         // Two pass: time is parallel here; a task is one time step of `tile` channels.
         // Parallel over time only: a parallel loop over tiles nested inside it was measured to

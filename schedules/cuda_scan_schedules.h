@@ -5,8 +5,10 @@
 // Chunked algorithm: the same per-thread serial scan, but over chunks of `chunk` steps that run
 // in parallel (grid dim), with a summary pass and a carry scan over chunks in between. It exists
 // for the shapes where B·N threads leave the GPU idle (see docs/gpu-notes.md).
-// Backward: the reverse adjoint scan is sequential per thread (two pass) or per chunk, chunks in
-// the grid (chunked); the pointwise gradients are parallel over (n, t), 2-D tiles.
+// Backward: two pass, the reverse adjoint scan sequential per thread, then the pointwise
+// gradients parallel over (n, t) in 2-D tiles; chunked, the adjoint's chunk summaries and carry
+// scan, then one kernel per (channel tile, chunk, batch row) that re-scans its chunk's adjoint
+// into shared memory and computes the chunk's dz and dv from it.
 #pragma once
 
 #include "Halide.h"

@@ -485,7 +485,7 @@ TEST(ScanProperties, KernelGradientsMatchFiniteDifferences) {
                                      {Algorithm::sequential, Norm::sigmoid_l1},
                                      {Algorithm::sequential, Norm::tanh_l1},
                                      {Algorithm::chunked, Norm::softmax}}) {
-                // T = 11 is one ragged chunk of the chunked backward (chunk 256): its summary,
+                // T = 11 is one ragged chunk of the chunked backward (chunk 64): its summary,
                 // carry and re-scan end to end; the float64 variant tests cover several chunks.
                 Problem p = make_problem(layer, m, norm, 2, 11, 5, 31 + m);
                 p.cfg.algorithm = alg;
