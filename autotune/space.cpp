@@ -125,6 +125,9 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         }
         if (chunked_allowed(k)) {
             for (const char *c : {"32", "64", "128"}) {
+                // The chunked backward keeps m x (chunk + 1) floats per channel in shared memory,
+                // 32 channels at least, within 48 KiB (schedules/cuda_scan_schedules.h refuses more).
+                if (k.direction == "backward" && 32 * 4 * k.m * (std::stoi(c) + 1) > 48 * 1024) continue;
                 for (const char *t : {"128", "256"}) add({{"algorithm", "chunked"}, {"chunk", c}, {"tile", t}});
             }
         }

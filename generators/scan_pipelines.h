@@ -189,7 +189,7 @@ struct StepGates {
 //    the carry of the chunk after it, consumed by the same pointwise (dz, dv). `mu` has the
 //    chunk as a pure Var (mu(j, n, sc, c, b) = the adjoint at step c·chunk + sc, sc in
 //    [0, chunk], sc = chunk the chunk's end), so a schedule computes it per chunk inside the
-//    pointwise pass's chunk loop (CUDA: a block's shared memory; CPU: a tile's chunk in cache)
+//    pointwise pass's chunk loop (CUDA: a block's shared memory; CPU: a task's chunk in cache)
 //    and the adjoint never goes to memory; dh0 is the carry of chunk 0. Reads z three times
 //    (the third from cache), but runs chunks in parallel (for the GPU, where B·N lanes are few).
 // `dh0` in every form.

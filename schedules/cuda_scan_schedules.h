@@ -146,9 +146,9 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
     std::vector<VarOrRVar> order{k};
     if (P.has_rows) order.push_back(j);
     if (P.chunked) {
-        // Fused with the re-scan (ScanBackward: mu): a block is `tile` channels of one chunk of
+        // Fused with the re-scan (ScanBackward: mu): a block is `threads` channels of one chunk of
         // one batch row. Its threads (one per channel) first re-scan the chunk's adjoint into
-        // shared memory (tile x (chunk + 1) x m floats), then each runs the chunk's steps of
+        // shared memory (threads x (chunk + 1) x m floats), then each runs the chunk's steps of
         // dz and dv, reading it from there: the adjoint never goes to HBM, and the re-scan's
         // z and g come back from L1/L2 for the pointwise pass.
         // Halide 21's CUDA runtime launches with the default 48 KiB of dynamic shared memory (it

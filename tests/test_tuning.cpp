@@ -185,6 +185,12 @@ TEST(TuneSpace, CudaBackwardHasEveryForm) {
     EXPECT_EQ(two, 12);
     EXPECT_EQ(one, 3);
     EXPECT_EQ(chunked, 6);
+    // H-LRU m = 8: only chunks whose adjoint fits 48 KiB of shared memory at 32 channels (32).
+    std::set<std::string> chunks;
+    for (const Params &p : enumerate_space({"hlru", "backward", 8, "cuda"}, {})) {
+        if (p.at("algorithm") == "chunked") chunks.insert(p.at("chunk"));
+    }
+    EXPECT_EQ(chunks, (std::set<std::string>{"32"}));
 }
 
 TEST(TuneParams, KeyRoundTrips) {
