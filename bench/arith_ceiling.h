@@ -131,7 +131,8 @@ struct OpCounts {
 inline OpCounts scan_op_counts(bool bdlru, int m, bool backward) {
     const double rows = bdlru ? m : 1, logits = m + 1;
     OpCounts c;
-    c.exps = rows * (m == 1 ? 1 : logits);     // φ of every logit; a row of two: e^{-|z0-z1|} only (gate_norm.h)
+    // φ of every logit; a row of two: e^{-|z0-z1|} only; a row of three: two (gate_norm.h)
+    c.exps = rows * (m == 1 ? 1 : m == 2 ? 2 : logits);
     c.fma = rows * (2 * logits)                // row sum S, p = φ/S
             + rows * m + rows;                 // the mix: m previous states and the input per row
     if (backward) {

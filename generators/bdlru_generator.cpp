@@ -193,24 +193,14 @@ public:
         // μ_T = ∂L/∂h_final. Gradients of step t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
         // u = [h_{t-1}[0..m-1], v_t[j]] and o = h_t[j] (gate_norm.h). One normalized block (step
         // t) per step, computed once where the scan reads it.
-        auto row_stats = [&](Expr jj, Expr tt2) {
-            std::vector<Expr> logits;
-            for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, jj, n, tt2, b));
-            NormStats st = norm_stats(logits, norm, fast_math);
-            return Tuple(st.shift, st.inv);
-        };
-        auto stats_of = [](const FuncRef &r) { return NormStats{r[0], r[1]}; };
-        // φ of every logit of step t once (pstep), with its row's shift (rstat) and 1/S (rinv).
+        // φ of every logit of step t once (pstep), with its row's statistics (rstat) and 1/S (rinv)
+        // (gate_norm.h: define_step_gates).
         std::vector<Expr> logits;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, j, n, t, b));
         // m = 1: the row's other logit (gate_norm.h: one exponential per row of two).
         Expr z_other = two_logit_other(M + 1, k, [&](Expr i) { return z(i, j, n, t, b); });
         auto define_gates = [&](StepGates &G) {
-            std::vector<Expr> phis;
-            G.rstat(j, n, t, b) = norm_shift(logits, norm, fast_math);
-            G.pstep(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), G.rstat(j, n, t, b), norm, fast_math, z_other);
-            for (int kk = 0; kk <= M; kk++) phis.push_back(G.pstep(kk, j, n, t, b));
-            G.rinv(j, n, t, b) = norm_inv(phis, norm);
+            define_step_gates(G, {j, n, t, b}, k, logits, z(k, j, n, t, b), z_other, norm, fast_math);
         };
         auto elem_of = [&](const StepGates &G, Expr kk, Expr jj, Expr t2) {
             return norm_elem_from_phi(G.pstep(kk, jj, n, t2, b), G.rinv(jj, n, t2, b), norm);
@@ -349,11 +339,12 @@ public:
             // Pointwise gradients, parallel over t, with their own row statistics; dz and dv in one
             // Tuple (dv, the same at every k, from the last logit's p).
             P.pointwise = *grad;
-            P.rstat_dz(j, n, t, b) = row_stats(j, t);
+            P.rstat_dz(j, n, t, b) = norm_row_stats(logits, norm, fast_math);
             auto zrow = [&](Expr i) { return z(i, j, n, t, b); };
-            NormElem e = norm_elem(z(k, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math, z_other);
-            P.pm_dz(j, n, t, b) = norm_elem(z(M, j, n, t, b), stats_of(P.rstat_dz(j, n, t, b)), norm, fast_math,
-                                            two_logit_other(M + 1, M, zrow)).p;
+            FuncRef rs_dz = P.rstat_dz(j, n, t, b);
+            NormElem e = norm_elem_of_row(rs_dz, M + 1, k, z(k, j, n, t, b), z_other, norm, fast_math);
+            P.pm_dz(j, n, t, b) =
+                norm_elem_of_row(rs_dz, M + 1, M, z(M, j, n, t, b), two_logit_other(M + 1, M, zrow), norm, fast_math).p;
             // λ_t = g_t + μ_{t+1}; chunked: μ_{t+1} is step t % L + 1 of chunk t / L.
             const int L = P.chunk;
             Expr mu_next = P.chunked ? Expr(P.mu(j, n, t % L + 1, t / L, b)) : Expr(P.adj(j, n, t + 1, b));

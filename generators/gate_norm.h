@@ -54,12 +54,32 @@ inline Halide::Expr exp_nonpositive(const Halide::Expr &x) {
 // φ(z_k). A row of two softmax logits (m = 1) takes `other`, the row's other logit, and
 // `shift` = e^{-|z_0 - z_1|} (norm_shift): φ is 1 for the larger logit and that exponential for
 // the smaller, the same values as e^{z_k - max}, with one exponential per row instead of two.
+// φ(z_k) given softmax's value `e` of it (e^{z_k - max}, however computed).
+inline Halide::Expr phi_given_softmax(const Halide::Expr &z, const Halide::Expr &e, const Halide::Expr &norm) {
+    using namespace Halide;
+    return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
+                  norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh_f32(z), z);
+}
 inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast,
                         const Halide::Expr &other) {
     using namespace Halide;
     Expr e = other.defined() ? select(z >= other, 1.0f, shift) : fast ? exp_nonpositive(z - shift) : exp(z - shift);
-    return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
-                  norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh_f32(z), z);
+    return phi_given_softmax(z, e, norm);
+}
+inline Halide::Expr exp_le0(const Halide::Expr &x, bool fast) { return fast ? exp_nonpositive(x) : Halide::exp(x); }
+
+// Softmax's e^{z_k - max} of a row of three logits (m = 2) with two exponentials instead of
+// three: a = max(z_0, z_1), e1 = e^{-|z_0 - z_1|}, e2 = e^{-|a - z_2|}. Relative to a, the larger
+// of z_0, z_1 has 1 and the smaller e1; if z_2 > a, both are scaled by e2 and z_2 has 1, else z_2
+// has e2. Ties give 1 to each tied maximum, as e^0 does; a NaN logit makes S (and so every p of
+// the row) NaN; one +inf logit takes the whole weight (as at m = 1).
+inline std::vector<Halide::Expr> softmax3_phi(const std::vector<Halide::Expr> &z, bool fast) {
+    using namespace Halide;
+    Expr a = max(z[0], z[1]);
+    Expr e1 = exp_le0(-abs(z[0] - z[1]), fast), e2 = exp_le0(-abs(a - z[2]), fast);
+    Expr first = z[0] >= z[1], top = a >= z[2];
+    Expr sc = select(top, 1.0f, e2), lo = e1 * sc;
+    return {select(first, sc, lo), select(first, lo, sc), select(top, e2, 1.0f)};
 }
 inline Halide::Expr magnitude(const Halide::Expr &ph, const Halide::Expr &norm) {
     using namespace Halide;
@@ -129,14 +149,78 @@ inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::
     return select(norm == kNone, 1.0f, 1.0f / S);
 }
 
-// The whole row (all m+1 elements), for kernels that unroll over k.
+// The whole row (all m+1 elements), for kernels that unroll over k. A row of three logits (m = 2)
+// takes two exponentials (detail::softmax3_phi), a row of two one (detail::phi).
 inline std::vector<NormElem> norm_row(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
-    NormStats st = norm_stats(z, norm, fast);
-    std::vector<NormElem> out;
-    for (size_t k = 0; k < z.size(); k++) {
-        out.push_back(norm_elem(z[k], st, norm, fast, z.size() == 2 ? z[1 - k] : Halide::Expr()));
+    std::vector<Halide::Expr> ph;
+    if (z.size() == 3) {
+        std::vector<Halide::Expr> e = detail::softmax3_phi(z, fast);
+        for (size_t k = 0; k < z.size(); k++) ph.push_back(detail::phi_given_softmax(z[k], e[k], norm));
+    } else {
+        Halide::Expr shift = norm_shift(z, norm, fast);
+        for (size_t k = 0; k < z.size(); k++) {
+            ph.push_back(detail::phi(z[k], shift, norm, fast, z.size() == 2 ? z[1 - k] : Halide::Expr()));
+        }
     }
+    Halide::Expr inv = norm_inv(ph, norm);
+    std::vector<NormElem> out;
+    for (const Halide::Expr &p : ph) out.push_back(norm_elem_from_phi(p, inv, norm));
     return out;
+}
+
+// A row's statistics as a Tuple, for kernels that compute each element with a symbolic logit
+// index k (the pointwise pass of the two-pass and chunked backwards); norm_elem_of_row reads them.
+// A row of three logits keeps its three φ and 1/S (detail::softmax3_phi, two exponentials), other
+// rows their shift and 1/S (norm_stats).
+inline Halide::Tuple norm_row_stats(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
+    if (z.size() == 3) {
+        std::vector<Halide::Expr> e = detail::softmax3_phi(z, fast), ph;
+        for (size_t i = 0; i < 3; i++) ph.push_back(detail::phi_given_softmax(z[i], e[i], norm));
+        Halide::Expr inv = norm_inv(ph, norm);
+        return Halide::Tuple(ph[0], ph[1], ph[2], inv);
+    }
+    NormStats st = norm_stats(z, norm, fast);
+    return Halide::Tuple(st.shift, st.inv);
+}
+// Element k of a row of `logits` logits from its norm_row_stats `r`; `zk` is logit k, `other`
+// two_logit_other's.
+inline NormElem norm_elem_of_row(const Halide::FuncRef &r, int logits, const Halide::Expr &k, const Halide::Expr &zk,
+                                 const Halide::Expr &other, const Halide::Expr &norm, bool fast) {
+    if (logits == 3) return norm_elem_from_phi(Halide::mux(k, {r[0], r[1], r[2]}), r[3], norm);
+    return norm_elem(zk, NormStats{r[0], r[1]}, norm, fast, other);
+}
+
+// One step's gates as a backward reads them (StepGates, scan_pipelines.h), one row per `row`
+// point: G.rstat(row), G.pstep(k, row...) = φ(z_k), G.rinv(row) = 1/S. `zk` is logit k of the
+// row (k symbolic), `other` two_logit_other's. A row of two logits keeps e^{-|z_0 - z_1|} in
+// rstat (detail::phi); a row of three keeps its three φ (detail::softmax3_phi, two exponentials)
+// and pstep, left inline (phi_in_rstat), picks one out; longer rows keep the row max.
+template<typename Gates>
+void define_step_gates(Gates &G, const std::vector<Halide::Var> &row, const Halide::Var &k,
+                       const std::vector<Halide::Expr> &logits, const Halide::Expr &zk, const Halide::Expr &other,
+                       const Halide::Expr &norm, bool fast) {
+    using namespace Halide;
+    std::vector<Var> krow{k};
+    krow.insert(krow.end(), row.begin(), row.end());
+    std::vector<Expr> phis;
+    if (logits.size() == 3) {
+        std::vector<Expr> e = detail::softmax3_phi(logits, fast), ph;
+        for (size_t i = 0; i < 3; i++) ph.push_back(detail::phi_given_softmax(logits[i], e[i], norm));
+        G.rstat(row) = Tuple(ph);
+        FuncRef r = G.rstat(row);
+        G.pstep(krow) = mux(k, {r[0], r[1], r[2]});
+        G.phi_in_rstat = true;
+        phis = {r[0], r[1], r[2]};
+    } else {
+        G.rstat(row) = norm_shift(logits, norm, fast);
+        G.pstep(krow) = norm_phi(zk, G.rstat(row), norm, fast, other);
+        for (size_t kk = 0; kk < logits.size(); kk++) {
+            std::vector<Expr> a{(int)kk};
+            a.insert(a.end(), row.begin(), row.end());
+            phis.push_back(G.pstep(a));
+        }
+    }
+    G.rinv(row) = norm_inv(phis, norm);
 }
 
 inline std::vector<Halide::Expr> norm_row_p(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {

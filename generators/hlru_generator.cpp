@@ -190,24 +190,14 @@ public:
         //   ν_t[q] = p_t[q]·λ_t + ν_{t+1}[q+1]   (λ_t = Λ_t[0], ν[m] := 0).
         // Gradients of step t:  dz_k = λ·c_k·(u_k − s_k·o),  dv = λ·p_m, with
         // u = [s_{t-1} … s_{t-m}, v_t] and o = s_t (gate_norm.h).
-        auto row_stats = [&](Expr t2) {
-            std::vector<Expr> logits;
-            for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t2, b));
-            NormStats st = norm_stats(logits, norm, fast_math);
-            return Tuple(st.shift, st.inv);
-        };
-        auto stats_of = [](const FuncRef &fr) { return NormStats{fr[0], fr[1]}; };
-        // φ of every logit of step t once (pstep), with the row's shift (rstat) and 1/S (rinv).
+        // φ of every logit of step t once (pstep), with the row's statistics (rstat) and 1/S (rinv)
+        // (gate_norm.h: define_step_gates).
         std::vector<Expr> logits;
         for (int kk = 0; kk <= M; kk++) logits.push_back(z(kk, n, t, b));
         // m = 1: the row's other logit (gate_norm.h: one exponential per row of two).
         Expr z_other = two_logit_other(M + 1, k, [&](Expr i) { return z(i, n, t, b); });
         auto define_gates = [&](StepGates &G) {
-            std::vector<Expr> phis;
-            G.rstat(n, t, b) = norm_shift(logits, norm, fast_math);
-            G.pstep(k, n, t, b) = norm_phi(z(k, n, t, b), G.rstat(n, t, b), norm, fast_math, z_other);
-            for (int kk = 0; kk <= M; kk++) phis.push_back(G.pstep(kk, n, t, b));
-            G.rinv(n, t, b) = norm_inv(phis, norm);
+            define_step_gates(G, {n, t, b}, k, logits, z(k, n, t, b), z_other, norm, fast_math);
         };
         auto elem_of = [&](const StepGates &G, Expr kk, Expr t2) {
             return norm_elem_from_phi(G.pstep(kk, n, t2, b), G.rinv(n, t2, b), norm);
@@ -345,11 +335,12 @@ public:
             // Pointwise gradients, parallel over t, with their own row statistics; dz and dv in one
             // Tuple (dv, the same at every k, from the last logit's p).
             P.pointwise = *grad;
-            P.rstat_dz(n, t, b) = row_stats(t);
+            P.rstat_dz(n, t, b) = norm_row_stats(logits, norm, fast_math);
             auto zrow = [&](Expr i) { return z(i, n, t, b); };
-            NormElem e = norm_elem(z(k, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math, z_other);
-            P.pm_dz(n, t, b) = norm_elem(z(M, n, t, b), stats_of(P.rstat_dz(n, t, b)), norm, fast_math,
-                                         two_logit_other(M + 1, M, zrow)).p;
+            FuncRef rs_dz = P.rstat_dz(n, t, b);
+            NormElem e = norm_elem_of_row(rs_dz, M + 1, k, z(k, n, t, b), z_other, norm, fast_math);
+            P.pm_dz(n, t, b) =
+                norm_elem_of_row(rs_dz, M + 1, M, z(M, n, t, b), two_logit_other(M + 1, M, zrow), norm, fast_math).p;
             // λ_t = g_t + ν_{t+1}[0]; chunked: ν_{t+1} is step t % L + 1 of chunk t / L.
             const int L = P.chunk;
             Expr nu_next = P.chunked ? tuple_elem(P.mu(n, t % L + 1, t / L, b), 0, M) : tuple_elem(P.adj(n, t + 1, b), 0, M);

@@ -156,11 +156,13 @@ struct ScanForward {
 };
 
 // One step's gates as the backward reads them, computed once per logit where a scan reads them:
-// the row shifts (rstat), φ of every logit (pstep), the row 1/S (rinv) (gate_norm.h: norm_shift,
-// norm_phi, norm_inv). A backward has one set per stage that walks time (each is computed inside
-// its own stage's time loop).
+// the row statistics (rstat: its shift, or for a row of three logits its three φ), φ of every
+// logit (pstep), the row 1/S (rinv) (gate_norm.h: define_step_gates). A backward has one set per
+// stage that walks time (each is computed inside its own stage's time loop).
 struct StepGates {
     Halide::Func rstat, pstep, rinv;
+    bool phi_in_rstat = false;  // rows of three logits: rstat holds the row's three φ (a Tuple) and
+                                // pstep only picks one out, so schedules leave it inline
 };
 
 // Backward of a linear recurrence, in one of three forms (GeneratorParams `two_pass`, `algorithm`):

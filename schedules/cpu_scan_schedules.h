@@ -143,7 +143,10 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
 // `channels`: how many channels one computation covers (a tile, or one vector: gates_per_vector).
 inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates &G, LoopLevel level,
                           const ScanKnobs &kn, int channels) {
-    Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
+    // pstep only picks a φ out of rstat where phi_in_rstat (rows of three logits): left inline.
+    std::vector<Func> step_funcs{G.rstat};
+    if (!G.phi_in_rstat) step_funcs.push_back(G.pstep);
+    step_funcs.push_back(G.rinv);
     for (Func f : step_funcs) {
         f.compute_at(level).vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
         if (kn.gates_n_inner) {
@@ -159,6 +162,7 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
         if (P.has_rows) f.bound(P.j, 0, P.m);
         if (P.has_rows && kn.unroll_rows) f.unroll(P.j);
     }
+    if (G.phi_in_rstat) return;
     Func(G.pstep).bound(P.k, 0, P.m + 1);
     if (kn.unroll_rows) Func(G.pstep).unroll(P.k);
 }

@@ -85,12 +85,16 @@ inline void forward(ScanForward &P, const ScanKnobs &kn) {
 // serial time loop `serial` of update `u` of `f`.
 inline void step_gates_at(const ScanBackward &P, const statemix::gen::StepGates &G, Func f, RVar serial,
                           const ScanKnobs &kn) {
-    Func step_funcs[] = {G.rstat, G.pstep, G.rinv};
+    // pstep only picks a φ out of rstat where phi_in_rstat (rows of three logits): left inline.
+    std::vector<Func> step_funcs{G.rstat};
+    if (!G.phi_in_rstat) step_funcs.push_back(G.pstep);
+    step_funcs.push_back(G.rinv);
     for (Func s : step_funcs) {
         s.compute_at(f, serial);
         if (P.has_rows) s.bound(P.j, 0, P.m);
         if (P.has_rows && kn.unroll_rows) s.unroll(P.j);
     }
+    if (G.phi_in_rstat) return;
     Func(G.pstep).bound(P.k, 0, P.m + 1);
     if (kn.unroll_rows) Func(G.pstep).unroll(P.k);
 }

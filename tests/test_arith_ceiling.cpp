@@ -62,6 +62,9 @@ TEST(ArithCeiling, OpCountsOfTheScans) {
     // m = 1 (both families): one exponential per row of two logits, e^{-|z0 - z1|}.
     EXPECT_EQ(scan_op_counts(false, 1, false).exps, 1);
     EXPECT_EQ(scan_op_counts(true, 1, true).exps, 1);
+    // m = 2: two exponentials per row of three, e^{-|z0 - z1|} and e^{-|max(z0, z1) - z2|}.
+    EXPECT_EQ(scan_op_counts(false, 2, false).exps, 2);
+    EXPECT_EQ(scan_op_counts(true, 2, true).exps, 4);
 }
 
 }  // namespace

@@ -252,19 +252,22 @@ TEST_P(CpuKernel, MatchesFloat64Reference) { check_kernel_entry(*GetParam()); }
 
 // Softmax rows whose logits tie, lie 40 or 100 apart (a weight under float32's smallest normal),
 // or hold -inf (weight 0), one kind per row in turn. At m = 1 the kernels take one exponential per
-// row, e^{-|z0 - z1|}, and give the larger logit weight 1/(1 + e) by a comparison (gate_norm.h):
-// ties and both orders must land on the right logit. m = 2 (a row max and m + 1 exponentials) is
-// checked on the same rows.
+// row, e^{-|z0 - z1|}, and give the larger logit weight 1/(1 + e) by a comparison; at m = 2 two,
+// e^{-|z0 - z1|} and e^{-|max(z0, z1) - z2|}, and comparisons say which logit gets which
+// (gate_norm.h): ties and every order must land on the right logit.
 void softmax_edge_logits(Problem &p) {
     const size_t w = (size_t)p.d.m + 1;
     for (size_t row = 0; row * w < p.z.size(); row++) {
         double *z = &p.z[row * w];
-        switch (row % 6) {
+        switch (row % 9) {
             case 0: for (size_t i = 1; i < w; i++) z[i] = z[0]; break;  // a tie
             case 1: z[0] += 40; break;                                   // the first far ahead
             case 2: z[w - 1] += 100; break;                              // the input gate far ahead
             case 3: z[0] = -INFINITY; break;                             // weight exactly 0
             case 4: z[w - 1] -= 100; break;                              // the input gate far behind
+            case 5: z[w - 1] = z[0] + 30; z[1] = z[0] + 5; break;        // increasing, far apart
+            case 6: z[1] = z[0]; z[w - 1] = z[0] + 1; break;             // the first two tie below the last
+            case 7: z[w - 1] = std::max(z[0], z[1]); break;              // the last ties the larger of the first two
             default: break;
         }
     }
