@@ -71,12 +71,14 @@ inline Halide::Expr exp_le0(const Halide::Expr &x, bool fast) { return fast ? ex
 // Softmax's e^{z_k - max} of a row of three logits (m = 2) with two exponentials instead of
 // three: a = max(z_0, z_1), e1 = e^{-|z_0 - z_1|}, e2 = e^{-|a - z_2|}. Relative to a, the larger
 // of z_0, z_1 has 1 and the smaller e1; if z_2 > a, both are scaled by e2 and z_2 has 1, else z_2
-// has e2. Ties give 1 to each tied maximum, as e^0 does; a NaN logit makes S (and so every p of
-// the row) NaN; one +inf logit takes the whole weight (as at m = 1).
+// has e2. Ties give 1 to each tied maximum, as e^0 does (z_0 = z_1 = -inf too, where z_0 - z_1 is
+// NaN: the row then gives z_2 the whole weight, as e^{z_k - max} does); a NaN logit makes S (and
+// so every p of the row) NaN; one +inf logit takes the whole weight (as at m = 1).
 inline std::vector<Halide::Expr> softmax3_phi(const std::vector<Halide::Expr> &z, bool fast) {
     using namespace Halide;
     Expr a = max(z[0], z[1]);
-    Expr e1 = exp_le0(-abs(z[0] - z[1]), fast), e2 = exp_le0(-abs(a - z[2]), fast);
+    Expr d01 = select(z[0] == z[1], 0.0f, z[0] - z[1]);
+    Expr e1 = exp_le0(-abs(d01), fast), e2 = exp_le0(-abs(a - z[2]), fast);
     Expr first = z[0] >= z[1], top = a >= z[2];
     Expr sc = select(top, 1.0f, e2), lo = e1 * sc;
     return {select(first, sc, lo), select(first, lo, sc), select(top, e2, 1.0f)};

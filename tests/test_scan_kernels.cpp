@@ -259,7 +259,7 @@ void softmax_edge_logits(Problem &p) {
     const size_t w = (size_t)p.d.m + 1;
     for (size_t row = 0; row * w < p.z.size(); row++) {
         double *z = &p.z[row * w];
-        switch (row % 9) {
+        switch (row % 10) {
             case 0: for (size_t i = 1; i < w; i++) z[i] = z[0]; break;  // a tie
             case 1: z[0] += 40; break;                                   // the first far ahead
             case 2: z[w - 1] += 100; break;                              // the input gate far ahead
@@ -268,6 +268,7 @@ void softmax_edge_logits(Problem &p) {
             case 5: z[w - 1] = z[0] + 30; z[1] = z[0] + 5; break;        // increasing, far apart
             case 6: z[1] = z[0]; z[w - 1] = z[0] + 1; break;             // the first two tie below the last
             case 7: z[w - 1] = std::max(z[0], z[1]); break;              // the last ties the larger of the first two
+            case 8: z[0] = z[w - 2] = -INFINITY; break;                  // m >= 2: two weights exactly 0
             default: break;
         }
     }
