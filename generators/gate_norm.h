@@ -51,15 +51,15 @@ inline Halide::Expr exp_nonpositive(const Halide::Expr &x) {
     return p * reinterpret<float>((k + 127) << 23);
 }
 
-// φ(z_k). A row of two softmax logits (m = 1) takes `other`, the row's other logit, and
-// `shift` = e^{-|z_0 - z_1|} (norm_shift): φ is 1 for the larger logit and that exponential for
-// the smaller, the same values as e^{z_k - max}, with one exponential per row instead of two.
 // φ(z_k) given softmax's value `e` of it (e^{z_k - max}, however computed).
 inline Halide::Expr phi_given_softmax(const Halide::Expr &z, const Halide::Expr &e, const Halide::Expr &norm) {
     using namespace Halide;
     return select(norm == kSoftmax, e, norm == kSigmoidL1, 1.0f / (1.0f + exp(-z)),
                   norm == kReluL1, max(z, 0.0f), norm == kTanhL1, tanh_f32(z), z);
 }
+// φ(z_k). A row of two softmax logits (m = 1) takes `other`, the row's other logit, and
+// `shift` = e^{-|z_0 - z_1|} (norm_shift): φ is 1 for the larger logit and that exponential for
+// the smaller, the same values as e^{z_k - max}, with one exponential per row instead of two.
 inline Halide::Expr phi(const Halide::Expr &z, const Halide::Expr &shift, const Halide::Expr &norm, bool fast,
                         const Halide::Expr &other) {
     using namespace Halide;
@@ -82,6 +82,12 @@ inline std::vector<Halide::Expr> softmax3_phi(const std::vector<Halide::Expr> &z
     Expr first = z[0] >= z[1], top = a >= z[2];
     Expr sc = select(top, 1.0f, e2), lo = e1 * sc;
     return {select(first, sc, lo), select(first, lo, sc), select(top, e2, 1.0f)};
+}
+// φ of every logit of a row of three, for every norm (softmax: softmax3_phi).
+inline std::vector<Halide::Expr> phi3(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
+    std::vector<Halide::Expr> e = softmax3_phi(z, fast), ph;
+    for (size_t i = 0; i < 3; i++) ph.push_back(phi_given_softmax(z[i], e[i], norm));
+    return ph;
 }
 inline Halide::Expr magnitude(const Halide::Expr &ph, const Halide::Expr &norm) {
     using namespace Halide;
@@ -156,8 +162,7 @@ inline Halide::Expr norm_inv(const std::vector<Halide::Expr> &ph, const Halide::
 inline std::vector<NormElem> norm_row(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
     std::vector<Halide::Expr> ph;
     if (z.size() == 3) {
-        std::vector<Halide::Expr> e = detail::softmax3_phi(z, fast);
-        for (size_t k = 0; k < z.size(); k++) ph.push_back(detail::phi_given_softmax(z[k], e[k], norm));
+        ph = detail::phi3(z, norm, fast);
     } else {
         Halide::Expr shift = norm_shift(z, norm, fast);
         for (size_t k = 0; k < z.size(); k++) {
@@ -176,10 +181,8 @@ inline std::vector<NormElem> norm_row(const std::vector<Halide::Expr> &z, const 
 // rows their shift and 1/S (norm_stats).
 inline Halide::Tuple norm_row_stats(const std::vector<Halide::Expr> &z, const Halide::Expr &norm, bool fast) {
     if (z.size() == 3) {
-        std::vector<Halide::Expr> e = detail::softmax3_phi(z, fast), ph;
-        for (size_t i = 0; i < 3; i++) ph.push_back(detail::phi_given_softmax(z[i], e[i], norm));
-        Halide::Expr inv = norm_inv(ph, norm);
-        return Halide::Tuple(ph[0], ph[1], ph[2], inv);
+        std::vector<Halide::Expr> ph = detail::phi3(z, norm, fast);
+        return Halide::Tuple(ph[0], ph[1], ph[2], norm_inv(ph, norm));
     }
     NormStats st = norm_stats(z, norm, fast);
     return Halide::Tuple(st.shift, st.inv);
@@ -206,9 +209,7 @@ void define_step_gates(Gates &G, const std::vector<Halide::Var> &row, const Hali
     krow.insert(krow.end(), row.begin(), row.end());
     std::vector<Expr> phis;
     if (logits.size() == 3) {
-        std::vector<Expr> e = detail::softmax3_phi(logits, fast), ph;
-        for (size_t i = 0; i < 3; i++) ph.push_back(detail::phi_given_softmax(logits[i], e[i], norm));
-        G.rstat(row) = Tuple(ph);
+        G.rstat(row) = Tuple(detail::phi3(logits, norm, fast));
         FuncRef r = G.rstat(row);
         G.pstep(krow) = mux(k, {r[0], r[1], r[2]});
         G.phi_in_rstat = true;
