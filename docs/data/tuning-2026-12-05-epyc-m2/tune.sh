@@ -11,6 +11,9 @@ T="build/tools/statemix_tune run --autoschedulers '' --quiet"
 run() { echo "== $(date -u +%H:%M:%S) $*"; eval "$T $*"; }
 case ${1:-all} in
   1|all) run --layers hlru --orders 2 --directions forward backward --buckets wide --force ;;&
-  2|all) run --layers bdlru --orders 2 --directions forward backward --buckets wide --force ;;
+  2|all) run --layers bdlru --orders 2 --directions forward backward --buckets wide --force ;;&
+  # Run once more by hand at 03:18 (tune.log, "step 3"): step 1's H-LRU backward was a tie of
+  # widths 0 and 16 (136.78 / 136.80 ms). It chose width 0 again (1.14x, 15-21% spread).
+  3) run --layers hlru --orders 2 --directions backward --buckets wide --force ;;
 esac
 echo "== $(date -u +%H:%M:%S) done"
