@@ -95,8 +95,14 @@ Params generator_params(const KernelKey &k, const Params &p) {
 
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params, int natural_lanes) {
     if (natural_lanes < 1) throw Error("tune: natural_lanes must be >= 1, got " + std::to_string(natural_lanes));
-    // The second vector width: twice the target's natural one (vector_width 0).
+    // The second vector width: twice the target's natural one (vector_width 0). The third, half
+    // of it, where that is still a whole SIMD register of 4 floats or more: a CPU whose vector
+    // units are narrower than its ISA (Zen 1's 128-bit units for AVX2, Zen 4's 256-bit ones for
+    // AVX-512) runs the half width as native vectors, and LLVM lowers the strided loads and
+    // stores of z and dz (stride m+1) without cross-lane shuffles there (docs/benchmarks.md,
+    // 2026-12-05: 1.2-1.3x at H-LRU m = 3 on the AVX2 EPYC).
     const std::string wide = std::to_string(2 * natural_lanes);
+    const std::string half = natural_lanes >= 8 ? std::to_string(natural_lanes / 2) : std::string();
     if (is_rnn(k.layer)) return enumerate_rnn_space(k, default_params, wide);
     if (k.device != "cpu" && k.device != "cuda") throw Error("tune: device must be cpu or cuda, got '" + k.device + "'");
     if (k.layer != "bdlru" && k.layer != "hlru") {
@@ -134,14 +140,20 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         return out;
     }
     const char *tiles[] = {"64", "128", "256", "512", "1024"};
-    const std::string widths[] = {"0", wide};  // 0: the target's natural width
+    std::vector<std::string> widths{"0", wide};  // 0: the target's natural width
+    if (!half.empty()) widths.push_back(half);
+    // BD-LRU's rows in the lanes (m x vector_width lanes): the natural width and its half.
+    std::vector<std::string> row_widths{"0"};
+    if (!half.empty()) row_widths.push_back(half);
     if (k.direction == "forward") {
         for (const char *t : tiles) {
             for (const std::string &w : widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
         }
-        // BD-LRU with a block's rows in the SIMD lanes too (m x natural lanes): dense h stores.
+        // BD-LRU with a block's rows in the SIMD lanes too (m x vector_width lanes): dense h stores.
         if (k.layer == "bdlru" && k.m >= 2 && k.m <= 8) {
-            for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", "0"}});
+            for (const std::string &w : row_widths) {
+                for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
+            }
         }
         if (chunked_allowed(k)) {
             for (const char *c : {"64", "128", "256", "512"}) {
@@ -168,9 +180,11 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
                 }
             }
         }
-        // BD-LRU's one-pass form with the rows of a block in the SIMD lanes too (m x 8 lanes).
+        // BD-LRU's one-pass form with the rows of a block in the SIMD lanes too (m x vector_width lanes).
         if (k.layer == "bdlru" && k.m >= 2 && k.m <= 8) {
-            for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", "0"}});
+            for (const std::string &w : row_widths) {
+                for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
+            }
         }
         // The one-pass form with the step's gate buffers in the inputs' order (the default keeps
         // the channels innermost; measured faster on AVX2, not yet on every tier).

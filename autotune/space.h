@@ -22,13 +22,14 @@ struct KernelKey {
 };
 
 // CPU:
-//   forward, sequential: tile {64..1024} x vector_width {natural, 2x natural}
+//   forward, sequential: tile {64..1024} x vector_width {natural, 2x natural, natural/2}
 //   forward, chunked (H-LRU, and BD-LRU m <= 4, as the build compiles them): chunk {64..512} x tile {64, 256}
-//   backward: one-pass or two-pass x tile {64..1024} x vector_width {natural, 2x natural}
+//   backward: one-pass or two-pass x tile {64..1024} x vector_width {natural, 2x natural, natural/2}
 // "natural" is vector_width 0 (the target's own width); 2x natural is spelled out from
 // `natural_lanes`, the float lanes of the target the candidates run on (natural_float_lanes): 16
 // on AVX2 (the spelling the AVX2 entries were tuned with), 32 on AVX-512, where a spelled-out 16
-// would be the natural width again and time the same code twice.
+// would be the natural width again and time the same code twice. natural/2 (4 on AVX2, 8 on
+// AVX-512; none on SSE) is for CPUs whose vector units are narrower than their ISA (Zen 1, Zen 4).
 // CUDA: tile (threads per block) {64..512} x unroll {1, 2, 4}, the two-pass backward; chunked
 //   forward: chunk {32, 64, 128} x tile {128, 256}.
 // `default_params` (the build's default for this kernel) is always in the space, first.

@@ -60,7 +60,7 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
         EXPECT_EQ(p.count("two_pass"), 0u);  // a backward knob
     }
     EXPECT_EQ(chunked, 8);
-    EXPECT_EQ(space.size(), 23u);  // 10 sequential, 5 with vector_rows, 8 chunked
+    EXPECT_EQ(space.size(), 33u);  // 15 sequential (3 widths), 10 with vector_rows (2 widths), 8 chunked
     // BD-LRU m = 8: the build has no chunked forward (m³ summaries), so neither does the space.
     for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
     bool any_chunked_hlru = false;
@@ -77,9 +77,9 @@ TEST(TuneSpace, BackwardHasEveryForm) {
         else if (p.count("gates_n_inner")) gates_off += p.at("gates_n_inner") == "0";
         else one++;
     }
-    EXPECT_EQ(one, 10);
+    EXPECT_EQ(one, 15);  // 5 tiles x 3 widths
     EXPECT_EQ(gates_off, 2);  // the one-pass form with the gate buffers in the inputs' order
-    EXPECT_EQ(two, 10);
+    EXPECT_EQ(two, 15);
     EXPECT_EQ(chunked, 4);
     // BD-LRU m = 8: no chunked kernels (m³ summaries), as the build.
     for (const Params &p : enumerate_space({"bdlru", "backward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
@@ -102,16 +102,18 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     };
     for (const char *dir : {"backward", "forward"}) {
         EXPECT_EQ(count(dir, 1), 0) << dir;
-        EXPECT_EQ(count(dir, 2), 5) << dir;
-        EXPECT_EQ(count(dir, 8), 5) << dir;
+        EXPECT_EQ(count(dir, 2), 10) << dir;  // 5 tiles x widths 0 and 4 (AVX2's natural 8, halved)
+        EXPECT_EQ(count(dir, 8), 10) << dir;
         EXPECT_EQ(count(dir, 16), 0) << dir;
         for (const Params &p : enumerate_space({"hlru", dir, 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u) << dir;
     }
 }
 
 // The second vector width is twice the tuning target's natural one: on AVX-512 a spelled-out 16
-// would be vector_width 0 again (the same code timed twice, its "win" drift).
-TEST(TuneSpace, SecondVectorWidthIsTwiceTheTargetsNatural) {
+// would be vector_width 0 again (the same code timed twice, its "win" drift). The scans' third is
+// half the natural one where that is 4 lanes or more (CPUs with vector units narrower than their
+// ISA); the RNN cores keep two.
+TEST(TuneSpace, VectorWidthsAreTheTargetsNaturalTwiceAndHalfIt) {
     EXPECT_EQ(natural_float_lanes("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41"), 16);
     EXPECT_EQ(natural_float_lanes("x86-64-linux-avx-avx2-f16c-fma-sse41"), 8);
     EXPECT_EQ(natural_float_lanes("x86-64-linux-avx-sse41"), 8);
@@ -124,14 +126,17 @@ TEST(TuneSpace, SecondVectorWidthIsTwiceTheTargetsNatural) {
         }
         return w;
     };
-    for (const KernelKey &k : {KernelKey{"bdlru", "forward", 2, "cpu"}, KernelKey{"hlru", "backward", 4, "cpu"},
-                               KernelKey{"elman", "forward", 0, "cpu"}}) {
-        EXPECT_EQ(widths(k, 8), (std::set<std::string>{"0", "16"})) << k.label();  // AVX2, as the entries were tuned
-        EXPECT_EQ(widths(k, 16), (std::set<std::string>{"0", "32"})) << k.label();  // AVX-512
-        EXPECT_EQ(widths(k, 4), (std::set<std::string>{"0", "8"})) << k.label();    // SSE4.1
-        // Same number of candidates whatever the width.
+    for (const KernelKey &k : {KernelKey{"bdlru", "forward", 2, "cpu"}, KernelKey{"hlru", "backward", 4, "cpu"}}) {
+        EXPECT_EQ(widths(k, 8), (std::set<std::string>{"0", "16", "4"})) << k.label();  // AVX2
+        EXPECT_EQ(widths(k, 16), (std::set<std::string>{"0", "32", "8"})) << k.label();  // AVX-512
+        EXPECT_EQ(widths(k, 4), (std::set<std::string>{"0", "8"})) << k.label();         // SSE4.1: no 2-lane vectors
+        // Same number of candidates on AVX2 and AVX-512.
         EXPECT_EQ(enumerate_space(k, {}, 16).size(), enumerate_space(k, {}, 8).size()) << k.label();
+        EXPECT_LT(enumerate_space(k, {}, 4).size(), enumerate_space(k, {}, 8).size()) << k.label();
     }
+    const KernelKey elman{"elman", "forward", 0, "cpu"};
+    EXPECT_EQ(widths(elman, 8), (std::set<std::string>{"0", "16"}));
+    EXPECT_EQ(widths(elman, 16), (std::set<std::string>{"0", "32"}));
     EXPECT_NE(error_of([] { enumerate_space({"bdlru", "forward", 1, "cpu"}, {}, 0); }).find("natural_lanes"), std::string::npos);
 }
 
