@@ -1,0 +1,23 @@
+#!/bin/bash
+# Re-tuning on the 2-core AMD EPYC (Zen 1; AVX2 tier), thirty-eighth session, after the scans'
+# space gained half the natural vector width (vector_width=4 on AVX2; autotune/space.cpp). The
+# wide bucket's entries where an in-process A/B of the database's winner against the same knobs at
+# width 4 read 1.05x or more in two runs (docs/data/bench-2026-12-05-vw4/ab_*.txt), most first.
+# One invocation per line, so a stop between them leaves every finished entry complete (--force
+# starts an entry over). Run as: step 1, then 3, 4, 5 and 2 (tune.log); step 2 (BD-LRU m = 8, whose
+# candidates compile slowest) was stopped after 21 minutes for the session's time, its entry
+# unchanged, and step 6 was not run: both for a later session.
+# From the repository root:
+#   bash docs/data/tuning-2026-12-05-epyc-vw4/tune.sh [N] 2>&1 | tee -a docs/data/tuning-2026-12-05-epyc-vw4/tune.log
+cd "$(dirname "$0")/../../.."
+T="build/tools/statemix_tune run --autoschedulers '' --quiet"
+run() { echo "== $(date -u +%H:%M:%S) $*"; eval "$T $*"; }
+case ${1:-all} in
+  1|all) run --layers bdlru --orders 5 --directions backward --buckets wide --force ;;&
+  2|all) run --layers bdlru --orders 8 --directions backward --buckets wide --force ;;&
+  3|all) run --layers hlru --orders 3 --directions forward backward --buckets wide --force ;;&
+  4|all) run --layers hlru --orders 4 --directions forward --buckets wide --force ;;&
+  5|all) run --layers bdlru --orders 4 5 --directions forward --buckets wide --force ;;&
+  6|all) run --layers bdlru --orders 3 --directions backward --buckets wide --force ;;&
+esac
+echo "== $(date -u +%H:%M:%S) done"
