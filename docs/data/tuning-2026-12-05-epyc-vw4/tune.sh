@@ -6,7 +6,7 @@
 # One invocation per line, so a stop between them leaves every finished entry complete (--force
 # starts an entry over). Run as: step 1, then 3, 4, 5 and 2 (tune.log); step 2 (BD-LRU m = 8, whose
 # candidates compile slowest) was stopped after 21 minutes for the session's time, its entry
-# unchanged, and step 6 was not run: both for a later session.
+# unchanged, and step 6 was not run: both for a later session. Step 7 ran last (08:05-08:15).
 # From the repository root:
 #   bash docs/data/tuning-2026-12-05-epyc-vw4/tune.sh [N] 2>&1 | tee -a docs/data/tuning-2026-12-05-epyc-vw4/tune.log
 cd "$(dirname "$0")/../../.."
