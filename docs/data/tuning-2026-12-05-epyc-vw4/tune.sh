@@ -7,6 +7,11 @@
 # starts an entry over). Run as: step 1, then 3, 4, 5 and 2 (tune.log); step 2 (BD-LRU m = 8, whose
 # candidates compile slowest) was stopped after 21 minutes for the session's time, its entry
 # unchanged, and step 6 was not run: both for a later session. Step 7 ran last (08:05-08:15).
+# The thirty-ninth session ran 6, 8 and 2 (tune.log, 09:33-10:35). Its new winners were then
+# checked by an in-process A/B at the bench's shape (../bench-2026-12-05-vw4/ab_s39_*.txt); four
+# entries went back to their earlier text in autotune/db/tuning.json: BD-LRU m = 3 backward and
+# H-LRU m = 7, 8 forward (a new tile only, A/B 1.00-1.03x: not worth a kernel variant) and H-LRU
+# m = 8 backward (the same knobs as before).
 # From the repository root:
 #   bash docs/data/tuning-2026-12-05-epyc-vw4/tune.sh [N] 2>&1 | tee -a docs/data/tuning-2026-12-05-epyc-vw4/tune.log
 cd "$(dirname "$0")/../../.."
@@ -22,5 +27,9 @@ case ${1:-all} in
   # Run at 08:05 instead of 2 and 6 (a quick one; #11's m = 2 backward goal): width 4 read
   # 1.05-1.15x in the A/B.
   7) run --layers bdlru --orders 2 --directions backward --buckets wide --force ;;
+  # Thirty-ninth session (2026-12-05, from 09:33): step 6, then 8 (the H-LRU m >= 5 entries of the
+  # `mid` bucket, where the bench's shape falls for m >= 5: width 4 read 1.07-1.26x in the A/B at
+  # m = 5 and 8 backward and m = 5 forward), then 2.
+  8) run --layers hlru --orders 5 6 7 8 --directions forward backward --buckets mid --force ;;
 esac
 echo "== $(date -u +%H:%M:%S) done"
