@@ -8,10 +8,12 @@
 # candidates compile slowest) was stopped after 21 minutes for the session's time, its entry
 # unchanged, and step 6 was not run: both for a later session. Step 7 ran last (08:05-08:15).
 # The thirty-ninth session ran 6, 8 and 2 (tune.log, 09:33-10:35). Its new winners were then
-# checked by an in-process A/B at the bench's shape (../bench-2026-12-05-vw4/ab_s39_*.txt); four
-# entries went back to their earlier text in autotune/db/tuning.json: BD-LRU m = 3 backward and
-# H-LRU m = 7, 8 forward (a new tile only, A/B 1.00-1.03x: not worth a kernel variant) and H-LRU
-# m = 8 backward (the same knobs as before).
+# checked at the bench's shape by the A/B driver (../bench-2026-12-05-vw4/ab_s39_*.txt) and through
+# the runtime's own path (`statemix_tune measure`, ../bench-2026-12-05-s39/measure_*.txt); six
+# entries went back to their text of 77bb720 in autotune/db/tuning.json: BD-LRU m = 3 backward and
+# H-LRU m = 7, 8 forward (a wider tile only, 1.00-1.03x: not worth a kernel variant), H-LRU m = 5
+# and 7 backward (slower through the runtime's path: 0.69-0.99x) and H-LRU m = 8 backward (the
+# same knobs as before). Kept: BD-LRU m = 8 backward, H-LRU m = 5, 6 forward, m = 6 backward.
 # From the repository root:
 #   bash docs/data/tuning-2026-12-05-epyc-vw4/tune.sh [N] 2>&1 | tee -a docs/data/tuning-2026-12-05-epyc-vw4/tune.log
 cd "$(dirname "$0")/../../.."
