@@ -19,3 +19,16 @@ M="build/tools/statemix_tune measure --reps 7"
 $M --layers hlru --orders 3 --directions forward --shape 16x2048x341 --params "$P tile=1024 vector_width=16" --params "$P tile=1024 vector_width=4"
 $M --layers hlru --orders 3 --directions backward --shape 16x2048x341 --params "$P tile=1024 vector_width=16" --params "$P tile=1024 vector_width=4"
 $M --layers hlru --orders 4 --directions forward --shape 16x2048x256 --params "$P tile=1024 vector_width=16" --params "$P tile=1024 vector_width=4"
+# measure_tm.txt (11:27-11:34 UTC): the time-major kernels (the training runtime's CPU layout; fixed
+# knobs tile 512, width 0 for every tier in generators/CMakeLists.txt) at a training shape, width 0
+# against width 4; not built into the product.
+P="algorithm=sequential time_major=true tile=512"; M="build/tools/statemix_tune measure --reps 9"
+$M --layers hlru --orders 3 --directions forward --shape 128x256x256 --params "$P vector_width=0" --params "$P vector_width=4"
+$M --layers hlru --orders 3 --directions backward --shape 128x256x256 --params "$P vector_width=0" --params "$P vector_width=4"
+$M --layers hlru --orders 4 --directions forward --shape 128x256x256 --params "$P vector_width=0" --params "$P vector_width=4"
+$M --layers bdlru --orders 4 --directions forward --shape 128x256x256 --params "$P vector_rows=true vector_width=0" --params "$P vector_width=4" --params "$P vector_rows=true vector_width=4"
+$M --layers bdlru --orders 4 --directions backward --shape 128x256x256 --params "$P vector_width=0" --params "$P vector_width=4"
+M="build/tools/statemix_tune measure --reps 7"
+$M --layers bdlru --orders 3 --directions backward --shape 128x256x255 --params "$P vector_width=0" --params "$P vector_width=4"
+$M --layers bdlru --orders 8 --directions backward --shape 128x256x256 --params "$P vector_width=0" --params "$P vector_width=4"
+$M --layers hlru --orders 8 --directions backward --shape 128x256x256 --params "$P vector_width=0" --params "$P vector_width=4"
