@@ -327,6 +327,26 @@ Measurement &find_or_add(Entry &e, const Params &params, const std::string &sour
     return e.candidates.back();
 }
 
+// One warm-up run; returns how many back-to-back runs make a sample of at least ~20 ms, so a
+// sub-millisecond kernel is not timed by the clock's resolution and one stray interrupt.
+int warm_up(Workload &p, const KernelEntry &kernel) {
+    auto w0 = Clock::now();
+    p.run(kernel);
+    return (int)std::clamp(0.02 / std::max(1e-6, seconds_since(w0)), 1.0, 1000.0);
+}
+
+// Seconds per run of one sample of `inner` back-to-back runs.
+double time_runs(Workload &p, const KernelEntry &kernel, int inner) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < inner; i++) p.run(kernel);
+    return seconds_since(t0) / inner;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
 // Compiles (once), checks (once) and times `params` with at least `reps` timed runs. A candidate
 // that failed before is not retried; one measured with enough runs is reused.
 const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, int reps,
@@ -357,16 +377,10 @@ const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, in
             }
         }
         Workload &p = *sc.problem;
-        auto w0 = Clock::now();
-        p.run(kernel);  // warm-up
-        // A sample is at least ~20 ms of back-to-back runs, so a sub-millisecond kernel is not
-        // timed by the clock's resolution and one stray interrupt.
-        const int inner = (int)std::clamp(0.02 / std::max(1e-6, seconds_since(w0)), 1.0, 1000.0);
+        const int inner = warm_up(p, kernel);
         std::vector<double> ts;
         for (int r = 0; r < reps; r++) {
-            auto t0 = Clock::now();
-            for (int i = 0; i < inner; i++) p.run(kernel);
-            ts.push_back(seconds_since(t0) / inner);
+            ts.push_back(time_runs(p, kernel, inner));
             sc.ceiling->sample();
         }
         std::sort(ts.begin(), ts.end());
@@ -406,6 +420,43 @@ void search(SearchContext &sc, Entry &e, const std::vector<Params> &space, const
     }
     for (const Params &p : alive) measure(sc, e, p, sc.reps);
     if (!space.empty()) measure(sc, e, space.front(), sc.reps);  // the default, at full reps
+}
+
+// The --force check (Entry::confirm): the winner the run replaced (checked and timed once first,
+// so a knob set the space no longer holds still runs correctly or loses) against the new one,
+// `rounds` samples each, alternating which goes first. Sets e.params (and e.ms, the kept one's
+// median here) to the previous winner unless the new one is kConfirmMargin faster.
+void confirm_against_previous(SearchContext &sc, Entry &e, const Params &previous, int rounds) {
+    const Params fresh = e.params;
+    const Measurement &pm = measure(sc, e, previous, 1);
+    if (pm.status != "ok") return;  // it no longer compiles or runs correctly: the new one stands
+    const KernelEntry &kp = sc.compiled->ok[params_key(previous)]->entry();
+    const KernelEntry &kn = sc.compiled->ok[params_key(fresh)]->entry();
+    Workload &p = *sc.problem;
+    const int inner = std::max(warm_up(p, kp), warm_up(p, kn));
+    std::vector<double> tp, tn;
+    rounds = std::max(rounds, 3);
+    for (int r = 0; r < rounds; r++) {
+        if (r % 2 == 0) {
+            tp.push_back(time_runs(p, kp, inner));
+            tn.push_back(time_runs(p, kn, inner));
+        } else {
+            tn.push_back(time_runs(p, kn, inner));
+            tp.push_back(time_runs(p, kp, inner));
+        }
+        sc.ceiling->sample();
+    }
+    e.confirm.previous = previous;
+    e.confirm.previous_ms = median(tp) * 1e3;
+    e.confirm.new_ms = median(tn) * 1e3;
+    e.confirm.rounds = rounds;
+    e.confirm.kept_previous = !(e.confirm.new_ms < e.confirm.previous_ms * (1 - kConfirmMargin));
+    if (e.confirm.kept_previous) {
+        e.params = previous;
+        e.ms = e.confirm.previous_ms;
+    } else {
+        e.ms = e.confirm.new_ms;
+    }
 }
 
 std::vector<int> orders_for(const std::string &layer, const std::vector<int> &asked, Device dev) {
@@ -454,6 +505,14 @@ void print_entry(const Entry &e) {
                    e.ceiling_gbs > 0 ? 100 * gbs / e.ceiling_gbs : 0, 100 * c->spread,
                    e.default_ms > 0 ? e.default_ms / c->ms : 0, params_key(c->params),
                    c->params == e.params ? "  <- chosen" : "", c->reps > 0 ? fmt::format("  ({} runs)", c->reps) : "");
+    }
+    if (e.confirm.rounds > 0) {
+        const Entry::Confirmation &k = e.confirm;
+        fmt::print("  the winner it replaced, {}: {:.2f} ms against the new one's {:.2f} ms ({} alternating runs each): "
+                   "{}\n",
+                   params_key(k.previous), k.previous_ms, k.new_ms, k.rounds,
+                   k.kept_previous ? fmt::format("kept (the new one is not {:.0f}% faster)", 100 * kConfirmMargin)
+                                   : "replaced");
     }
 }
 
@@ -582,6 +641,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes);
         if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
         const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+        Params previous;  // the complete entry a --force run replaces (confirm_against_previous)
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
         for (const std::string &a : autos) {
             if (a.empty() || !e || is_rnn(w.key.layer)) continue;
@@ -600,7 +660,10 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         if (!up_to_date) {
             // An interrupted search (complete: false) resumes with what it measured; another knob
             // version or --force starts over.
-            if (e && (e->knobs_version != STATEMIX_SCAN_KNOBS_VERSION || o.force)) *e = fresh;
+            if (e && (e->knobs_version != STATEMIX_SCAN_KNOBS_VERSION || o.force)) {
+                if (o.force && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION) previous = e->params;
+                *e = fresh;
+            }
             if (!e) {
                 db.entries.push_back(fresh);
                 e = &db.entries.back();
@@ -650,6 +713,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         if (!best) throw Error("tune: no candidate of " + w.key.label() + " ran correctly (every one is recorded with why)");
         e->params = best->params;
         e->ms = best->ms;
+        if (!previous.empty() && previous != e->params) confirm_against_previous(sc, *e, previous, o.reps);
         for (const Measurement &c : e->candidates) {
             if (c.params == space.front() && c.status == "ok") e->default_ms = c.ms;
         }

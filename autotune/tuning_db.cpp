@@ -86,6 +86,11 @@ json to_json(const Entry &e) {
             {"bytes", e.bytes},     {"search", e.search},     {"date", e.date},
             {"candidates", cands}};
     if (e.flops > 0) j["flops"] = e.flops;
+    if (e.confirm.rounds > 0) {
+        j["confirm"] = {{"previous", params_json(e.confirm.previous)}, {"previous_ms", e.confirm.previous_ms},
+                        {"new_ms", e.confirm.new_ms},                  {"rounds", e.confirm.rounds},
+                        {"kept_previous", e.confirm.kept_previous}};
+    }
     return j;
 }
 
@@ -121,12 +126,13 @@ struct Reader {
         if (!v.is_boolean()) fail(where + "." + name, "expected true or false, got " + v.dump());
         return v.get<bool>();
     }
-    Params params(const json &o, const std::string &where) const {
-        const json &v = field(o, where, "params");
-        if (!v.is_object()) fail(where + ".params", "expected an object of knob: \"value\"");
+    Params params(const json &o, const std::string &where, const char *name = "params") const {
+        const json &v = field(o, where, name);
+        const std::string w = where + "." + name;
+        if (!v.is_object()) fail(w, "expected an object of knob: \"value\"");
         Params p;
         for (auto it = v.begin(); it != v.end(); ++it) {
-            if (!it.value().is_string()) fail(where + ".params." + it.key(), "expected a string, got " + it.value().dump());
+            if (!it.value().is_string()) fail(w + "." + it.key(), "expected a string, got " + it.value().dump());
             p[it.key()] = it.value().get<std::string>();
         }
         return p;
@@ -215,6 +221,16 @@ Database load_database(const std::string &path) {
         e.ceiling_gbs = r.num(o, w, "ceiling_gbs");
         e.bytes = r.num(o, w, "bytes");
         if (o.contains("flops")) e.flops = r.num(o, w, "flops");  // optional: the RNN cores' entries
+        if (o.contains("confirm")) {  // optional: a --force run's check against the old winner
+            const json &cf = o["confirm"];
+            const std::string wc = w + ".confirm";
+            if (!cf.is_object()) r.fail(wc, "expected an object");
+            e.confirm.previous = r.params(cf, wc, "previous");
+            e.confirm.previous_ms = r.num(cf, wc, "previous_ms");
+            e.confirm.new_ms = r.num(cf, wc, "new_ms");
+            e.confirm.rounds = (int)r.integer(cf, wc, "rounds");
+            e.confirm.kept_previous = r.boolean(cf, wc, "kept_previous");
+        }
         e.search = r.str(o, w, "search");
         e.date = r.str(o, w, "date");
         const json &cs = r.field(o, w, "candidates");

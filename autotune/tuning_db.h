@@ -65,6 +65,10 @@ struct Measurement {
                                    // "autoscheduler:<name>" (Halide's, for comparison only)
 };
 
+// A re-tuned entry's new winner must beat the winner it replaces by this fraction in alternating
+// runs (Entry::confirm).
+inline constexpr double kConfirmMargin = 0.03;
+
 struct Entry {
     std::string target, device, layer, direction;
     int m = 1;
@@ -78,6 +82,16 @@ struct Entry {
     double flops = 0;        // the RNN cores' mat-vec flops per run (0: a scan)
     std::string search, date;
     std::vector<Measurement> candidates;
+    // A --force run that replaced a complete entry times the old winner and the new one again,
+    // alternating (rounds > 0 when it did): the new winner stands only where it is faster by
+    // kConfirmMargin or more, so a pick made by a noisy host's swings does not become a new kernel
+    // variant. Written only when it ran.
+    struct Confirmation {
+        Params previous;             // the winner the run replaced
+        double previous_ms = 0, new_ms = 0;  // medians of the alternating runs
+        int rounds = 0;
+        bool kept_previous = false;
+    } confirm;
 
     std::string key() const;  // target|device|layer|direction|m|bucket
 };

@@ -240,6 +240,8 @@ Entry sample_entry(const std::string &bucket, double scale) {
 TEST(TuneDatabase, RoundTripsThroughTheFile) {
     Database db;
     db.entries = {sample_entry("wide", 1), sample_entry("narrow", 0.01)};
+    // The wide entry carries a --force run's check against the winner it replaced.
+    db.entries[0].confirm = {{{"algorithm", "sequential"}, {"tile", "64"}}, 52.5, 50.25, 5, true};
     const std::string path = temp_path("round.json");
     save_database(path, db);
     Database back = load_database(path);
@@ -257,6 +259,14 @@ TEST(TuneDatabase, RoundTripsThroughTheFile) {
     const Measurement *best = best_candidate(*w);
     ASSERT_NE(best, nullptr);
     EXPECT_EQ(best->params.at("algorithm"), "chunked");
+    EXPECT_EQ(w->confirm.previous, (Params{{"algorithm", "sequential"}, {"tile", "64"}}));
+    EXPECT_DOUBLE_EQ(w->confirm.previous_ms, 52.5);
+    EXPECT_DOUBLE_EQ(w->confirm.new_ms, 50.25);
+    EXPECT_EQ(w->confirm.rounds, 5);
+    EXPECT_TRUE(w->confirm.kept_previous);
+    const Entry *n = back.find(sample_entry("narrow", 0.01).key());
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->confirm.rounds, 0);  // written only where it ran
     // A missing file is a new database; load_database itself names the file.
     EXPECT_TRUE(load_or_new_database(temp_path("none.json")).entries.empty());
     EXPECT_NE(error_of([] { load_database(temp_path("none.json")); }).find("none.json"), std::string::npos);
@@ -320,6 +330,17 @@ TEST(TuneDatabase, CorruptFilesAreRefusedNamingTheFile) {
     msg = error_of([&] { load_database(path); });
     EXPECT_NE(msg.find("entries[0].m"), std::string::npos) << msg;
     EXPECT_NE(msg.find("expected an integer"), std::string::npos) << msg;
+
+    // The optional --force check, malformed, is named by its place too.
+    db.entries[0].confirm = {{{"tile", "64"}}, 52.5, 50.25, 5, false};
+    save_database(path, db);
+    text = read_file(path);
+    const std::string rounds_field = "\"rounds\": 5";
+    ASSERT_NE(text.find(rounds_field), std::string::npos);
+    text.replace(text.find(rounds_field), rounds_field.size(), "\"rounds\": \"five\"");
+    write_file_atomic(path, text);
+    msg = error_of([&] { load_database(path); });
+    EXPECT_NE(msg.find("entries[0].confirm.rounds"), std::string::npos) << msg;
 }
 
 // The default buckets and a file's: 'mid' falls back to 'narrow', kept through the file; a

@@ -58,6 +58,28 @@ if (NOT complete OR NOT ms1 EQUAL ms0)
   message(FATAL_ERROR "the resumed run measured again (${ms0} -> ${ms1} ms) or did not finish (${complete})")
 endif ()
 
+# --force over a complete entry times the winner it replaces against the new one, alternating, and
+# keeps the old one unless the new one is kConfirmMargin faster. Here the old winner is made the
+# second candidate and the new search has only the first (the default), so the two differ.
+string(JSON p1 GET "${j2}" entries 0 candidates 1 params)
+string(JSON jf SET "${j2}" entries 0 params "${p1}")
+file(WRITE ${WORK}/force.json "${jf}")
+tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/force.json
+     --max-candidates 1 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --force)
+expect("${out}" "the winner it replaced")
+file(READ ${WORK}/force.json jf)
+string(JSON rounds GET "${jf}" entries 0 confirm rounds)
+string(JSON kept GET "${jf}" entries 0 confirm kept_previous)
+string(JSON prev GET "${jf}" entries 0 confirm previous)
+string(JSON chosen GET "${jf}" entries 0 params)
+string(JSON p0 GET "${jf}" entries 0 candidates 0 params)
+string(JSON same_prev EQUAL "${prev}" "${p1}")
+string(JSON chose_prev EQUAL "${chosen}" "${p1}")
+string(JSON chose_new EQUAL "${chosen}" "${p0}")
+if (NOT rounds GREATER_EQUAL 3 OR NOT same_prev OR (kept AND NOT chose_prev) OR (NOT kept AND NOT chose_new))
+  message(FATAL_ERROR "the --force check did not run as expected (rounds ${rounds}, kept ${kept}, previous ${prev}, chosen ${chosen}):\n${jf}")
+endif ()
+
 # Both directions in one run: each entry records what its own direction moves (spec §6; BD-LRU
 # m = 1 per token: forward z, v, h = 4 floats, backward z, v, h, g, dz, dv = 8).
 tune(out run --layers bdlru --orders 1 --directions forward backward --buckets narrow --db ${WORK}/dirs.json
