@@ -425,13 +425,18 @@ void search(SearchContext &sc, Entry &e, const std::vector<Params> &space, const
 // The --force check (Entry::confirm): the winner the run replaced (checked and timed once first,
 // so a knob set the space no longer holds still runs correctly or loses) against the new one,
 // `rounds` samples each, alternating which goes first. Sets e.params (and e.ms, the kept one's
-// median here) to the previous winner unless the new one is kConfirmMargin faster.
+// median here) to the previous winner unless the new one is kConfirmMargin faster. A run stopped
+// during the check leaves the entry incomplete, and its resumption has no previous winner to check.
 void confirm_against_previous(SearchContext &sc, Entry &e, const Params &previous, int rounds) {
     const Params fresh = e.params;
     const Measurement &pm = measure(sc, e, previous, 1);
     if (pm.status != "ok") return;  // it no longer compiles or runs correctly: the new one stands
-    const KernelEntry &kp = sc.compiled->ok[params_key(previous)]->entry();
-    const KernelEntry &kn = sc.compiled->ok[params_key(fresh)]->entry();
+    // Both were compiled in this run (a --force search starts over), but a missing one must not
+    // become a null kernel: then there is nothing to compare and the new winner stands.
+    auto kp_it = sc.compiled->ok.find(params_key(previous)), kn_it = sc.compiled->ok.find(params_key(fresh));
+    if (kp_it == sc.compiled->ok.end() || kn_it == sc.compiled->ok.end() || !kp_it->second || !kn_it->second) return;
+    const KernelEntry &kp = kp_it->second->entry();
+    const KernelEntry &kn = kn_it->second->entry();
     Workload &p = *sc.problem;
     const int inner = std::max(warm_up(p, kp), warm_up(p, kn));
     std::vector<double> tp, tn;
