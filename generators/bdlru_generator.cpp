@@ -6,6 +6,7 @@
 //   h0, h_final, g_final, dh0 [B,N,m] -> (j, n, b)
 #include "Halide.h"
 #include "gate_norm.h"
+#include "reverse_loops.h"
 #include "scan_pipelines.h"
 #include "../schedules/scan_schedules.h"
 
@@ -32,7 +33,7 @@ class BdlruForward : public Generator<BdlruForward> {
 public:
     // Unrolled rows cost compile time as m²·(m+1) per stage: measured 115 s (chunked, m=4) and
     // 223 s (backward, m=4) for three CPU targets, against a few seconds with a row loop.
-    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5, false)
+    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5, false, false)
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows (sequential only)
 
     Input<Buffer<float, 5>> z{"z"};
@@ -155,10 +156,17 @@ class BdlruBackward : public Generator<BdlruBackward> {
 public:
     // gates_n_inner by default in the one-pass form with the channels in the lanes, where it
     // measured 1.08x (m = 1) to 1.65-1.72x (m = 3, 4) (docs/benchmarks.md); with vector_rows
-    // (lanes (j, n)) it measured slower.
-    STATEMIX_SCAN_KNOBS(2, !vector_rows && !pointwise())
+    // (lanes (j, n)) it measured slower. reverse_channels by default at m = 1, batch-major:
+    // 1.27-1.35x there, 0.81-0.87x at m = 2, 4 (AMD EPYC, 2026-12-05, docs/benchmarks.md).
+    STATEMIX_SCAN_KNOBS(2, !vector_rows && !pointwise(), m == 1 && !time_major)
     GeneratorParam<bool> two_pass{"two_pass", false};
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows
+
+    // The CPU schedule's reversed loops (ScanBackward::reversed_loops), as a lowering pass.
+    Pipeline build_pipeline() override {
+        return with_reversed_loops(Generator<BdlruBackward>::build_pipeline(), reversed_loops_);
+    }
+    std::vector<std::string> reversed_loops_;
 
     Input<Buffer<float, 5>> z{"z"};
     Input<Buffer<float, 4>> v{"v"};
@@ -358,6 +366,7 @@ public:
         ScanKnobs kn = knobs();
         kn.vector_rows = vector_rows;
         if (!using_autoscheduler()) schedule_scan_backward(P, kn, norm, get_target());
+        reversed_loops_ = P.reversed_loops;
         if (time_major && !P.one_pass) throw CompileError("bdlru_backward: time_major needs the one-pass form");
         require_dense(z, {M + 1, M});
         for (auto *buf : {&v, &h, &g}) require_dense(*buf, {M});

@@ -8,6 +8,7 @@
 // The kernel only produces s; the m lags are the same sequence shifted in time (spec §3).
 #include "Halide.h"
 #include "gate_norm.h"
+#include "reverse_loops.h"
 #include "scan_pipelines.h"
 #include "../schedules/scan_schedules.h"
 
@@ -32,7 +33,7 @@ Expr hlru_step(const Func &z, const Func &v, Expr n, Expr t, Expr b, int m, Expr
 
 class HlruForward : public Generator<HlruForward> {
 public:
-    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 4 : 8, false)
+    STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 4 : 8, false, false)
 
     Input<Buffer<float, 4>> z{"z"};
     Input<Buffer<float, 3>> v{"v"};
@@ -151,9 +152,16 @@ public:
 class HlruBackward : public Generator<HlruBackward> {
 public:
     // gates_n_inner by default in the one-pass form: 1.09-1.29x at m = 1, 2, 4, 8 (AVX2,
-    // 2026-12-02, docs/benchmarks.md); the tuner also tries it off.
-    STATEMIX_SCAN_KNOBS(8, !pointwise())
+    // 2026-12-02, docs/benchmarks.md); the tuner also tries it off. reverse_channels by default
+    // at m <= 4, batch-major: 1.07-1.32x there, 0.96-1.09x at m = 5, 6, 8 (AMD EPYC, 2026-12-05).
+    STATEMIX_SCAN_KNOBS(8, !pointwise(), m <= 4 && !time_major)
     GeneratorParam<bool> two_pass{"two_pass", false};
+
+    // The CPU schedule's reversed loops (ScanBackward::reversed_loops), as a lowering pass.
+    Pipeline build_pipeline() override {
+        return with_reversed_loops(Generator<HlruBackward>::build_pipeline(), reversed_loops_);
+    }
+    std::vector<std::string> reversed_loops_;
 
     Input<Buffer<float, 4>> z{"z"};
     Input<Buffer<float, 3>> v{"v"};
@@ -350,6 +358,7 @@ public:
 
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
         if (!using_autoscheduler()) schedule_scan_backward(P, knobs(), norm, get_target());
+        reversed_loops_ = P.reversed_loops;
         if (time_major && !P.one_pass) throw CompileError("hlru_backward: time_major needs the one-pass form");
         require_dense(z, {M + 1});
         for (auto *buf : {&v, &s, &g}) require_dense(*buf, {});

@@ -71,6 +71,16 @@ struct ScanKnobs {
     // m = 5, 8 (the bench's shape, docs/benchmarks.md, 2026-12-03). The two-pass form's adjoint
     // scan keeps its per-tile gates (per vector measured 0.94-1.00x there).
     bool gates_per_vector = true;
+    // CPU backward (one pass, and the two-pass form's adjoint scan): the loop over a tile's
+    // vectors of channels runs from the last vector to the first, and a time-major task's batch
+    // rows from the last to the first (reverse_loops.h), so a step walks memory downwards as the
+    // steps do and the streams are one descending run that the hardware prefetchers follow.
+    // Upwards inside each step of a downward walk, the prefetchers fetched ahead into the step
+    // just done and the core waited at every step's start: the H-LRU m = 2 backward ran 1.26-1.32x
+    // faster reversed on the AMD EPYC (Zen 1) at the bench's shape (docs/benchmarks.md,
+    // 2026-12-05). GeneratorParam reverse_channels: -1 = the generator's measured default, 0 off,
+    // 1 on.
+    bool reverse_channels = false;
 };
 
 // The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
@@ -102,8 +112,9 @@ inline void check_knob_range(const char *name, int value, int lo, int hi, const 
     }
 }
 
-// gates_n_inner defaults to auto_gates_n_inner (where it measured faster).
-#define STATEMIX_SCAN_KNOBS(auto_unroll_max_m, auto_gates_n_inner)                                 \
+// gates_n_inner defaults to auto_gates_n_inner, reverse_channels to auto_reverse_channels (where
+// each measured faster).
+#define STATEMIX_SCAN_KNOBS(auto_unroll_max_m, auto_gates_n_inner, auto_reverse_channels)          \
     GeneratorParam<int> m{"m", 1, 1, 64};                                                          \
     GeneratorParam<Algorithm> algorithm{"algorithm", Algorithm::Sequential, algorithm_names()};    \
     GeneratorParam<int> chunk{"chunk", 64};                                                        \
@@ -117,6 +128,7 @@ inline void check_knob_range(const char *name, int value, int lo, int hi, const 
     GeneratorParam<int> batch_rows{"batch_rows", 16};                                              \
     GeneratorParam<int> gates_n_inner{"gates_n_inner", -1, -1, 1}; /* -1: auto_gates_n_inner */    \
     GeneratorParam<bool> gates_per_vector{"gates_per_vector", true}; /* ScanKnobs::gates_per_vector */ \
+    GeneratorParam<int> reverse_channels{"reverse_channels", -1, -1, 1}; /* -1: auto_reverse_channels */ \
     void check_knobs() const {                                                                     \
         check_knob_range("m", m, 1, 64);                                                           \
         check_knob_range("chunk", chunk, 1, INT_MAX);                                              \
@@ -127,6 +139,7 @@ inline void check_knob_range(const char *name, int value, int lo, int hi, const 
         check_knob_range("prefetch", prefetch, 0, INT_MAX);                                        \
         check_knob_range("batch_rows", batch_rows, 1, INT_MAX);                                    \
         check_knob_range("gates_n_inner", gates_n_inner, -1, 1, " (-1: the generator's default, 0 off, 1 on)"); \
+        check_knob_range("reverse_channels", reverse_channels, -1, 1, " (-1: the generator's default, 0 off, 1 on)"); \
     }                                                                                              \
     ScanKnobs knobs() const {                                                                      \
         ScanKnobs k{algorithm, chunk,                                                              \
@@ -137,6 +150,7 @@ inline void check_knob_range(const char *name, int value, int lo, int hi, const 
         k.batch_rows = batch_rows;                                                                 \
         k.gates_n_inner = gates_n_inner < 0 ? (bool)(auto_gates_n_inner) : gates_n_inner != 0;     \
         k.gates_per_vector = gates_per_vector;                                                     \
+        k.reverse_channels = reverse_channels < 0 ? (bool)(auto_reverse_channels) : reverse_channels != 0; \
         return k;                                                                                  \
     }
 
@@ -219,6 +233,10 @@ struct ScanBackward {
     bool has_rows = true;
     int m = 1;
     std::vector<Halide::ImageParam> streamed;  // inputs read once per step (ScanKnobs::prefetch)
+    // Set by a CPU schedule (ScanKnobs::reverse_channels): the loops to run backwards, regular
+    // expressions over Halide's loop names; the generator's build_pipeline adds the pass
+    // (reverse_loops.h: with_reversed_loops).
+    std::vector<std::string> reversed_loops;
 };
 
 // Stride constraints of a one-pass backward's output Tuple element (Halide dim order); an

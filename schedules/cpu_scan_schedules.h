@@ -12,6 +12,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "../generators/reverse_loops.h"
 #include "../generators/scan_pipelines.h"
 
 namespace statemix::sched::cpu {
@@ -167,6 +168,19 @@ inline void step_block_at(const ScanBackward &P, const statemix::gen::StepGates 
     if (kn.unroll_rows) Func(G.pstep).unroll(P.k);
 }
 
+// ScanKnobs::reverse_channels: every update of `f` (a stage that walks time backwards) runs its
+// loop over a tile's vectors of channels (nm; named nm.nm<u> after a rename) from the last vector
+// to the first, and, time-major, its loop over a task's batch rows (bi) too, so a step's accesses
+// descend through memory like the steps. Channels and batch rows are independent, so any order
+// computes the same values (reverse_loops.h).
+inline void reverse_channel_loops(ScanBackward &P, Func f, const ScanKnobs &kn) {
+    if (!kn.reverse_channels) return;
+    using statemix::gen::regex_literal;
+    const std::string stage = regex_literal(f.name()) + "\\.s[0-9]+\\.";
+    P.reversed_loops.push_back(stage + regex_literal(P.n.name()) + "\\.nm\\.nm(\\..+)?");
+    if (kn.time_major) P.reversed_loops.push_back(stage + regex_literal(P.b.name()) + "\\.bi(\\..+)?");
+}
+
 // One reverse-time pass (ScanBackward): lanes over n, the logits k and rows j unrolled inside,
 // time serial, tiles of n x batch in parallel, like the forward.
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
@@ -215,6 +229,7 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
             for (auto &in : P.streamed) s.prefetch(in, l.serial[0], l.serial[0], kn.prefetch);
         }
     }
+    reverse_channel_loops(P, P.grad, kn);
     P.dh0.vectorize(P.n, kn.vector_width, TailStrategy::GuardWithIf);
 }
 
@@ -232,6 +247,7 @@ inline void backward(ScanBackward &P, const ScanKnobs &kn) {
         // The gates once per tile and step here: per vector (gates_per_vector, as in the one-pass
         // form) measured 0.94-1.00x at BD-LRU m = 4 and 16 and H-LRU m = 5 (2026-12-03).
         step_block_at(P, P.gates, LoopLevel(P.adj, l.serial[0].rvar), kn, tile_channels);
+        reverse_channel_loops(P, P.adj, kn);
     }
     P.dh0.vectorize(n, kn.vector_width, TailStrategy::GuardWithIf);
     if (P.chunked) {
