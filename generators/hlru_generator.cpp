@@ -153,7 +153,8 @@ class HlruBackward : public Generator<HlruBackward> {
 public:
     // gates_n_inner by default in the one-pass form: 1.09-1.29x at m = 1, 2, 4, 8 (AVX2,
     // 2026-12-02, docs/benchmarks.md); the tuner also tries it off. reverse_channels by default
-    // at m <= 4, batch-major: 1.07-1.32x there, 0.96-1.09x at m = 5, 6, 8 (AMD EPYC, 2026-12-05).
+    // at m <= 4, batch-major: 1.07-1.32x at m = 1-3, m = 4 not clearly faster (0.84-1.26x over six
+    // rounds), 0.96-1.09x at m = 5, 6, 8 (AMD EPYC, 2026-12-05, docs/benchmarks.md).
     STATEMIX_SCAN_KNOBS(8, !pointwise(), m <= 4 && !time_major)
     GeneratorParam<bool> two_pass{"two_pass", false};
 
