@@ -9,6 +9,7 @@
 
 #include "Halide.h"
 
+#include <cctype>
 #include <regex>
 #include <string>
 #include <vector>

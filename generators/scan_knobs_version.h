@@ -5,8 +5,8 @@
 // old entries ran (time_major and batch_rows were added at version 1: their defaults are the old
 // layout and schedule; gates_n_inner at version 1 too: where its default is on, it changes only
 // where an internal stack buffer keeps its values, a schedule improvement under the same knobs
-// like earlier ones; gates_per_vector likewise, 2026-12-03, and reverse_channels, 2026-12-05; `statemix_tune run --force`
-// re-measures the entries). Its own file: the tuner's Halide-free parts and CMake read it.
+// like earlier ones; gates_per_vector likewise, 2026-12-03, and reverse_channels, 2026-12-05;
+// `statemix_tune run --force` re-measures the entries). Its own file: the tuner's Halide-free parts and CMake read it.
 #pragma once
 
 #define STATEMIX_SCAN_KNOBS_VERSION 1

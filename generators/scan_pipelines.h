@@ -79,7 +79,8 @@ struct ScanKnobs {
     // just done and the core waited at every step's start: the H-LRU m = 2 backward ran 1.26-1.32x
     // faster reversed on the AMD EPYC (Zen 1) at the bench's shape (docs/benchmarks.md,
     // 2026-12-05). GeneratorParam reverse_channels: -1 = the generator's measured default, 0 off,
-    // 1 on.
+    // 1 on. Measured on the one-pass form only; the two-pass adjoint scan follows the same
+    // default (no CPU database entry picks the two-pass H-LRU form).
     bool reverse_channels = false;
 };
 
