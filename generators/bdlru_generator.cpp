@@ -7,6 +7,7 @@
 #include "Halide.h"
 #include "gate_norm.h"
 #include "reverse_loops.h"
+#include "scan_knob_defaults.h"
 #include "scan_pipelines.h"
 #include "../schedules/scan_schedules.h"
 
@@ -156,9 +157,9 @@ class BdlruBackward : public Generator<BdlruBackward> {
 public:
     // gates_n_inner by default in the one-pass form with the channels in the lanes, where it
     // measured 1.08x (m = 1) to 1.65-1.72x (m = 3, 4) (docs/benchmarks.md); with vector_rows
-    // (lanes (j, n)) it measured slower. reverse_channels by default at m = 1, batch-major:
-    // 1.27-1.35x there, 0.81-0.87x at m = 2, 4 (AMD EPYC, 2026-12-05, docs/benchmarks.md).
-    STATEMIX_SCAN_KNOBS(2, !vector_rows && !pointwise(), m == 1 && !time_major)
+    // (lanes (j, n)) it measured slower. reverse_channels: where measured faster
+    // (scan_knob_defaults.h); the tuner tries both.
+    STATEMIX_SCAN_KNOBS(2, !vector_rows && !pointwise(), reverse_channels_by_default(false, m, time_major))
     GeneratorParam<bool> two_pass{"two_pass", false};
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows
 

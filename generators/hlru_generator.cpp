@@ -9,6 +9,7 @@
 #include "Halide.h"
 #include "gate_norm.h"
 #include "reverse_loops.h"
+#include "scan_knob_defaults.h"
 #include "scan_pipelines.h"
 #include "../schedules/scan_schedules.h"
 
@@ -152,10 +153,9 @@ public:
 class HlruBackward : public Generator<HlruBackward> {
 public:
     // gates_n_inner by default in the one-pass form: 1.09-1.29x at m = 1, 2, 4, 8 (AVX2,
-    // 2026-12-02, docs/benchmarks.md); the tuner also tries it off. reverse_channels by default
-    // at m <= 4, batch-major: 1.07-1.32x at m = 1-3, m = 4 not clearly faster (0.84-1.26x over six
-    // rounds), 0.96-1.09x at m = 5, 6, 8 (AMD EPYC, 2026-12-05, docs/benchmarks.md).
-    STATEMIX_SCAN_KNOBS(8, !pointwise(), m <= 4 && !time_major)
+    // 2026-12-02, docs/benchmarks.md); the tuner also tries it off. reverse_channels: where
+    // measured faster (scan_knob_defaults.h); the tuner tries both.
+    STATEMIX_SCAN_KNOBS(8, !pointwise(), reverse_channels_by_default(true, m, time_major))
     GeneratorParam<bool> two_pass{"two_pass", false};
 
     // The CPU schedule's reversed loops (ScanBackward::reversed_loops), as a lowering pass.

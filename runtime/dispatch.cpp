@@ -94,6 +94,12 @@ int cpu_float_lanes() {
 }
 
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv) {
+    // Halide's multi-target wrapper runs its last target on a CPU that has none of their features:
+    // an illegal instruction where that CPU lacks AVX2, so refuse before, by name.
+    static const bool cpu_runs_a_tier = cpu_tier_in(kCpuTiers, kCpuTiersSize) >= 0;
+    if (!cpu_runs_a_tier && std::strcmp(k.device, "cpu") == 0) {
+        throw Error("kernel " + std::string(k.name) + ": " + unsupported_cpu_message(kCpuTiers, kCpuTiersSize));
+    }
     if (!runs_here(k)) {
         std::string tiers;
         for (int i = 0; i <= k.max_cpu_tier && i < kCpuTiersSize; i++) tiers += std::string(i ? ", " : "") + kCpuTiers[i].target;
@@ -179,14 +185,28 @@ int natural_float_lanes(const std::string &target) {
     return avx512 ? 16 : avx ? 8 : 4;
 }
 
-int running_cpu_tier() {
-    for (int i = 0; i < kCpuTiersSize; i++) {
-        const CpuTier &t = kCpuTiers[i];
+int cpu_tier_in(const CpuTier *tiers, int n) {
+    for (int i = 0; i < n; i++) {
+        const CpuTier &t = tiers[i];
         std::vector<uint64_t> mask((halide_target_feature_end + 63) / 64, 0);
         for (int f = 0; f < t.n_features; f++) mask[(size_t)t.features[f] / 64] |= uint64_t(1) << (t.features[f] % 64);
         if (halide_can_use_target_features((int)mask.size(), mask.data())) return i;
     }
-    return kCpuTiersSize - 1;  // the last (baseline) target runs on any CPU the library loads on
+    return -1;
+}
+
+std::string unsupported_cpu_message(const CpuTier *tiers, int n) {
+    std::string list;
+    for (int i = 0; i < n; i++) list += std::string(i ? ", " : "") + tiers[i].target;
+    return "this CPU lacks the features of every CPU target the kernels were compiled for (" + list +
+           "); rebuild for it: add x86-64-linux-sse41 to STATEMIX_CPU_TARGETS (a CPU without AVX2 and FMA) or "
+           "configure with -DSTATEMIX_CPU_TARGETS=host on it";
+}
+
+int running_cpu_tier() {
+    const int t = cpu_tier_in(kCpuTiers, kCpuTiersSize);
+    // None: call_kernel refuses the CPU kernels; the choices are those of the smallest tier.
+    return t >= 0 ? t : kCpuTiersSize - 1;
 }
 
 int parse_tuned_tier(const char *v) {

@@ -35,8 +35,15 @@ std::vector<void *> bind_args(const KernelEntry &k, const std::vector<KernelArg>
 void call_kernel(const KernelEntry &k, std::vector<void *> &argv);
 
 // Whether k has code for this CPU: a tuned variant compiled for the bigger CPU tiers only
-// (KernelEntry::max_cpu_tier) does not run on a CPU below them. Every other kernel: true.
+// (KernelEntry::max_cpu_tier) does not run on a CPU below them. Every other kernel: true, on a CPU
+// that runs one of the build's CPU targets (cpu_tier_in; else call_kernel refuses every CPU kernel).
 bool runs_here(const KernelEntry &k);
+// The first of the n tiers whose features this CPU has (Halide's multi-target dispatch's pick), or
+// -1 when it has none of them: a CPU without AVX2 and FMA under the default targets (AVX-512, AVX2).
+// A tier without features (a host build's) runs anywhere.
+int cpu_tier_in(const CpuTier *tiers, int n);
+// The Error message for a CPU that runs none of the n tiers: the tiers, and how to build for it.
+std::string unsupported_cpu_message(const CpuTier *tiers, int n);
 // The same for a kernel whose last tier is max_cpu_tier (-1: every tier) on a CPU of hw_tier.
 bool runs_on_tier(int max_cpu_tier, int hw_tier);
 

@@ -70,19 +70,30 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
 
 TEST(TuneSpace, BackwardHasEveryForm) {
     auto space = enumerate_space({"hlru", "backward", 4, "cpu"}, {});
-    int two = 0, chunked = 0, one = 0, gates_off = 0;
+    int two = 0, chunked = 0, one = 0, gates_off = 0, other_walk = 0;
     for (const Params &p : space) {
         if (p.at("algorithm") == "chunked") chunked++;
         else if (p.count("two_pass") && p.at("two_pass") == "true") two++;
         else if (p.count("gates_n_inner")) gates_off += p.at("gates_n_inner") == "0";
+        else if (p.count("reverse_channels")) other_walk += p.at("reverse_channels") == "0";  // m = 4: on by default
         else one++;
     }
     EXPECT_EQ(one, 15);  // 5 tiles x 3 widths
+    EXPECT_EQ(other_walk, 15);  // the same, each step's channels walked upwards
     EXPECT_EQ(gates_off, 2);  // the one-pass form with the gate buffers in the inputs' order
     EXPECT_EQ(two, 15);
     EXPECT_EQ(chunked, 4);
     // BD-LRU m = 8: no chunked kernels (m³ summaries), as the build.
     for (const Params &p : enumerate_space({"bdlru", "backward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
+    // The other walk is the one the generator does not take by default: downwards at BD-LRU m = 2.
+    int down = 0;
+    for (const Params &p : enumerate_space({"bdlru", "backward", 2, "cpu"}, {})) {
+        if (p.count("reverse_channels")) down += p.at("reverse_channels") == "1" ? 1 : -1000;
+    }
+    EXPECT_EQ(down, 15);
+    // CUDA has no such knob, nor the forward.
+    for (const Params &p : enumerate_space({"hlru", "backward", 2, "cuda"}, {})) EXPECT_EQ(p.count("reverse_channels"), 0u);
+    for (const Params &p : enumerate_space({"hlru", "forward", 2, "cpu"}, {})) EXPECT_EQ(p.count("reverse_channels"), 0u);
 }
 
 // BD-LRU's backward (one-pass form) and forward (sequential) also offer a block's rows in the
@@ -631,6 +642,38 @@ TEST(TuneDispatch, ChoicesOfTheRunningTierComeFirst) {
     if (kCpuTiersSize > 1) {
         for (int i = 0; i < kCpuTiersSize; i++) EXPECT_GT(kCpuTiers[i].n_features, 0) << kCpuTiers[i].target;
     }
+}
+
+// A CPU that has none of the tiers' features (one without AVX2 and FMA under the default targets)
+// gets no tier, and the kernels refuse it with an Error naming the targets and the fix, instead of
+// running the last target's code into an illegal instruction (Halide's multi-target fallback).
+TEST(TuneDispatch, ACpuBelowEveryTierIsNamedNotRun) {
+    auto has = [](int f) {
+        uint64_t mask[(halide_target_feature_end + 63) / 64] = {};
+        mask[f / 64] |= uint64_t(1) << (f % 64);
+        return halide_can_use_target_features((int)(sizeof(mask) / sizeof(mask[0])), mask) != 0;
+    };
+    int lacking = -1;
+    for (int f : {halide_target_feature_avx512_sapphirerapids, halide_target_feature_avx512_zen5,
+                  halide_target_feature_avx10_1, halide_target_feature_avx512, halide_target_feature_avx2}) {
+        if (!has(f)) {
+            lacking = f;
+            break;
+        }
+    }
+    if (lacking < 0) GTEST_SKIP() << "this CPU has every feature the test could name as missing";
+    const int lack[] = {halide_target_feature_sse41, lacking}, base[] = {halide_target_feature_sse41};
+    const CpuTier none[] = {{"x86-64-linux-lacking", lack, 2}};
+    EXPECT_EQ(dispatch::cpu_tier_in(none, 1), -1);
+    const CpuTier two[] = {{"x86-64-linux-lacking", lack, 2}, {"x86-64-linux-sse41", base, 1}};
+    EXPECT_EQ(dispatch::cpu_tier_in(two, 2), 1);
+    const CpuTier host[] = {{"host", nullptr, 0}};
+    EXPECT_EQ(dispatch::cpu_tier_in(host, 1), 0);
+    const std::string e = dispatch::unsupported_cpu_message(none, 1);
+    EXPECT_NE(e.find("x86-64-linux-lacking"), std::string::npos) << e;
+    EXPECT_NE(e.find("STATEMIX_CPU_TARGETS"), std::string::npos) << e;
+    // This build's tiers: the machine that runs the tests runs one of them.
+    EXPECT_EQ(dispatch::cpu_tier_in(kCpuTiers, kCpuTiersSize), dispatch::running_cpu_tier());
 }
 
 // The build's choices, per tier: for a key tuned on two tiers, each tier's query returns its own
