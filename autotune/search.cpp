@@ -258,6 +258,23 @@ const KernelEntry &registry_forward(const KernelKey &k) {
     return select_kernel(cfg, "forward", parse_device(k.device), {1, 1, 1, k.m});
 }
 
+std::vector<std::vector<double>> sample_interleaved(int n, int reps, const std::function<double(int)> &sample,
+                                                    const std::function<void()> &after_pass) {
+    std::vector<std::vector<double>> out((size_t)std::max(n, 0));
+    std::vector<bool> dropped(out.size(), false);
+    for (int r = 0; r < reps; r++) {
+        for (int j = 0; j < n; j++) {
+            const int i = (r + j) % n;
+            if (dropped[(size_t)i]) continue;
+            const double t = sample(i);
+            out[(size_t)i].push_back(t);
+            dropped[(size_t)i] = std::isnan(t);
+        }
+        if (after_pass) after_pass();
+    }
+    return out;
+}
+
 namespace {
 
 // The compiled candidates of one kernel (shared by its buckets), or why one did not compile.
@@ -347,13 +364,9 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-// Compiles (once), checks (once) and times `params` with at least `reps` timed runs. A candidate
-// that failed before is not retried; one measured with enough runs is reused.
-const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, int reps,
-                           const std::string &source = "tuned") {
-    Measurement &c = find_or_add(e, params, source);
-    if (c.status != "ok" && c.status != "pending") return c;
-    if (c.status == "ok" && c.reps >= reps) return c;
+// Compiles (once) and checks (once) `params`: its kernel, or nullptr when it does not compile or
+// is wrong (the candidate's status says which).
+const KernelEntry *prepare(SearchContext &sc, Entry &e, Measurement &c, const Params &params) {
     const std::string label = sc.key.label() + " " + e.bucket + ": " + params_key(params);
     const std::string id = params_key(params);
     precompile(*sc.be, sc.key, {params}, *sc.compiled, true);
@@ -361,39 +374,100 @@ const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, in
         c.status = "compile: " + sc.compiled->failed[id];
         sc.save();
         sc.progress->step(label + " (does not compile)");
-        return c;
+        return nullptr;
     }
     const KernelEntry &kernel = sc.compiled->ok[id]->entry();
     c.compile_s = sc.compiled->ok[id]->compile_seconds();
-    try {
-        if (c.status == "pending") {
+    if (c.status == "pending") {
+        try {
             c.max_rel_err = check_against_reference(*sc.be, sc.key, kernel);
-            if (!(c.max_rel_err <= kTolerance)) {
-                c.status = fmt::format("wrong: relative error {:.3g} against the float64 reference (tolerance {:g})",
-                                       c.max_rel_err, kTolerance);
-                sc.save();
-                sc.progress->step(label + " (WRONG)");
-                return c;
-            }
+        } catch (const Error &err) {
+            c.status = std::string("run: ") + err.what();
+            sc.save();
+            sc.progress->step(label + " (failed)");
+            return nullptr;
         }
-        Workload &p = *sc.problem;
-        const int inner = warm_up(p, kernel);
-        std::vector<double> ts;
-        for (int r = 0; r < reps; r++) {
-            ts.push_back(time_runs(p, kernel, inner));
-            sc.ceiling->sample();
+        if (!(c.max_rel_err <= kTolerance)) {
+            c.status = fmt::format("wrong: relative error {:.3g} against the float64 reference (tolerance {:g})",
+                                   c.max_rel_err, kTolerance);
+            sc.save();
+            sc.progress->step(label + " (WRONG)");
+            return nullptr;
         }
-        std::sort(ts.begin(), ts.end());
-        c.ms = ts[ts.size() / 2] * 1e3;
-        c.spread = (ts.back() - ts.front()) / ts[ts.size() / 2];
-        c.reps = reps;
-        c.status = "ok";
-    } catch (const Error &err) {
-        c.status = std::string("run: ") + err.what();
     }
-    sc.save();
-    sc.progress->step(label + (c.status == "ok" ? fmt::format(" {:.2f} ms", c.ms) : " (failed)"));
-    return c;
+    return &kernel;
+}
+
+// Times each of `params` with `reps` timed runs (sample_interleaved: one run of each per pass), but
+// those already measured with enough runs (a resumed search reuses them) and those that fail.
+void measure_all(SearchContext &sc, Entry &e, const std::vector<Params> &params, int reps,
+                 const std::string &source = "tuned") {
+    struct Timed {
+        Measurement *c;
+        const KernelEntry *kernel;
+        int inner;
+        std::string label;
+        std::vector<double> ts;
+    };
+    // Every candidate's Measurement first: adding one can move the others (e.candidates grows).
+    for (const Params &p : params) find_or_add(e, p, source);
+    std::vector<Timed> todo;
+    for (const Params &p : params) {
+        Measurement &c = find_or_add(e, p, source);
+        if (c.status != "ok" && c.status != "pending") continue;
+        if (c.status == "ok" && c.reps >= reps) continue;
+        bool twice = false;
+        for (const Timed &t : todo) twice |= t.c == &c;
+        if (twice) continue;
+        const KernelEntry *kernel = prepare(sc, e, c, p);
+        if (!kernel) continue;
+        int inner = 1;
+        try {
+            inner = warm_up(*sc.problem, *kernel);
+        } catch (const Error &err) {
+            c.status = std::string("run: ") + err.what();
+            sc.save();
+            sc.progress->step(sc.key.label() + " " + e.bucket + ": " + params_key(p) + " (failed)");
+            continue;
+        }
+        todo.push_back({&c, kernel, inner, sc.key.label() + " " + e.bucket + ": " + params_key(p), {}});
+    }
+    if (todo.empty()) return;
+    const auto samples = sample_interleaved(
+        (int)todo.size(), reps,
+        [&](int i) {
+            Timed &t = todo[(size_t)i];
+            try {
+                return time_runs(*sc.problem, *t.kernel, t.inner);
+            } catch (const Error &err) {
+                t.c->status = std::string("run: ") + err.what();
+                return std::nan("");
+            }
+        },
+        [&] { sc.ceiling->sample(); });
+    for (size_t i = 0; i < todo.size(); i++) {
+        Timed &t = todo[i];
+        Measurement &c = *t.c;
+        std::vector<double> ts = samples[i];
+        if (ts.empty() || std::isnan(ts.back())) {
+            if (c.status == "ok" || c.status == "pending") c.status = "run: no time taken";
+        } else {
+            std::sort(ts.begin(), ts.end());
+            c.ms = ts[ts.size() / 2] * 1e3;
+            c.spread = (ts.back() - ts.front()) / ts[ts.size() / 2];
+            c.reps = reps;
+            c.status = "ok";
+        }
+        sc.save();
+        sc.progress->step(t.label + (c.status == "ok" ? fmt::format(" {:.2f} ms", c.ms) : " (failed)"));
+    }
+}
+
+// One candidate: measure_all of one.
+const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, int reps,
+                           const std::string &source = "tuned") {
+    measure_all(sc, e, {params}, reps, source);
+    return find_or_add(e, params, source);
 }
 
 // Exhaustive: every candidate with full reps. Successive halving: every candidate once, then the
@@ -401,15 +475,16 @@ const Measurement &measure(SearchContext &sc, Entry &e, const Params &params, in
 void search(SearchContext &sc, Entry &e, const std::vector<Params> &space, const std::string &mode) {
     e.search = mode;
     if (mode == "exhaustive") {
-        for (const Params &p : space) measure(sc, e, p, sc.reps);
+        measure_all(sc, e, space, sc.reps);
         return;
     }
     std::vector<Params> alive = space;
     int reps = 1;
     while (alive.size() > 2) {
         std::vector<std::pair<double, Params>> scored;
+        measure_all(sc, e, alive, reps);
         for (const Params &p : alive) {
-            const Measurement &c = measure(sc, e, p, reps);
+            const Measurement &c = find_or_add(e, p, "tuned");
             if (c.status == "ok") scored.push_back({c.ms, p});
         }
         std::sort(scored.begin(), scored.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
@@ -418,8 +493,8 @@ void search(SearchContext &sc, Entry &e, const std::vector<Params> &space, const
         if (scored.size() <= 2) break;
         reps = std::min(sc.reps, reps * 2);
     }
-    for (const Params &p : alive) measure(sc, e, p, sc.reps);
-    if (!space.empty()) measure(sc, e, space.front(), sc.reps);  // the default, at full reps
+    if (!space.empty()) alive.push_back(space.front());  // the default, at full reps (measure_all skips a repeat)
+    measure_all(sc, e, alive, sc.reps);
 }
 
 // The --force check (Entry::confirm): the winner the run replaced (checked and timed once first,
@@ -802,7 +877,7 @@ void measure_configs(const TuneOptions &o, const Backend &be, int64_t B, int64_t
     e.bucket = b.name;
     SearchContext sc{&be, key, p.get(), &ceiling, &progress, o.reps, [] {}, &cache};
     const size_t samples_before = ceiling.count();
-    for (const Params &c : configs) measure(sc, e, c, o.reps);
+    measure_all(sc, e, configs, o.reps);  // one run of each per pass: a drifting host shifts them alike
     progress.finish();
     const double ceil_gbs = ceiling.best_since(samples_before);
     fmt::print("{} at B={} T={} state={} ({} runs each, median; copy ceiling {:.1f} GB/s, best of {} samples):\n",

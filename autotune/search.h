@@ -97,6 +97,14 @@ struct Work {
 };
 std::vector<Work> plan_work(const TuneOptions &o, const Database &db);
 
+// Takes `reps` samples of each of n candidates, one of each per pass (round robin, each pass
+// starting one candidate later), so a machine whose speed drifts over minutes (a shared host)
+// shifts every candidate alike instead of favouring the ones timed in a fast minute. sample(i)
+// times candidate i once; a NaN drops it from the later passes. after_pass (may be empty) runs
+// after each pass. Returns each candidate's samples in the order taken.
+std::vector<std::vector<double>> sample_interleaved(int n, int reps, const std::function<double(int)> &sample,
+                                                    const std::function<void()> &after_pass = {});
+
 // Searches every kernel and bucket of `o` into `db`, calling `save` after each measurement;
 // returns the entries made or updated.
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save);
@@ -106,7 +114,8 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
 void compare_searches(const TuneOptions &o, const Backend &be);
 
 // Measures the given configurations of one kernel at one shape (B x T x state), each checked
-// against the float64 reference and timed like a search's finalists, and prints each with its
+// against the float64 reference and timed like a search's finalists (interleaved: one run of each
+// per pass, sample_interleaved), and prints each with its
 // GB/s and share of the same-run copy ceiling, the first as the baseline: for trying knobs (and
 // new GeneratorParams) without a rebuild or a database.
 void measure_configs(const TuneOptions &o, const Backend &be, int64_t B, int64_t T, int64_t state,

@@ -3,6 +3,7 @@
 // (kKernelChoices). The end-to-end tune and the build's fallback are CTest scripts
 // (tests/tune_e2e.cmake, tests/tuning_cmake_check.cmake).
 #include "autotune/report.h"
+#include "autotune/search.h"
 #include "autotune/space.h"
 #include "autotune/tuning_db.h"
 #include "HalideRuntime.h"
@@ -66,6 +67,43 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
     bool any_chunked_hlru = false;
     for (const Params &p : enumerate_space({"hlru", "forward", 8, "cpu"}, {})) any_chunked_hlru |= p.at("algorithm") == "chunked";
     EXPECT_TRUE(any_chunked_hlru);
+}
+
+// The search's timings take one run of each candidate per pass, so a host whose speed drifts (a
+// shared machine: 2x within minutes on the dev EPYC, 2026-12-05) shifts all of them alike. Two
+// candidates, B 5% faster than A, on a machine slowing down 2% per run: timed one after the
+// other (all of A's runs, then all of B's) B looks slower; interleaved, B stays the faster.
+TEST(TuneSearch, InterleavedSamplesSurviveADriftingHost) {
+    const double base[] = {1.0, 0.95};
+    int calls = 0;
+    auto drifting = [&](int i) { return base[i] * (1.0 + 0.02 * calls++); };
+    auto med = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    std::vector<std::vector<double>> one_after_other(2);
+    for (int i = 0; i < 2; i++) {
+        for (int r = 0; r < 5; r++) one_after_other[(size_t)i].push_back(drifting(i));
+    }
+    EXPECT_GT(med(one_after_other[1]), med(one_after_other[0]));  // the trap the interleaving avoids
+    calls = 0;
+    int passes = 0;
+    const auto s = sample_interleaved(2, 5, drifting, [&] { passes++; });
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].size(), 5u);
+    EXPECT_EQ(s[1].size(), 5u);
+    EXPECT_EQ(passes, 5);
+    EXPECT_EQ(calls, 10);
+    EXPECT_LT(med(s[1]), med(s[0]));
+    // Each pass starts one candidate later, so neither always runs first after the other.
+    std::vector<int> order;
+    sample_interleaved(3, 3, [&](int i) { order.push_back(i); return 1.0; });
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 1, 2, 0, 2, 0, 1}));
+    // A NaN (a run that failed) drops the candidate from the later passes.
+    const auto f = sample_interleaved(2, 4, [](int i) { return i == 1 ? std::nan("") : 1.0; });
+    EXPECT_EQ(f[0].size(), 4u);
+    EXPECT_EQ(f[1].size(), 1u);
+    EXPECT_TRUE(sample_interleaved(0, 3, [](int) { return 1.0; }).empty());
 }
 
 TEST(TuneSpace, BackwardHasEveryForm) {
