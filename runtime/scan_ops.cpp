@@ -69,20 +69,32 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
 
 }  // namespace
 
-// A CPU kernel runs its channels in vectors of `lanes` (its vector_width, else this CPU's natural
-// width), and a last vector short of full as a masked tail: per lane and logit a masked strided
-// load of z, which measured about 10 full vectors' time (the BD-LRU m = 3 backward took 1.5x as
-// long at N = 341 as at N = 336; docs/benchmarks.md). So a channel count off the vector width
-// runs as two calls: channels [0, N - r) (r = N mod lanes) and one full vector [N - lanes, N),
-// which computes lanes - r channels of the first call again and writes the same values (each
-// channel's recurrence is independent, each lane's arithmetic the same). CUDA: one call.
+// A CPU kernel runs its channels in vectors of kernel_lanes(k) (its vector_width, else this CPU's
+// natural width). A count off that width runs its last vector shifted inwards to end at N, in the
+// same pass (schedules/cpu_scan_schedules.h, split_channels), so it needs N >= the width
+// (scan_forward and scan_backward pad a smaller N). Tiles of `tile` channels run in parallel, and
+// a shifted vector alone in its tile would share lanes with the tile before it while another
+// thread writes them: that count runs as two calls, the full vectors [0, N - r) (r = N mod
+// lanes), then the last vector [N - lanes, N), which computes lanes - r channels of the first
+// call again and writes the same values. (Before 2026-12-05 every count off the width ran as two
+// calls: the second, one vector per step over the whole sequence, cost the H-LRU m = 5 forward
+// 1.3x at N = 204; docs/benchmarks.md.) CUDA: one call.
+int64_t kernel_lanes(const KernelEntry &k) {
+    if (const char *p = std::strstr(k.params, "vector_width=")) {
+        if (int w = std::atoi(p + 13); w > 0) return w;
+    }
+    return dispatch::cpu_float_lanes();
+}
+
 std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int64_t N) {
     if (device != Device::cpu) return {{0, N}};
-    int lanes = dispatch::cpu_float_lanes();
-    if (const char *p = std::strstr(k.params, "vector_width=")) lanes = std::max(lanes, std::atoi(p + 13));
-    const int64_t r = N % lanes;
-    if (r == 0 || N <= lanes) return {{0, N}};
-    return {{0, N - r}, {N - lanes, lanes}};
+    const int64_t lanes = kernel_lanes(k), r = N % lanes;
+    if (r == 0 || N < lanes) return {{0, N}};
+    int64_t tile = 64;  // the generators' default (GeneratorParam tile)
+    if (const char *p = std::strstr(k.params, "tile=")) tile = std::atoi(p + 5);
+    const int64_t vectors = (N + lanes - 1) / lanes, per_tile = std::max<int64_t>(1, tile / lanes);
+    if (vectors > per_tile && (vectors - 1) % per_tile == 0) return {{0, N - r}, {N - lanes, lanes}};
+    return {{0, N}};
 }
 
 namespace {
@@ -121,6 +133,26 @@ const char *seq_layout(const ScanConfig &cfg, bool z) {
     return z ? (bd ? "[B,T,N,m,m+1]" : "[B,T,N,m+1]") : (bd ? "[B,T,N,m]" : "[B,T,N]");
 }
 
+Shape with_channels(Shape s, int dim, int64_t n) {
+    s[dim] = n;
+    return s;
+}
+// CPU tensors with a channel dim `dim` (2 of a sequence, 1 of a state): the first dst.dim(dim)
+// channels of src into dst (copy_channels); `x` with n channels, its own first, zeros after.
+void copy_channels(const Tensor &src, Tensor &dst, int dim) {
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < dim; i++) outer *= src.dim(i);
+    for (int i = dim + 1; i < src.ndim(); i++) inner *= src.dim(i);
+    const int64_t ns = src.dim(dim), nd = dst.dim(dim), n = std::min(ns, nd);
+    const float *from = src.data();
+    float *to = dst.data();
+    for (int64_t o = 0; o < outer; o++) std::memcpy(to + o * nd * inner, from + o * ns * inner, sizeof(float) * n * inner);
+}
+Tensor padded_channels(const Tensor &x, int dim, int64_t n) {
+    Tensor y = Tensor::zeros(with_channels(x.shape(), dim, n));
+    copy_channels(x, y, dim);
+    return y;
+}
 }  // namespace
 
 bool is_time_major(const KernelEntry &k) { return std::strstr(k.params, "time_major=true") != nullptr; }
@@ -270,6 +302,19 @@ void scan_forward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, const
     check_shape(op, "h_final", h_final, s.state, "[B,N,m]");
     check_device(op, "h_final", h_final, dev);
     const KernelEntry &k = select_kernel(cfg, "forward", dev, d);
+    if (dev == Device::cpu && d.N < kernel_lanes(k)) {
+        // Fewer channels than one vector (channel_calls): the kernel runs on copies padded with
+        // zero channels (each channel's recurrence is independent), its first N written back.
+        const int64_t L = kernel_lanes(k);
+        Tensor zp = padded_channels(z, 2, L), vp = padded_channels(v, 2, L), h0p;
+        if (h0) h0p = padded_channels(*h0, 1, L);
+        Tensor hp = Tensor::empty(with_channels(h.shape(), 2, L));
+        Tensor fp = Tensor::empty(with_channels(h_final.shape(), 1, L));
+        scan_forward(cfg, zp, vp, h0 ? &h0p : nullptr, hp, fp);
+        copy_channels(hp, h, 2);
+        copy_channels(fp, h_final, 1);
+        return;
+    }
     Tensor zero_h0;
     if (!h0) zero_h0 = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;
@@ -318,6 +363,22 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
         check_device(op, a.name, *a.t, dev);
     }
     const KernelEntry &k = select_kernel(cfg, "backward", dev, d);
+    if (dev == Device::cpu && d.N < kernel_lanes(k)) {
+        // As in scan_forward: padded copies, the first N channels of each gradient written back.
+        const int64_t L = kernel_lanes(k);
+        Tensor zp = padded_channels(z, 2, L), vp = padded_channels(v, 2, L), hp = padded_channels(h, 2, L);
+        Tensor gp = padded_channels(g, 2, L), h0p, gfp;
+        if (h0) h0p = padded_channels(*h0, 1, L);
+        if (g_final) gfp = padded_channels(*g_final, 1, L);
+        Tensor dzp = Tensor::empty(with_channels(dz.shape(), 2, L));
+        Tensor dvp = Tensor::empty(with_channels(dv.shape(), 2, L));
+        Tensor dh0p = Tensor::empty(with_channels(dh0.shape(), 1, L));
+        scan_backward(cfg, zp, vp, h0 ? &h0p : nullptr, hp, gp, g_final ? &gfp : nullptr, dzp, dvp, dh0p);
+        copy_channels(dzp, dz, 2);
+        copy_channels(dvp, dv, 2);
+        copy_channels(dh0p, dh0, 1);
+        return;
+    }
     Tensor zero_state;
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;

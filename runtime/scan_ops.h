@@ -66,13 +66,16 @@ std::vector<int> supported_orders(Layer layer, Device device);
 const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
                                  const ScanDims &dims);
 
-// The kernel calls that cover N channels: [n0, n0 + n) each. On the CPU a count off the kernel's
-// vector width (its vector_width, else this CPU's natural one) and above it runs as two calls,
-// the second one full vector ending at N (overlapping the first, which it writes again with the
-// same values): a masked last vector costs many full ones. Otherwise, and on CUDA, one call.
+// The kernel calls that cover N channels: [n0, n0 + n) each. A CPU kernel runs a count off its
+// vector width (kernel_lanes) in one pass, its last vector shifted inwards, and needs N at least
+// that width (scan_forward and scan_backward pad a smaller N with zeros); where the shifted
+// vector would be alone in a parallel tile, two calls, the second one full vector ending at N
+// (overlapping the first, which it writes again with the same values). CUDA: one call.
 struct ChannelCall {
     int64_t n0, n;
 };
+// The channels per vector of a CPU kernel: its vector_width, else this CPU's natural width.
+int64_t kernel_lanes(const KernelEntry &k);
 std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int64_t N);
 
 // Forward into preallocated outputs (no allocation but the zero initial state when h0 is null).

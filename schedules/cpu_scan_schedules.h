@@ -39,6 +39,22 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
     return l;
 }
 
+// The split of channels n into vectors of `vector_width` lanes. A channel count off the width
+// runs its last vector shifted inwards, ending at N, in the same pass as the others: the lanes it
+// shares with the vector before are computed twice, and an update (ShiftInwardsAndBlend) stores
+// their old values back, so each is written once. Before 2026-12-05 the last vector was masked
+// (GuardWithIf: its strided loads one scalar per lane) and the runtime ran it as a second call
+// over the whole sequence, one vector per step, a dependency chain with nothing to overlap it
+// (the H-LRU m = 5 forward at N = 204 took 1.28x the time of N = 224; docs/benchmarks.md).
+// Needs N >= vector_width (Halide's bounds checks name it). With parallel tiles, a shifted
+// vector alone in its tile would race with the tile before it; the runtime never makes such a
+// call (runtime/scan_ops.cpp, channel_calls), hence allow_race_conditions.
+inline void split_channels(Stage s, Var n, Var nm, Var ni, const ScanKnobs &kn) {
+    const bool update = s.name().find(".update(") != std::string::npos;
+    if (update) s.allow_race_conditions();
+    s.split(n, nm, ni, kn.vector_width, update ? TailStrategy::ShiftInwardsAndBlend : TailStrategy::ShiftInwards);
+}
+
 // Loop nest, innermost first: n lanes (vectorized) · rows (unrolled) · n vectors of a tile ·
 // serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks: with
 // `batch` given, one parallel loop over both (fused). Before 2026-12-02 only the tiles were
@@ -52,7 +68,7 @@ inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
                          const ScanKnobs &kn, bool parallel_tiles = true, const Var *batch = nullptr) {
     Var ni("ni"), nm("nm"), nt("nt"), bi("bi"), bo("bo"), task("task");
     const bool tm = kn.time_major && batch;
-    s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
+    split_channels(s, n, nm, ni, kn);
     s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
     if (tm) s.split(*batch, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
     std::vector<VarOrRVar> order{ni};
@@ -81,7 +97,7 @@ inline void lanes_over_rows_and_n(Stage s, Var n, VarOrRVar j, const std::vector
                                   bool allow_race = false) {
     if (allow_race) s.allow_race_conditions();
     Var ni("ni"), nm("nm"), nt("nt"), bi("bi"), bo("bo"), task("task");
-    s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
+    split_channels(s, n, nm, ni, kn);
     s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
     std::vector<VarOrRVar> order{j, ni};
     for (auto &u : unrolled) order.push_back(u);

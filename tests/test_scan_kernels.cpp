@@ -189,8 +189,9 @@ Outputs run_time_major(const Problem &p, Device dev, bool backward) {
 std::vector<ScanDims> shapes_for(const KernelEntry &k) {
     // Odd and even T: the one-pass backward's two adjoint buffers alternate with the step's
     // parity, and dh0 is in the one step 0 wrote.
-    // N = 37 is past two vectors of any width and off every one: the CPU kernel runs as two
-    // calls, the second overlapping the first (channel_calls).
+    // N = 37 is past two vectors of 16 lanes and off every width: the CPU kernel's last vector
+    // runs shifted inwards (schedules/cpu_scan_schedules.h, split_channels); N below a kernel's
+    // width runs on zero-padded copies (scan_forward, scan_backward).
     std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m},  {2, 12, 7, k.m},
                                  {1, 2, 3, k.m}, {2, 6, 37, k.m}};
     if (is_time_major(k)) out.push_back({37, 7, 11, k.m});
@@ -309,29 +310,31 @@ Problem first_channels(const Problem &p, int64_t n) {
     return q;
 }
 
-// A channel count off the vector width runs as two calls (channel_calls), the second overlapping
-// the first: every output equals what one call over a count on every vector width (N = 64)
-// computes for the same channels, to float32 rounding (not bit for bit: the same lane's
-// arithmetic can round differently in another copy of a loop Halide peeled), so no channel is
-// skipped (the outputs start as NaN), shifted or mixed with another.
+// A channel count off the vector width (its last vector shifted inwards in the same pass, or,
+// alone in a parallel tile, a second call: channel_calls) or below it (zero-padded copies):
+// every output equals what one call over a count on every vector width (N = 96) computes for the
+// same channels, to float32 rounding (not bit for bit: the same lane's arithmetic can round
+// differently in another copy of a loop Halide peeled), so no channel is skipped (the outputs
+// start as NaN), shifted or mixed with another. N = 69 is a shifted vector alone in its tile for
+// the kernels of 64-channel tiles and 16 or 8 lanes (two calls).
 TEST_P(CpuKernel, ChannelsOffTheVectorWidthAsInOneCall) {
     const KernelEntry &k = *GetParam();
     const bool backward = std::strcmp(k.direction, "backward") == 0;
-    Problem whole = make_problem(parse_layer(k.layer), k.m, Norm::softmax, 2, k.chunk > 0 ? 2 * k.chunk + 3 : 9, 64, 5);
+    Problem whole = make_problem(parse_layer(k.layer), k.m, Norm::softmax, 2, k.chunk > 0 ? 2 * k.chunk + 3 : 9, 96, 5);
     whole.cfg.algorithm = parse_algorithm(k.algorithm);
     whole.cfg.kernel = &k;
     whole.cfg.time_major = is_time_major(k);
-    ASSERT_EQ(channel_calls(k, Device::cpu, 64).size(), 1u);
+    ASSERT_EQ(channel_calls(k, Device::cpu, 96).size(), 1u);
     const Outputs w = run(whole, Device::cpu, backward);
-    for (int64_t n : {37, 19, 47}) {
+    for (int64_t n : {37, 19, 47, 69, 5}) {
         const Problem part = first_channels(whole, n);
         const Outputs o = run(part, Device::cpu, backward);
         auto expect_same = [&](const std::vector<double> &got, const std::vector<double> &all, int64_t outer,
                                const char *what) {
-            const size_t inner = all.size() / (size_t)(outer * 64);
+            const size_t inner = all.size() / (size_t)(outer * 96);
             std::vector<double> want;
             for (int64_t o2 = 0; o2 < outer; o2++) {
-                auto from = all.begin() + (ptrdiff_t)((size_t)o2 * 64 * inner);
+                auto from = all.begin() + (ptrdiff_t)((size_t)o2 * 96 * inner);
                 want.insert(want.end(), from, from + (ptrdiff_t)((size_t)n * inner));
             }
             expect_close(got, want, std::string(k.name) + " N=" + std::to_string(n) + " (" +
@@ -348,15 +351,18 @@ TEST_P(CpuKernel, ChannelsOffTheVectorWidthAsInOneCall) {
     }
 }
 
-// How a channel count splits into calls: two (the second a full vector ending at N) only on the
-// CPU, past one vector and off the vector width.
-TEST(ScanDispatch, ChannelCallsSplitOnlyACountOffTheVectorWidth) {
+// How a channel count splits into calls: one, unless the CPU kernel's shifted last vector would be
+// alone in a parallel tile of `tile` channels (then the full vectors, and the last one ending at
+// N); below one vector one call too (the caller pads). CUDA: always one.
+TEST(ScanDispatch, ChannelCallsSplitOnlyAShiftedVectorAloneInItsTile) {
     ScanConfig cfg;
     cfg.layer = Layer::bdlru;
     cfg.m = 3;
     const KernelEntry &k = select_kernel(cfg, "backward", Device::cpu, {16, 2048, 341, 3});
-    int lanes = dispatch::cpu_float_lanes();
-    if (const char *p = std::strstr(k.params, "vector_width=")) lanes = std::max(lanes, std::atoi(p + 13));
+    const int64_t lanes = kernel_lanes(k);
+    int64_t tile = 64;
+    if (const char *p = std::strstr(k.params, "tile=")) tile = std::atoi(p + 5);
+    const int64_t per_tile = std::max<int64_t>(1, tile / lanes);
     ASSERT_GE(lanes, 4);
     auto calls = [&](int64_t N, Device d = Device::cpu) {
         std::vector<std::pair<int64_t, int64_t>> out;
@@ -368,9 +374,13 @@ TEST(ScanDispatch, ChannelCallsSplitOnlyACountOffTheVectorWidth) {
     EXPECT_EQ(calls(lanes), (V{{0, lanes}}));
     EXPECT_EQ(calls(lanes - 1), (V{{0, lanes - 1}}));
     EXPECT_EQ(calls(1), (V{{0, 1}}));
-    EXPECT_EQ(calls(8 * lanes + 5), (V{{0, 8 * lanes}, {7 * lanes + 5, lanes}}));
-    EXPECT_EQ(calls(lanes + 1), (V{{0, lanes}, {1, lanes}}));
-    EXPECT_EQ(calls(8 * lanes + 5, Device::cuda), (V{{0, 8 * lanes + 5}}));
+    const int64_t alone = per_tile * lanes + 5;  // the last vector starts a tile of its own
+    EXPECT_EQ(calls(alone), (V{{0, per_tile * lanes}, {alone - lanes, lanes}}));
+    if (per_tile > 1) {
+        EXPECT_EQ(calls(lanes + 1), (V{{0, lanes + 1}}));
+        EXPECT_EQ(calls(alone + lanes), (V{{0, alone + lanes}}));
+    }
+    EXPECT_EQ(calls(alone, Device::cuda), (V{{0, alone}}));
 }
 
 class CudaKernel : public ::testing::TestWithParam<const KernelEntry *> {};
