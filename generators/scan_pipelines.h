@@ -52,6 +52,9 @@ struct ScanKnobs {
     // whose rows are adjacent in memory, are loaded and stored as dense vectors instead of
     // stride-m scatters (GeneratorParam vector_rows of bdlru_forward / bdlru_backward).
     bool vector_rows = false;
+    // CPU: a channel count off vector_width runs its last vector shifted inwards in the same pass
+    // (set by the forward's schedule; schedules/cpu_scan_schedules.h, split_channels), else masked.
+    bool shift_last_vector = false;
     // CPU, sequential algorithm, one-pass backward: the sequences are time-major in memory
     // ([T,B,...], the layout cuDNN and PyTorch's RNNs default to), and a task runs `batch_rows`
     // rows of the batch inside its time loop, so each step reads and writes one contiguous

@@ -70,15 +70,19 @@ bool prefer_chunked(Device device, const char *direction, const ScanDims &d, int
 }  // namespace
 
 // A CPU kernel runs its channels in vectors of kernel_lanes(k) (its vector_width, else this CPU's
-// natural width). A count off that width runs its last vector shifted inwards to end at N, in the
-// same pass (schedules/cpu_scan_schedules.h, split_channels), so it needs N >= the width
-// (scan_forward and scan_backward pad a smaller N). Tiles of `tile` channels run in parallel, and
-// a shifted vector alone in its tile would share lanes with the tile before it while another
-// thread writes them: that count runs as two calls, the full vectors [0, N - r) (r = N mod
-// lanes), then the last vector [N - lanes, N), which computes lanes - r channels of the first
-// call again and writes the same values. (Before 2026-12-05 every count off the width ran as two
-// calls: the second, one vector per step over the whole sequence, cost the H-LRU m = 5 forward
-// 1.3x at N = 204; docs/benchmarks.md.) CUDA: one call.
+// natural width). A count N off that width (r = N mod lanes):
+// - forward: the kernel runs its last vector shifted inwards to end at N, in the same pass
+//   (schedules/cpu_scan_schedules.h, split_channels), so it needs N >= the width (scan_forward pads
+//   a smaller N). Tiles of `tile` channels run in parallel, and a shifted vector alone in its tile
+//   would share lanes with the tile before it while another thread writes them: that count runs
+//   as the two calls below. (Until 2026-12-05 every forward did: the second call, one vector per
+//   step over the whole sequence, cost the H-LRU m = 5-7 forwards 1.3-1.4x; docs/benchmarks.md.)
+// - backward: the kernel's last vector is masked (per lane and logit a strided load of z, about
+//   10 full vectors' time: the BD-LRU m = 3 backward took 1.5x as long at N = 341 as at N = 336),
+//   so past one vector it runs as two calls: channels [0, N - r) and one full vector
+//   [N - lanes, N), which computes lanes - r channels of the first call again and writes the same
+//   values (each channel's recurrence is independent, each lane's arithmetic the same).
+// CUDA: one call.
 int64_t kernel_lanes(const KernelEntry &k) {
     if (const char *p = std::strstr(k.params, "vector_width=")) {
         if (int w = std::atoi(p + 13); w > 0) return w;
@@ -88,8 +92,13 @@ int64_t kernel_lanes(const KernelEntry &k) {
 
 std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int64_t N) {
     if (device != Device::cpu) return {{0, N}};
-    const int64_t lanes = kernel_lanes(k), r = N % lanes;
-    if (r == 0 || N < lanes) return {{0, N}};
+    const bool forward = std::strcmp(k.direction, "forward") == 0;
+    // The backward's second call needs only a multiple of the kernel's lanes: the CPU's natural
+    // width or more.
+    const int64_t lanes = forward ? kernel_lanes(k) : std::max<int64_t>(kernel_lanes(k), dispatch::cpu_float_lanes());
+    const int64_t r = N % lanes;
+    if (r == 0 || N < lanes) return {{0, N}};  // a forward below one vector: scan_forward pads
+    if (!forward) return {{0, N - r}, {N - lanes, lanes}};
     int64_t tile = 64;  // the generators' default (GeneratorParam tile)
     if (const char *p = std::strstr(k.params, "tile=")) tile = std::atoi(p + 5);
     const int64_t vectors = (N + lanes - 1) / lanes, per_tile = std::max<int64_t>(1, tile / lanes);
@@ -363,22 +372,6 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
         check_device(op, a.name, *a.t, dev);
     }
     const KernelEntry &k = select_kernel(cfg, "backward", dev, d);
-    if (dev == Device::cpu && d.N < kernel_lanes(k)) {
-        // As in scan_forward: padded copies, the first N channels of each gradient written back.
-        const int64_t L = kernel_lanes(k);
-        Tensor zp = padded_channels(z, 2, L), vp = padded_channels(v, 2, L), hp = padded_channels(h, 2, L);
-        Tensor gp = padded_channels(g, 2, L), h0p, gfp;
-        if (h0) h0p = padded_channels(*h0, 1, L);
-        if (g_final) gfp = padded_channels(*g_final, 1, L);
-        Tensor dzp = Tensor::empty(with_channels(dz.shape(), 2, L));
-        Tensor dvp = Tensor::empty(with_channels(dv.shape(), 2, L));
-        Tensor dh0p = Tensor::empty(with_channels(dh0.shape(), 1, L));
-        scan_backward(cfg, zp, vp, h0 ? &h0p : nullptr, hp, gp, g_final ? &gfp : nullptr, dzp, dvp, dh0p);
-        copy_channels(dzp, dz, 2);
-        copy_channels(dvp, dv, 2);
-        copy_channels(dh0p, dh0, 1);
-        return;
-    }
     Tensor zero_state;
     if (!h0 || !g_final) zero_state = Tensor::zeros(s.state, dev);
     int norm = (int)cfg.norm;

@@ -66,11 +66,12 @@ std::vector<int> supported_orders(Layer layer, Device device);
 const KernelEntry &select_kernel(const ScanConfig &cfg, const char *direction, Device device,
                                  const ScanDims &dims);
 
-// The kernel calls that cover N channels: [n0, n0 + n) each. A CPU kernel runs a count off its
+// The kernel calls that cover N channels: [n0, n0 + n) each. A CPU forward runs a count off its
 // vector width (kernel_lanes) in one pass, its last vector shifted inwards, and needs N at least
-// that width (scan_forward and scan_backward pad a smaller N with zeros); where the shifted
-// vector would be alone in a parallel tile, two calls, the second one full vector ending at N
-// (overlapping the first, which it writes again with the same values). CUDA: one call.
+// that width (scan_forward pads a smaller N with zeros); a CPU backward, and a forward whose
+// shifted vector would be alone in a parallel tile, run such a count as two calls, the second one
+// full vector ending at N (overlapping the first, which it writes again with the same values).
+// CUDA: one call.
 struct ChannelCall {
     int64_t n0, n;
 };

@@ -39,17 +39,23 @@ inline Loops loops_of(Func f, int u, const statemix::gen::UpdateLoops &d) {
     return l;
 }
 
-// The split of channels n into vectors of `vector_width` lanes. A channel count off the width
-// runs its last vector shifted inwards, ending at N, in the same pass as the others: the lanes it
-// shares with the vector before are computed twice, and an update (ShiftInwardsAndBlend) stores
-// their old values back, so each is written once. Before 2026-12-05 the last vector was masked
-// (GuardWithIf: its strided loads one scalar per lane) and the runtime ran it as a second call
-// over the whole sequence, one vector per step, a dependency chain with nothing to overlap it
-// (the H-LRU m = 5 forward at N = 204 took 1.28x the time of N = 224; docs/benchmarks.md).
-// Needs N >= vector_width (Halide's bounds checks name it). With parallel tiles, a shifted
-// vector alone in its tile would race with the tile before it; the runtime never makes such a
-// call (runtime/scan_ops.cpp, channel_calls), hence allow_race_conditions.
+// The split of channels n into vectors of `vector_width` lanes. A channel count off the width:
+// - forward (kn.shift_last_vector): the last vector runs shifted inwards, ending at N, in the same
+//   pass as the others; the lanes it shares with the vector before are computed twice, and an
+//   update (ShiftInwardsAndBlend) stores their old values back, so each is written once. Needs
+//   N >= vector_width (Halide's bounds checks name a smaller one). With parallel tiles a shifted
+//   vector alone in its tile would race with the tile before it: the runtime never makes such a
+//   call (runtime/scan_ops.cpp, channel_calls), hence allow_race_conditions. Until 2026-12-05 the
+//   runtime ran the forward's last vector as a second call over the whole sequence, one vector
+//   per step: the H-LRU m = 5-7 forwards at N = 146-204 took 1.3-1.4x as long (docs/benchmarks.md).
+// - backward: masked (GuardWithIf); the runtime runs the last vector as a second call. The blend
+//   costs the backward (every dz logit, dv and adjoint store): the H-LRU m = 5-7 backwards read
+//   0.81-0.93x in the same pass, the m = 8 one 0.97x at N = 128 where nothing shifts.
 inline void split_channels(Stage s, Var n, Var nm, Var ni, const ScanKnobs &kn) {
+    if (!kn.shift_last_vector) {
+        s.split(n, nm, ni, kn.vector_width, TailStrategy::GuardWithIf);
+        return;
+    }
     const bool update = s.name().find(".update(") != std::string::npos;
     if (update) s.allow_race_conditions();
     s.split(n, nm, ni, kn.vector_width, update ? TailStrategy::ShiftInwardsAndBlend : TailStrategy::ShiftInwards);
@@ -129,7 +135,9 @@ inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var 
     if (!l.chunks.empty()) f.update(u).allow_race_conditions().parallel(l.chunks[0]);
 }
 
-inline void forward(ScanForward &P, const ScanKnobs &kn) {
+inline void forward(ScanForward &P, const ScanKnobs &knobs) {
+    ScanKnobs kn = knobs;
+    kn.shift_last_vector = true;  // split_channels
     Var n = P.n, b = P.b, col = P.col, c = P.c;
     for (size_t u = 0; u < P.state_loops.size(); u++) {
         if (kn.vector_rows && P.has_rows && kn.algorithm == Algorithm::Sequential) {

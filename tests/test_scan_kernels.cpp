@@ -189,9 +189,9 @@ Outputs run_time_major(const Problem &p, Device dev, bool backward) {
 std::vector<ScanDims> shapes_for(const KernelEntry &k) {
     // Odd and even T: the one-pass backward's two adjoint buffers alternate with the step's
     // parity, and dh0 is in the one step 0 wrote.
-    // N = 37 is past two vectors of 16 lanes and off every width: the CPU kernel's last vector
-    // runs shifted inwards (schedules/cpu_scan_schedules.h, split_channels); N below a kernel's
-    // width runs on zero-padded copies (scan_forward, scan_backward).
+    // N = 37 is past two vectors of 16 lanes and off every width: a CPU forward's last vector
+    // runs shifted inwards (schedules/cpu_scan_schedules.h, split_channels), N below its width
+    // on zero-padded copies (scan_forward); a backward runs as two calls (channel_calls).
     std::vector<ScanDims> out = {{1, 1, 1, k.m}, {2, 13, 19, k.m}, {3, 5, 8, k.m},  {2, 12, 7, k.m},
                                  {1, 2, 3, k.m}, {2, 6, 37, k.m}};
     if (is_time_major(k)) out.push_back({37, 7, 11, k.m});
@@ -310,13 +310,14 @@ Problem first_channels(const Problem &p, int64_t n) {
     return q;
 }
 
-// A channel count off the vector width (its last vector shifted inwards in the same pass, or,
-// alone in a parallel tile, a second call: channel_calls) or below it (zero-padded copies):
+// A channel count off the vector width (a forward's last vector shifted inwards in the same pass;
+// a backward's, or a shifted one alone in a parallel tile, a second call: channel_calls) or below
+// it (a forward on zero-padded copies):
 // every output equals what one call over a count on every vector width (N = 96) computes for the
 // same channels, to float32 rounding (not bit for bit: the same lane's arithmetic can round
 // differently in another copy of a loop Halide peeled), so no channel is skipped (the outputs
-// start as NaN), shifted or mixed with another. N = 69 is a shifted vector alone in its tile for
-// the kernels of 64-channel tiles and 16 or 8 lanes (two calls).
+// start as NaN), shifted or mixed with another. N = 69 puts a forward's shifted vector alone in
+// its tile for the kernels of 64-channel tiles and 16 or 8 lanes (two calls).
 TEST_P(CpuKernel, ChannelsOffTheVectorWidthAsInOneCall) {
     const KernelEntry &k = *GetParam();
     const bool backward = std::strcmp(k.direction, "backward") == 0;
@@ -351,36 +352,45 @@ TEST_P(CpuKernel, ChannelsOffTheVectorWidthAsInOneCall) {
     }
 }
 
-// How a channel count splits into calls: one, unless the CPU kernel's shifted last vector would be
-// alone in a parallel tile of `tile` channels (then the full vectors, and the last one ending at
-// N); below one vector one call too (the caller pads). CUDA: always one.
-TEST(ScanDispatch, ChannelCallsSplitOnlyAShiftedVectorAloneInItsTile) {
+// How a channel count splits into calls. A CPU forward: one, unless its shifted last vector
+// would be alone in a parallel tile of `tile` channels (then the full vectors, and the last one
+// ending at N); below one vector one call too (scan_forward pads). A CPU backward: two past one
+// vector and off the width. CUDA: always one.
+TEST(ScanDispatch, ChannelCallsSplitABackwardOffTheWidthAndAForwardsVectorAloneInItsTile) {
     ScanConfig cfg;
     cfg.layer = Layer::bdlru;
     cfg.m = 3;
-    const KernelEntry &k = select_kernel(cfg, "backward", Device::cpu, {16, 2048, 341, 3});
-    const int64_t lanes = kernel_lanes(k);
-    int64_t tile = 64;
-    if (const char *p = std::strstr(k.params, "tile=")) tile = std::atoi(p + 5);
-    const int64_t per_tile = std::max<int64_t>(1, tile / lanes);
-    ASSERT_GE(lanes, 4);
-    auto calls = [&](int64_t N, Device d = Device::cpu) {
-        std::vector<std::pair<int64_t, int64_t>> out;
+    using V = std::vector<std::pair<int64_t, int64_t>>;
+    auto calls = [&](const KernelEntry &k, int64_t N, Device d = Device::cpu) {
+        V out;
         for (const ChannelCall &c : channel_calls(k, d, N)) out.push_back({c.n0, c.n});
         return out;
     };
-    using V = std::vector<std::pair<int64_t, int64_t>>;
-    EXPECT_EQ(calls(8 * lanes), (V{{0, 8 * lanes}}));
-    EXPECT_EQ(calls(lanes), (V{{0, lanes}}));
-    EXPECT_EQ(calls(lanes - 1), (V{{0, lanes - 1}}));
-    EXPECT_EQ(calls(1), (V{{0, 1}}));
+    const KernelEntry &f = select_kernel(cfg, "forward", Device::cpu, {16, 2048, 341, 3});
+    const int64_t lanes = kernel_lanes(f);
+    int64_t tile = 64;
+    if (const char *p = std::strstr(f.params, "tile=")) tile = std::atoi(p + 5);
+    const int64_t per_tile = std::max<int64_t>(1, tile / lanes);
+    ASSERT_GE(lanes, 4);
+    EXPECT_EQ(calls(f, 8 * lanes), (V{{0, 8 * lanes}}));
+    EXPECT_EQ(calls(f, lanes), (V{{0, lanes}}));
+    EXPECT_EQ(calls(f, lanes - 1), (V{{0, lanes - 1}}));
+    EXPECT_EQ(calls(f, 1), (V{{0, 1}}));
     const int64_t alone = per_tile * lanes + 5;  // the last vector starts a tile of its own
-    EXPECT_EQ(calls(alone), (V{{0, per_tile * lanes}, {alone - lanes, lanes}}));
+    EXPECT_EQ(calls(f, alone), (V{{0, per_tile * lanes}, {alone - lanes, lanes}}));
     if (per_tile > 1) {
-        EXPECT_EQ(calls(lanes + 1), (V{{0, lanes + 1}}));
-        EXPECT_EQ(calls(alone + lanes), (V{{0, alone + lanes}}));
+        EXPECT_EQ(calls(f, lanes + 1), (V{{0, lanes + 1}}));
+        EXPECT_EQ(calls(f, alone + lanes), (V{{0, alone + lanes}}));
     }
-    EXPECT_EQ(calls(alone, Device::cuda), (V{{0, alone}}));
+    EXPECT_EQ(calls(f, alone, Device::cuda), (V{{0, alone}}));
+
+    const KernelEntry &b = select_kernel(cfg, "backward", Device::cpu, {16, 2048, 341, 3});
+    const int64_t bl = std::max<int64_t>(kernel_lanes(b), dispatch::cpu_float_lanes());
+    EXPECT_EQ(calls(b, 8 * bl), (V{{0, 8 * bl}}));
+    EXPECT_EQ(calls(b, bl - 1), (V{{0, bl - 1}}));
+    EXPECT_EQ(calls(b, 8 * bl + 5), (V{{0, 8 * bl}, {7 * bl + 5, bl}}));
+    EXPECT_EQ(calls(b, bl + 1), (V{{0, bl}, {1, bl}}));
+    EXPECT_EQ(calls(b, 8 * bl + 5, Device::cuda), (V{{0, 8 * bl + 5}}));
 }
 
 class CudaKernel : public ::testing::TestWithParam<const KernelEntry *> {};
