@@ -99,7 +99,9 @@ std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int6
     const int64_t r = N % lanes;
     if (r == 0 || N < lanes) return {{0, N}};  // a forward below one vector: scan_forward pads
     if (!forward) return {{0, N - r}, {N - lanes, lanes}};
-    int64_t tile = 64;  // the generators' default (GeneratorParam tile)
+    // Every compiled CPU scan names its tile; without one, assume a vector per tile (two calls
+    // whenever the count is off the width: always safe).
+    int64_t tile = lanes;
     if (const char *p = std::strstr(k.params, "tile=")) tile = std::atoi(p + 5);
     const int64_t vectors = (N + lanes - 1) / lanes, per_tile = std::max<int64_t>(1, tile / lanes);
     if (vectors > per_tile && (vectors - 1) % per_tile == 0) return {{0, N - r}, {N - lanes, lanes}};

@@ -368,8 +368,9 @@ TEST(ScanDispatch, ChannelCallsSplitABackwardOffTheWidthAndAForwardsVectorAloneI
     };
     const KernelEntry &f = select_kernel(cfg, "forward", Device::cpu, {16, 2048, 341, 3});
     const int64_t lanes = kernel_lanes(f);
-    int64_t tile = 64;
-    if (const char *p = std::strstr(f.params, "tile=")) tile = std::atoi(p + 5);
+    const char *tile_param = std::strstr(f.params, "tile=");
+    ASSERT_NE(tile_param, nullptr) << f.name << " names no tile: " << f.params;
+    const int64_t tile = std::atoi(tile_param + 5);
     const int64_t per_tile = std::max<int64_t>(1, tile / lanes);
     ASSERT_GE(lanes, 4);
     EXPECT_EQ(calls(f, 8 * lanes), (V{{0, 8 * lanes}}));
@@ -391,6 +392,32 @@ TEST(ScanDispatch, ChannelCallsSplitABackwardOffTheWidthAndAForwardsVectorAloneI
     EXPECT_EQ(calls(b, 8 * bl + 5), (V{{0, 8 * bl}, {7 * bl + 5, bl}}));
     EXPECT_EQ(calls(b, bl + 1), (V{{0, bl}, {1, bl}}));
     EXPECT_EQ(calls(b, 8 * bl + 5, Device::cuda), (V{{0, 8 * bl + 5}}));
+}
+
+// A CPU forward kernel needs N at least its vector width (its last vector shifts inwards): called
+// directly with fewer channels it fails with Halide's bounds error naming an input, not a crash
+// or a read before the buffer; through scan_forward the same N runs on padded copies.
+TEST(ScanDispatch, AForwardKernelCalledDirectlyBelowOneVectorIsRefusedByName) {
+    ScanConfig cfg;
+    cfg.layer = Layer::hlru;
+    cfg.m = 2;
+    const KernelEntry &k = select_kernel(cfg, "forward", Device::cpu, {16, 2048, 512, 2});
+    const int64_t B = 2, T = 5, N = kernel_lanes(k) - 3;
+    ASSERT_GE(N, 1);
+    Tensor z = Tensor::zeros({B, T, N, 3}), v = Tensor::zeros({B, T, N}), h0 = Tensor::zeros({B, N, 2});
+    Tensor s = Tensor::empty({B, T, N}), hf = Tensor::empty({B, N, 2});
+    int norm = (int)Norm::softmax;
+    try {
+        dispatch::run_kernel(k, {{"z", z.raw()}, {"v", v.raw()}, {"h0", h0.raw()}, {"norm", &norm},
+                                 {"s", s.raw()}, {"h_final", hf.raw()}});
+        FAIL() << k.name << " ran with N = " << N << " below its " << kernel_lanes(k) << " lanes";
+    } catch (const Error &e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("accessed at"), std::string::npos) << what;
+    }
+    cfg.kernel = &k;
+    ScanForwardResult r = scan_forward(cfg, z, v, nullptr);
+    for (int64_t i = 0; i < r.h.numel(); i++) ASSERT_EQ(r.h.data()[i], 0.0f);  // v = 0: every state 0
 }
 
 class CudaKernel : public ::testing::TestWithParam<const KernelEntry *> {};
