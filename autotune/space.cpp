@@ -143,16 +143,37 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
     const char *tiles[] = {"64", "128", "256", "512", "1024"};
     std::vector<std::string> widths{"0", wide};  // 0: the target's natural width
     if (!half.empty()) widths.push_back(half);
-    // BD-LRU's rows in the lanes (m x vector_width lanes): the natural width and its half.
-    std::vector<std::string> row_widths{"0"};
-    if (!half.empty()) row_widths.push_back(half);
+    // BD-LRU's rows in the lanes (m x vector_width lanes): the natural width and its half, and
+    // the forward also the block counts whose m x w lanes fill one or two natural vectors
+    // (w = ceil(natural / m), ceil(2 natural / m)). At m = 8 and 16 on the Intel Xeon (AVX-512)
+    // those ran 1.4x and 1.6x faster than the best without vector_rows, where the natural width's
+    // 128 and 256 lanes did not (docs/benchmarks.md, 2026-12-05). Past m = 8 only those: the
+    // natural width's m x 16 lanes outgrow the registers.
+    std::vector<std::string> row_widths;
+    if (k.m <= 8) {
+        row_widths.push_back("0");
+        if (!half.empty()) row_widths.push_back(half);
+    }
+    std::vector<std::string> fwd_row_widths = row_widths;
+    for (int lanes : {natural_lanes, 2 * natural_lanes}) {
+        const int w = (lanes + k.m - 1) / k.m;
+        const std::string ws = std::to_string(w);
+        if (w < natural_lanes && std::find(fwd_row_widths.begin(), fwd_row_widths.end(), ws) == fwd_row_widths.end()) {
+            fwd_row_widths.push_back(ws);
+        }
+    }
     if (k.direction == "forward") {
+        // BD-LRU past m = 8: not twice the natural width. One such kernel (m = 16, AVX-512, 32
+        // lanes) had not compiled after 4 minutes, and on AVX2 it ran 1.38x slower than the
+        // natural width (the database's m = 16 entry, 2026-11-30).
+        std::vector<std::string> fwd_widths = widths;
+        if (k.layer == "bdlru" && k.m > 8) fwd_widths.erase(std::find(fwd_widths.begin(), fwd_widths.end(), wide));
         for (const char *t : tiles) {
-            for (const std::string &w : widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
+            for (const std::string &w : fwd_widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
         }
         // BD-LRU with a block's rows in the SIMD lanes too (m x vector_width lanes): dense h stores.
-        if (k.layer == "bdlru" && k.m >= 2 && k.m <= 8) {
-            for (const std::string &w : row_widths) {
+        if (k.layer == "bdlru" && k.m >= 2 && k.m <= 16) {
+            for (const std::string &w : fwd_row_widths) {
                 for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
             }
         }

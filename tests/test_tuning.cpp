@@ -135,8 +135,10 @@ TEST(TuneSpace, BackwardHasEveryForm) {
 }
 
 // BD-LRU's backward (one-pass form) and forward (sequential) also offer a block's rows in the
-// SIMD lanes (vector_rows), for 2 <= m <= 8 (at m = 1 there is one row; past 8 the lanes outgrow
-// the registers).
+// SIMD lanes (vector_rows), for 2 <= m <= 8 (at m = 1 there is one row): widths 0 and half the
+// natural one. The forward also offers the block counts whose m x w lanes fill one or two natural
+// vectors, and only those past m = 8 (up to 16), where the natural width's lanes outgrow the
+// registers.
 TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     auto count = [](const char *dir, int m) {
         int n = 0;
@@ -152,10 +154,38 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     for (const char *dir : {"backward", "forward"}) {
         EXPECT_EQ(count(dir, 1), 0) << dir;
         EXPECT_EQ(count(dir, 2), 10) << dir;  // 5 tiles x widths 0 and 4 (AVX2's natural 8, halved)
-        EXPECT_EQ(count(dir, 8), 10) << dir;
-        EXPECT_EQ(count(dir, 16), 0) << dir;
         for (const Params &p : enumerate_space({"hlru", dir, 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u) << dir;
     }
+    EXPECT_EQ(count("backward", 8), 10);
+    EXPECT_EQ(count("backward", 16), 0);
+    // m = 8 on AVX2 (8 lanes): widths 0 and 4, and 1 and 2 blocks (8 and 16 lanes).
+    std::set<std::string> w8, w16, w5_512;
+    for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) {
+        if (p.count("vector_rows")) w8.insert(p.at("vector_width"));
+    }
+    EXPECT_EQ(w8, (std::set<std::string>{"0", "4", "1", "2"}));
+    EXPECT_EQ(count("forward", 8), 20);
+    // m = 16: one block (16 lanes) only; on AVX-512 one and two blocks.
+    for (const Params &p : enumerate_space({"bdlru", "forward", 16, "cpu"}, {})) {
+        if (p.count("vector_rows")) w16.insert(p.at("vector_width"));
+    }
+    EXPECT_EQ(w16, (std::set<std::string>{"1"}));
+    // Nor twice the natural width past m = 8 (one such kernel did not compile in 4 minutes).
+    for (const Params &p : enumerate_space({"bdlru", "forward", 16, "cpu"}, {})) EXPECT_NE(p.at("vector_width"), "16");
+    bool wide8 = false;
+    for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) wide8 |= p.at("vector_width") == "16";
+    EXPECT_TRUE(wide8);
+    std::set<std::string> w16_512;
+    for (const Params &p : enumerate_space({"bdlru", "forward", 16, "cpu"}, {}, 16)) {
+        if (p.count("vector_rows")) w16_512.insert(p.at("vector_width"));
+    }
+    EXPECT_EQ(w16_512, (std::set<std::string>{"1", "2"}));
+    // m = 5 on AVX-512: 0, 8, and 4 and 7 blocks (20 and 35 lanes).
+    for (const Params &p : enumerate_space({"bdlru", "forward", 5, "cpu"}, {}, 16)) {
+        if (p.count("vector_rows")) w5_512.insert(p.at("vector_width"));
+    }
+    EXPECT_EQ(w5_512, (std::set<std::string>{"0", "8", "4", "7"}));
+    EXPECT_EQ(count("forward", 17), 0);
 }
 
 // The second vector width is twice the tuning target's natural one: on AVX-512 a spelled-out 16
@@ -178,7 +208,10 @@ TEST(TuneSpace, VectorWidthsAreTheTargetsNaturalTwiceAndHalfIt) {
     for (const KernelKey &k : {KernelKey{"bdlru", "forward", 2, "cpu"}, KernelKey{"hlru", "backward", 4, "cpu"}}) {
         EXPECT_EQ(widths(k, 8), (std::set<std::string>{"0", "16", "4"})) << k.label();  // AVX2
         EXPECT_EQ(widths(k, 16), (std::set<std::string>{"0", "32", "8"})) << k.label();  // AVX-512
-        EXPECT_EQ(widths(k, 4), (std::set<std::string>{"0", "8"})) << k.label();         // SSE4.1: no 2-lane vectors
+        // SSE4.1: no 2-lane vectors; the BD-LRU forward's rows in the lanes at 2 blocks (4 lanes).
+        std::set<std::string> sse{"0", "8"};
+        if (k.layer == "bdlru") sse.insert("2");
+        EXPECT_EQ(widths(k, 4), sse) << k.label();
         // Same number of candidates on AVX2 and AVX-512.
         EXPECT_EQ(enumerate_space(k, {}, 16).size(), enumerate_space(k, {}, 8).size()) << k.label();
         EXPECT_LT(enumerate_space(k, {}, 4).size(), enumerate_space(k, {}, 8).size()) << k.label();
