@@ -173,8 +173,18 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         }
         // BD-LRU with a block's rows in the SIMD lanes too (m x vector_width lanes): dense h stores.
         if (k.layer == "bdlru" && k.m >= 2 && k.m <= 16) {
+            const bool pow2 = (k.m & (k.m - 1)) == 0;
             for (const std::string &w : fwd_row_widths) {
-                for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
+                for (const char *t : tiles) {
+                    add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
+                    // One block per vector (m lanes): its logits transposed in registers, where
+                    // Halide loads them one lane at a time (bdlru_generator.cpp, transposed_logits;
+                    // m = 16 on AVX-512 1.5x in cache, 1.03-1.21x at B 16, docs/benchmarks.md).
+                    if (w == "1" && pow2) {
+                        add({{"algorithm", "sequential"}, {"tile", t}, {"transpose_logits", "true"}, {"vector_rows", "true"},
+                             {"vector_width", w}});
+                    }
+                }
             }
         }
         if (chunked_allowed(k)) {

@@ -30,12 +30,42 @@ Expr bdlru_row(const Func &z, const Func &v, Expr j, Expr n, Expr t, Expr b, int
     return acc;
 }
 
+// Logit k < m of row j as the sequential forward with a block's rows in the SIMD lanes reads it:
+// row j's logits are adjacent in z (stride m+1 between rows), so a vector over the rows j of one
+// block is a stride-(m+1) load that Halide stages as dense loads only when the stride is under the
+// vector's lanes; at one block per vector (lanes = m) each logit is one scalar move per lane (272
+// per block and step at m = 16). Here the m x m logits k < m of a block are transposed in
+// registers instead: stage 0 loads the block's rows densely (y = j·m + k), and log2(m) perfect
+// shuffles S_q[y] = S_{q-1}[rotr(y)] (rotr: the index's bits rotated right by one) leave
+// y = k·m + j. A perfect shuffle is an interleave of the two halves, which Halide stores as one
+// two-way shuffle per pair of vectors: 64 vpermt2ps for the 16 x 16 block on AVX-512, where the
+// 16-way interleave of the same transpose written in one stage took 169. m must be a power of
+// two. The stages are identity copies; schedules/cpu_scan_schedules.h computes them per block and
+// step (ScanForward::logit_stages).
+Func transposed_logits(const Func &z, int m, Var n, Var t, Var b, std::vector<Func> &stages) {
+    Var y("y"), k("k"), j("j");
+    int bits = 0;
+    while ((1 << bits) < m) bits++;
+    stages.assign(1, Func("logit_stage0"));
+    stages[0](y, n, t, b) = z(y % m, y / m, n, t, b);
+    const int half = m * m / 2;
+    for (int q = 1; q <= bits; q++) {
+        stages.push_back(Func("logit_stage" + std::to_string(q)));
+        stages[q](y, n, t, b) = stages[q - 1]((y >> 1) + (y & 1) * half, n, t, b);
+    }
+    Func zt("z_transposed");
+    zt(k, j, n, t, b) = stages.back()(k * m + j, n, t, b);
+    return zt;
+}
+
 class BdlruForward : public Generator<BdlruForward> {
 public:
     // Unrolled rows cost compile time as m²·(m+1) per stage: measured 115 s (chunked, m=4) and
     // 223 s (backward, m=4) for three CPU targets, against a few seconds with a row loop.
     STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5, false, false)
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows (sequential only)
+    // transposed_logits (CPU, vector_rows at one block per vector, m a power of two).
+    GeneratorParam<bool> transpose_logits{"transpose_logits", false};
 
     Input<Buffer<float, 5>> z{"z"};
     Input<Buffer<float, 4>> v{"v"};
@@ -43,6 +73,17 @@ public:
     Input<int> norm{"norm", 0, 0, kNumNorms - 1};
     Output<Buffer<float, 4>> h{"h"};
     Output<Buffer<float, 3>> h_final{"h_final"};
+
+    void check_transpose_logits() const {
+        const int M = m;
+        if (!vector_rows || vector_width != 1 || (M & (M - 1)) != 0 || M < 2 || get_target().has_gpu_feature()) {
+            throw CompileError("bdlru_forward: transpose_logits needs vector_rows=true, vector_width=1 (one block "
+                               "per vector), m a power of two >= 2 and a CPU target; got vector_rows=" +
+                               std::string(vector_rows ? "true" : "false") + ", vector_width=" +
+                               std::to_string((int)vector_width) + ", m=" + std::to_string(M) +
+                               ", target " + get_target().to_string());
+        }
+    }
 
     void generate() {
         check_knobs();
@@ -63,7 +104,15 @@ public:
             h(r0, n, 0, b) = bdlru_row(zf, vf, r0, n, 0, b, M, norm, fast_math,
                                        [&](int i) { return h0(i, n, b); });
             RDom r(0, M, 1, T - 1, "r");
-            h(r.x, n, r.y, b) = bdlru_row(zf, vf, r.x, n, r.y, b, M, norm, fast_math,
+            Func zr = zf;  // the rest of the steps' logits
+            if (transpose_logits) {
+                check_transpose_logits();
+                Func zt = transposed_logits(zf, M, n, t, b, P.logit_stages);
+                Var k("k");
+                zr = Func("z_rows");
+                zr(k, j, n, t, b) = select(k < M, zt(min(k, M - 1), j, n, t, b), zf(k, j, n, t, b));
+            }
+            h(r.x, n, r.y, b) = bdlru_row(zr, vf, r.x, n, r.y, b, M, norm, fast_math,
                                           [&](int i) { return h(i, n, r.y - 1, b); });
             P.state_loops = {{true, false, false}, {true, true, false}};
         } else {
@@ -126,6 +175,9 @@ public:
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
         if (vector_rows && algorithm != Algorithm::Sequential) {
             throw CompileError("bdlru_forward: vector_rows needs algorithm=sequential");
+        }
+        if (transpose_logits && algorithm != Algorithm::Sequential) {
+            throw CompileError("bdlru_forward: transpose_logits needs algorithm=sequential");
         }
         ScanKnobs kn = knobs();
         kn.vector_rows = vector_rows;

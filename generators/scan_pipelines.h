@@ -171,6 +171,10 @@ struct ScanForward {
     int m = 1;
     std::vector<UpdateLoops> state_loops;  // one per update of `state`
     UpdateLoops summary_loops, carry_loops;
+    // BD-LRU, transpose_logits: the stages of each step's in-register transpose of a block's
+    // logits (bdlru_generator.cpp, transposed_logits), first to last; empty otherwise. Each is a
+    // Func of (y, n, t, b) over y in [0, m·m); the schedule computes them per block and step.
+    std::vector<Halide::Func> logit_stages;
 };
 
 // One step's gates as the backward reads them, computed once per logit where a scan reads them:

@@ -148,6 +148,21 @@ inline void forward(ScanForward &P, const ScanKnobs &knobs) {
             scan_update(P.state, u, P.state_loops[u], n, b, kn);
         }
     }
+    // The transpose of a block's logits (bdlru_generator.cpp, transposed_logits): per block and
+    // step, inside the vector loop of the update that reads it (one block per vector, so its loop
+    // over the vector's blocks, ni, runs once), fully unrolled in vectors of m lanes so that it
+    // stays in registers. Stage 0 is m dense loads; each perfect shuffle stores pairs of vectors
+    // through a two-way interleave (Halide combines the two stride-2 stores of yc).
+    if (!P.logit_stages.empty()) {
+        const int m = P.m, size = m * m;
+        Var y = P.logit_stages[0].args()[0], yo("yo"), yi("yi"), yc("yc"), yoo("yoo");
+        LoopLevel at(P.state, Var("ni"));
+        P.logit_stages[0].compute_at(at).bound(y, 0, size).split(y, yo, yi, m).vectorize(yi).unroll(yo);
+        for (size_t q = 1; q < P.logit_stages.size(); q++) {
+            P.logit_stages[q].compute_at(at).bound(y, 0, size).split(y, yo, yc, 2).split(yo, yoo, yi, m)
+                .reorder(yi, yc, yoo).vectorize(yi).unroll(yc).unroll(yoo);
+        }
+    }
     if (kn.algorithm == Algorithm::Chunked) {
         P.summary.compute_root().bound(col, 0, P.m + 1);
         lanes_over_n(P.summary, n, {col}, {}, {c, b}, kn, false);

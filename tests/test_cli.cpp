@@ -348,6 +348,30 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
                           "--quiet --params \"algorithm=chunked vector_rows=true\"");
     EXPECT_NE(rows.output.find("does not compile: bdlru_forward: vector_rows needs algorithm=sequential"), std::string::npos)
         << rows.output;
+    // The in-register transpose of the logits wants one block of a power-of-two m per vector.
+    Result tr = run_cli("tune scan measure --layers bdlru --orders 3 --directions forward --shape 2x16x18 --reps 1 "
+                        "--quiet --params \"vector_rows=true vector_width=1 transpose_logits=true\"");
+    EXPECT_NE(tr.output.find("does not compile: bdlru_forward: transpose_logits needs vector_rows=true, vector_width=1 "
+                             "(one block per vector), m a power of two >= 2 and a CPU target; got vector_rows=true, "
+                             "vector_width=1, m=3"),
+              std::string::npos)
+        << tr.output;
+}
+
+// The BD-LRU forward with each block's logits transposed in registers (transpose_logits) passes
+// the tuner's float64 reference check (odd block counts, 37 steps and 1) and runs, next to the same
+// schedule without it, at m = 2, 4 and 8 (one, two and three perfect shuffles).
+TEST(Cli, TuneMeasuresTheForwardWithItsLogitsTransposed) {
+    for (int m : {2, 4, 8}) {
+        Result r = run_cli("tune scan measure --layers bdlru --orders " + std::to_string(m) +
+                           " --directions forward --shape 3x17x" + std::to_string(5 * m) + " --reps 1 --quiet "
+                           "--params \"tile=64 vector_rows=true vector_width=1 transpose_logits=true\" "
+                           "--params \"tile=64 vector_rows=true vector_width=1\"");
+        ASSERT_EQ(r.status, 0) << r.output;
+        size_t timed = 0;
+        for (size_t at = r.output.find(" ms  spread"); at != std::string::npos; at = r.output.find(" ms  spread", at + 1)) timed++;
+        EXPECT_EQ(timed, 2u) << "m = " << m << ": both pass the reference check and run\n" << r.output;
+    }
 }
 
 // The one-pass backward's step gates once per tile (gates_per_vector=false, the placement before

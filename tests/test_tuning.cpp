@@ -139,6 +139,30 @@ TEST(TuneSpace, BackwardHasEveryForm) {
 // natural one. The forward also offers the block counts whose m x w lanes fill one or two natural
 // vectors, and only those past m = 8 (up to 16), where the natural width's lanes outgrow the
 // registers.
+// The in-register transpose of a block's logits (transpose_logits) only where a vector holds one
+// block (vector_width 1) and m is a power of two, in the BD-LRU forward alone.
+TEST(TuneSpace, BdlruTransposesLogitsAtOneBlockPerVector) {
+    auto transposed = [](const char *layer, const char *dir, int m, int lanes) {
+        int n = 0;
+        for (const Params &p : enumerate_space({layer, dir, m, "cpu"}, {}, lanes)) {
+            if (!p.count("transpose_logits")) continue;
+            EXPECT_EQ(p.at("transpose_logits"), "true") << params_key(p);
+            EXPECT_EQ(p.at("vector_rows"), "true") << params_key(p);
+            EXPECT_EQ(p.at("vector_width"), "1") << params_key(p);
+            EXPECT_EQ(p.at("algorithm"), "sequential") << params_key(p);
+            n++;
+        }
+        return n;
+    };
+    EXPECT_EQ(transposed("bdlru", "forward", 16, 16), 5);  // AVX-512: one per tile
+    EXPECT_EQ(transposed("bdlru", "forward", 16, 8), 5);   // AVX2
+    EXPECT_EQ(transposed("bdlru", "forward", 8, 8), 5);
+    EXPECT_EQ(transposed("bdlru", "forward", 8, 16), 0);   // AVX-512 puts 2 or 4 blocks in a vector
+    EXPECT_EQ(transposed("bdlru", "forward", 5, 4), 0);    // one block per vector, but m = 5
+    EXPECT_EQ(transposed("bdlru", "backward", 16, 16), 0);
+    EXPECT_EQ(transposed("hlru", "forward", 8, 8), 0);
+}
+
 TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     auto count = [](const char *dir, int m) {
         int n = 0;
@@ -164,7 +188,7 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
         if (p.count("vector_rows")) w8.insert(p.at("vector_width"));
     }
     EXPECT_EQ(w8, (std::set<std::string>{"0", "4", "1", "2"}));
-    EXPECT_EQ(count("forward", 8), 20);
+    EXPECT_EQ(count("forward", 8), 25);  // 5 tiles x 4 widths, and width 1 with its logits transposed
     // m = 16: one block (16 lanes) only; on AVX-512 one and two blocks.
     for (const Params &p : enumerate_space({"bdlru", "forward", 16, "cpu"}, {})) {
         if (p.count("vector_rows")) w16.insert(p.at("vector_width"));
