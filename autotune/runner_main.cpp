@@ -114,6 +114,7 @@ int main(int argc, char **argv) {
         o.exhaustive_max = op.at("exhaustive_max").get<int>();
         o.shape_scale = op.at("shape_scale").get<double>();
         o.max_candidates = op.at("max_candidates").get<int>();
+        o.only = op.value("only", std::vector<std::string>{});  // none in bundles made before --only
         o.quiet = quiet;
         // The autoschedulers compiled into the bundle (none in bundles made before they were).
         o.autoschedulers = op.value("autoschedulers", std::vector<std::string>{});

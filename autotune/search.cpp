@@ -6,6 +6,7 @@
 #include "statemix.h"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -558,7 +559,7 @@ std::string search_mode(const TuneOptions &o, size_t n) {
 
 void print_entry(const Entry &e) {
     const double gb = e.bytes / 1e9;
-    fmt::print("\n{} {} m={} {} bucket '{}' ({} search; copy ceiling {:.1f} GB/s, best sample between its runs)\n",
+    fmt::print("\n{} {} m={} {} bucket '{}' (search: {}; copy ceiling {:.1f} GB/s, best sample between its runs)\n",
                e.layer, e.direction, e.m, e.device, e.bucket, e.search, e.ceiling_gbs);
     if (e.flops > 0) fmt::print("{:>9} {:>16} {:>12} {:>8} {:>8}  {}\n", "ms", "mat-vecs", "moved", "spread", "vs dflt", "knobs");
     else fmt::print("{:>9} {:>8} {:>7} {:>8} {:>8}  {}\n", "ms", "GB/s", "% ceil", "spread", "vs dflt", "knobs");
@@ -699,8 +700,9 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     fmt::print("statemix_tune: target {}, {} kernel/bucket pairs, database {}\n", target, work.size(), o.db);
     int total = 0;
     for (const Work &w : work) {
-        int n = (int)enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes).size();
-        if (o.max_candidates > 0) n = std::min(n, o.max_candidates);
+        const int n = (int)select_candidates(enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes),
+                                             w.key, o.only, o.max_candidates)
+                          .size();
         const Entry *old = db.find(new_entry(target, w).key());
         const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
@@ -718,8 +720,8 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     for (const Work &w : work) {
         const Entry fresh = new_entry(target, w);
         Entry *e = db.find(fresh.key());
-        std::vector<Params> space = enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes);
-        if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
+        const std::vector<Params> space = select_candidates(
+            enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes), w.key, o.only, o.max_candidates);
         const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         Params previous;  // the complete entry a --force run replaces (confirm_against_previous)
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
@@ -772,6 +774,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         if (!up_to_date) {
             precompile(be, w.key, space, cache, o.quiet);
             search(sc, *db.find(ekey), space, search_mode(o, space.size()));
+            if (!o.only.empty()) db.find(ekey)->search += " of the candidates with " + fmt::format("{}", fmt::join(o.only, " "));
         } else {
             for (size_t i = 0; i < space.size(); i++) progress.step(w.key.label() + " " + w.bucket + " (up to date)");
         }
@@ -818,8 +821,8 @@ void compare_searches(const TuneOptions &o, const Backend &be) {
     Database db = load_or_new_database(o.db);
     const KernelKey key{o.layers[0], o.directions[0], o.orders[0], o.device};
     const Bucket &b = db.bucket(o.buckets[0]);
-    std::vector<Params> space = enumerate_space(key, be.default_params(key, b), natural_float_lanes(be.target));
-    if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
+    const std::vector<Params> space = select_candidates(enumerate_space(key, be.default_params(key, b), natural_float_lanes(be.target)),
+                                                        key, o.only, o.max_candidates);
     std::unique_ptr<Workload> p = make_workload(be, key, b, o.shape_scale);
     Ceiling ceiling(parse_device(o.device));
     Progress progress((int)space.size() * 2, o.quiet);

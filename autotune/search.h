@@ -30,6 +30,10 @@ struct TuneOptions {
     bool force = false;              // re-measure complete entries
     double shape_scale = 1.0;        // scales each bucket's T (tests use a tiny one)
     int max_candidates = 0;          // 0: the whole space; else its first n (tests)
+    // knob=value words: only the candidates that set these (select_candidates); a slice of a
+    // space too slow to compile whole (the BD-LRU m = 16 backward at AVX-512's natural width
+    // compiles for 5-6 minutes a candidate). The entry's `search` names the slice.
+    std::vector<std::string> only;
     bool quiet = false;              // no progress bar
     // Halide's autoschedulers measured next to the tuned candidates (for comparison only);
     // "default": the device's (autoschedulers_for).

@@ -236,4 +236,35 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
     return out;
 }
 
+std::vector<Params> select_candidates(std::vector<Params> space, const KernelKey &k, const std::vector<std::string> &only,
+                                      int max_candidates) {
+    if (!only.empty()) {
+        Params want;
+        for (const std::string &w : only) {
+            const size_t eq = w.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == w.size() || w.find_first_of(" \t") != std::string::npos) {
+                throw Error("tune: --only expects knob=value words (e.g. vector_width=8), got '" + w + "'");
+            }
+            const Params p = parse_params(w);
+            want.insert(p.begin(), p.end());
+        }
+        const auto unwanted = [&](const Params &p) {
+            for (const auto &[knob, value] : want) {
+                const auto it = p.find(knob);
+                if (it == p.end() || it->second != value) return true;
+            }
+            return false;
+        };
+        const bool any = std::any_of(space.begin(), space.end(), [&](const Params &p) { return !unwanted(p); });
+        // The default (first) stays whatever it sets: the entry's baseline (default_ms).
+        if (!space.empty()) space.erase(std::remove_if(space.begin() + 1, space.end(), unwanted), space.end());
+        if (!any) {
+            throw Error("tune: no candidate of " + k.label() + " sets " + params_key(want) +
+                        " (statemix_tune space lists them)");
+        }
+    }
+    if (max_candidates > 0 && (int)space.size() > max_candidates) space.resize((size_t)max_candidates);
+    return space;
+}
+
 }  // namespace statemix::tune

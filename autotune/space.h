@@ -35,6 +35,13 @@ struct KernelKey {
 // `default_params` (the build's default for this kernel) is always in the space, first.
 std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_params, int natural_lanes = 8);
 
+// The part of `space` a run searches (statemix_tune --only, --max-candidates): the default (first,
+// the entry's baseline) and the candidates that set every knob of `only` ("knob=value" words) to
+// that value, then the first `max_candidates` of them (0: all). Error naming the word if one is not
+// knob=value, or naming the kernel if no candidate sets them.
+std::vector<Params> select_candidates(std::vector<Params> space, const KernelKey &k, const std::vector<std::string> &only,
+                                      int max_candidates);
+
 // The float lanes of a Halide target's natural vector (runtime/dispatch.h).
 using dispatch::natural_float_lanes;
 

@@ -174,8 +174,8 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
     nlohmann::json defaults = nlohmann::json::array();
     for (const Work &w : work) {
         const Params dflt = registry_default_params(w.key);
-        std::vector<Params> space = enumerate_space(w.key, dflt, natural_float_lanes(target.to_string()));
-        if (o.max_candidates > 0 && (int)space.size() > o.max_candidates) space.resize((size_t)o.max_candidates);
+        const std::vector<Params> space =
+            select_candidates(enumerate_space(w.key, dflt, natural_float_lanes(target.to_string())), w.key, o.only, o.max_candidates);
         for (const Params &p : space) add(w.key, p);
         // Halide's autoschedulers for the device, planned for the bucket's shape (the runner
         // measures them next to the space, as statemix_tune run does).
@@ -242,7 +242,8 @@ void make_bundle(const TuneOptions &o, const std::string &dir, const std::string
         {"options", {{"layers", layers}, {"orders", orders}, {"directions", dirs}, {"buckets", bnames},
                      {"autoschedulers", autoschedulers_for(o)},
                      {"reps", o.reps}, {"search", o.search}, {"exhaustive_max", o.exhaustive_max},
-                     {"shape_scale", o.shape_scale}, {"max_candidates", o.max_candidates}}},
+                     {"shape_scale", o.shape_scale}, {"max_candidates", o.max_candidates},
+                     {"only", o.only}}},
         {"buckets", buckets}, {"defaults", defaults}, {"kernels", kernels}};
     write_file_atomic(dir + "/manifest.json", manifest.dump(1) + "\n");
     fs::copy_file(runner_src, dir + "/statemix_tune_runner", fs::copy_options::overwrite_existing);

@@ -40,6 +40,9 @@ void add_selection(CLI::App *cmd, TuneOptions &o) {
     cmd->add_option("--reps", o.reps, "timed runs per finalist (median)")->capture_default_str();
     cmd->add_option("--shape-scale", o.shape_scale, "scale each bucket's T by this (quick runs)")->capture_default_str();
     cmd->add_option("--max-candidates", o.max_candidates, "only the first N candidates of each space (0: all)");
+    cmd->add_option("--only", o.only,
+                    "knob=value ...: only the candidates that set these knobs to these values (a slice of the space; "
+                    "the entry's search names it)");
     cmd->add_flag("--quiet", o.quiet, "no progress line");
     cmd->add_option("--device", o.device, "cpu (run, compare: this machine) or cuda (bundle)")->capture_default_str();
 }
@@ -123,8 +126,9 @@ int main(int argc, char **argv) {
             const Database db = load_or_new_database(o->db);
             for (const Work &w : plan_work(*o, db)) {
                 // The first candidate is the build's default for the bucket (what runs without an entry).
-                auto space = enumerate_space(w.key, registry_default_params(w.key, db.bucket(w.bucket)),
-                                             natural_float_lanes(host_target_string()));
+                const auto space = select_candidates(enumerate_space(w.key, registry_default_params(w.key, db.bucket(w.bucket)),
+                                                                     natural_float_lanes(host_target_string())),
+                                                     w.key, o->only, o->max_candidates);
                 fmt::print("{} bucket '{}': {} candidates\n", w.key.label(), w.bucket, space.size());
                 for (const Params &p : space) fmt::print("  {}\n", params_key(p));
             }

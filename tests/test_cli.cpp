@@ -356,6 +356,12 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
                              "vector_width=1, m=3"),
               std::string::npos)
         << tr.output;
+    // ... and the sequential scan: the chunked form's rescan reads the logits unshuffled.
+    Result trc = run_cli("tune scan measure --layers bdlru --orders 2 --directions forward --shape 2x16x16 --reps 1 "
+                         "--quiet --params \"algorithm=chunked transpose_logits=true\"");
+    EXPECT_NE(trc.output.find("does not compile: bdlru_forward: transpose_logits needs algorithm=sequential"),
+              std::string::npos)
+        << trc.output;
 }
 
 // The BD-LRU forward with each block's logits transposed in registers (transpose_logits) passes

@@ -255,6 +255,43 @@ TEST(TuneSpace, BadKernelsAreRefusedByName) {
     EXPECT_NE(error_of([] { enumerate_space({"bdlru", "forward", 1, "tpu"}, {}); }).find("'tpu'"), std::string::npos);
 }
 
+// statemix_tune --only: the default (the entry's baseline) and the candidates that set every named
+// knob to its value, in the space's order, before --max-candidates; a word that is not knob=value,
+// or a slice with nothing in it, is an error that names it.
+TEST(TuneSpace, OnlyKeepsTheCandidatesThatSetTheKnobs) {
+    const KernelKey k{"bdlru", "backward", 16, "cpu"};
+    // The build's m = 16 default (the two-pass form), first.
+    const Params dflt{{"algorithm", "sequential"}, {"tile", "64"}, {"two_pass", "true"}, {"vector_width", "8"}};
+    const std::vector<Params> all = enumerate_space(k, dflt, 16);
+    ASSERT_EQ(all[0], dflt);
+    const std::vector<Params> w8 = select_candidates(all, k, {"vector_width=8"}, 0);
+    size_t want = 0;
+    for (const Params &p : all) want += p.count("vector_width") && p.at("vector_width") == "8";
+    ASSERT_GT(want, 0u);
+    EXPECT_LT(want, all.size());
+    EXPECT_EQ(w8.size(), want);
+    for (const Params &p : w8) EXPECT_EQ(p.at("vector_width"), "8") << params_key(p);
+    const std::vector<Params> both = select_candidates(all, k, {"vector_width=8", "two_pass=true"}, 0);
+    ASSERT_FALSE(both.empty());
+    EXPECT_LT(both.size(), w8.size());
+    for (const Params &p : both) EXPECT_EQ(p.at("two_pass"), "true") << params_key(p);
+    const std::vector<Params> first2 = select_candidates(all, k, {"vector_width=8"}, 2);
+    ASSERT_EQ(first2.size(), 2u);
+    EXPECT_EQ(first2[0], w8[0]);
+    EXPECT_EQ(first2[1], w8[1]);
+    EXPECT_EQ(select_candidates(all, k, {}, 0), all);
+    // The default reverses no channels; it stays first.
+    const std::vector<Params> rev = select_candidates(all, k, {"reverse_channels=1"}, 0);
+    ASSERT_GT(rev.size(), 1u);
+    EXPECT_EQ(rev[0], all[0]);
+    for (size_t i = 1; i < rev.size(); i++) EXPECT_EQ(rev[i].at("reverse_channels"), "1") << params_key(rev[i]);
+    EXPECT_NE(error_of([&] { select_candidates(all, k, {"vector_width"}, 0); }).find("--only expects knob=value words"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { select_candidates(all, k, {"vector_rows=true"}, 0); })
+                  .find("no candidate of bdlru backward m=16 cpu sets vector_rows=true"),
+              std::string::npos);
+}
+
 // The RNN cores: the build's default (as the runtime picks it for the bucket) first, once, even
 // when it spells fewer knobs than the space; both implementations; every candidate names its
 // generator's own knobs only.

@@ -95,6 +95,16 @@ if (NOT bytes_forward GREATER 0 OR NOT bytes_backward EQUAL twice)
   message(FATAL_ERROR "bytes: forward ${bytes_forward}, backward ${bytes_backward} (expected twice the forward):\n${jd}")
 endif ()
 
+# --only: a slice of the space (the default, the baseline, stays first); the entry names the slice.
+tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/only.json
+     --only tile=1024 --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016)
+file(READ ${WORK}/only.json jo)
+string(JSON search GET "${jo}" entries 0 search)
+string(JSON tile1 GET "${jo}" entries 0 candidates 1 params tile)
+if (NOT search STREQUAL "exhaustive of the candidates with tile=1024" OR NOT tile1 STREQUAL "1024")
+  message(FATAL_ERROR "--only: search '${search}', second candidate's tile ${tile1}:\n${jo}")
+endif ()
+
 tune(out report --db ${db} --out ${WORK}/report.html)
 file(READ ${WORK}/report.html html)
 expect("${html}" "<svg")
