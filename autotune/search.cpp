@@ -18,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -297,12 +298,24 @@ void precompile(const Backend &be, const KernelKey &key, const std::vector<Param
     std::vector<std::unique_ptr<CandidateKernel>> made(todo.size());
     std::vector<std::string> errors(todo.size());
     std::atomic<size_t> next{0};
+    size_t done = 0;
+    std::mutex print_mutex;
     auto worker = [&] {
         for (size_t i; (i = next++) < todo.size();) {
+            const auto c0 = Clock::now();
             try {
                 made[i] = be.make(key, *todo[i]);
             } catch (const std::exception &e) {
                 errors[i] = e.what();
+            }
+            // A line per candidate: a large-m space compiles for many minutes before the first
+            // candidate is timed (the BD-LRU m = 16 backward: 5-6 minutes a candidate at 16 lanes).
+            std::lock_guard<std::mutex> lock(print_mutex);
+            done++;
+            if (!quiet) {
+                std::fprintf(stderr, "%s: compiled %zu/%zu in %.0f s: %s%s\n", key.label().c_str(), done, todo.size(),
+                             seconds_since(c0), params_key(*todo[i]).c_str(), made[i] ? "" : " (does not compile)");
+                std::fflush(stderr);
             }
         }
     };
