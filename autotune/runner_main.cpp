@@ -8,13 +8,12 @@
 // bind to this executable's Halide runtime (exported), as the build's kernels bind to theirs.
 #include "search.h"
 #include "file_io.h"
+#include "loaded_kernel.h"
 #include "statemix.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <map>
@@ -36,38 +35,6 @@ using namespace statemix::tune;
 using nlohmann::json;
 
 namespace {
-
-class LoadedKernel : public CandidateKernel {
-public:
-    LoadedKernel(const std::string &path, const std::string &function, const KernelKey &k, const Params &p)
-        : function_(function), layer_(k.layer), direction_(k.direction), device_(k.device), params_(params_key(p)) {
-        handle_ = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (!handle_) throw Error("runner: cannot load " + path + ": " + ::dlerror());
-        auto argv = (int (*)(void **))::dlsym(handle_, (function + "_argv").c_str());
-        auto md = (const halide_filter_metadata_t *(*)())::dlsym(handle_, (function + "_metadata").c_str());
-        if (!argv || !md) throw Error("runner: " + path + " has no " + function + "_argv / _metadata");
-        algorithm_ = p.count("algorithm") ? p.at("algorithm") : "sequential";
-        entry_.name = function_.c_str();
-        entry_.layer = layer_.c_str();
-        entry_.direction = direction_.c_str();
-        entry_.algorithm = algorithm_.c_str();
-        entry_.m = k.m;
-        entry_.device = device_.c_str();
-        entry_.chunk = algorithm_ == "chunked" ? std::stoi(p.count("chunk") ? p.at("chunk") : "64") : 0;
-        entry_.argv = argv;
-        entry_.metadata = md;
-        entry_.params = params_.c_str();
-    }
-    ~LoadedKernel() override {
-        if (handle_) ::dlclose(handle_);
-    }
-    const KernelEntry &entry() const override { return entry_; }
-
-private:
-    void *handle_ = nullptr;
-    std::string function_, layer_, direction_, device_, params_, algorithm_;
-    KernelEntry entry_{};
-};
 
 Params params_of(const json &j) {
     Params p;
@@ -138,8 +105,12 @@ int main(int argc, char **argv) {
             auto it = by_id.find(k.label() + "|" + params_key(p));
             if (it == by_id.end()) throw Error("not in this bundle");
             if (it->second.contains("error")) throw Error(it->second.at("error").get<std::string>());
-            return std::make_unique<LoadedKernel>(dir + "/" + it->second.at("file").get<std::string>(),
-                                                  it->second.at("function").get<std::string>(), k, p);
+            try {
+                return std::make_unique<LoadedKernel>(dir + "/" + it->second.at("file").get<std::string>(),
+                                                      it->second.at("function").get<std::string>(), k, p);
+            } catch (const Error &e) {
+                throw Error(std::string("runner: ") + e.what());
+            }
         };
         be.compile_threads = 1;
         auto default_of = [&](const KernelKey &k) { return defaults.count(k.label()) ? defaults[k.label()] : Params{}; };

@@ -38,9 +38,9 @@ struct TuneOptions {
     // Halide's autoschedulers measured next to the tuned candidates (for comparison only);
     // "default": the device's (autoschedulers_for).
     std::vector<std::string> autoschedulers = {"default"};
-    // The longest an autoscheduler candidate may compile (seconds; 0: no limit). Some plan for
-    // many minutes (Mullapudi2016 on the H-LRU m = 8 forward ran past 15); one over the limit is
-    // recorded as not compiled and the search goes on.
+    // The longest a candidate may compile (seconds; 0: no limit). Some take many minutes
+    // (Mullapudi2016 planning the H-LRU m = 8 forward: past 15; the BD-LRU m = 16 backward at 16
+    // lanes: 5-6); one over the limit is recorded as not compiled and the search goes on.
     double compile_limit_s = 300;
 };
 

@@ -2,6 +2,7 @@
 
 #include "file_io.h"
 #include "jit_kernel.h"
+#include "loaded_kernel.h"
 #include "statemix.h"
 
 #include <fmt/core.h>
@@ -19,6 +20,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -44,39 +47,117 @@ private:
     JitKernel kernel_;
 };
 
-// Compiles the candidate in a child process first and gives up on it after `limit_s` seconds:
-// an LLVM or autoscheduler run cannot be interrupted in-process, and some autoscheduled
-// pipelines plan for many minutes. Returns normally when the child finished in time (whether it
-// compiled or failed: the in-process compile that follows gives the result or Halide's message).
-// Called with no other thread of this process compiling (measure() compiles one at a time), so
-// the child starts with no lock held.
-void compile_within(const KernelKey &k, const Params &p, const Halide::Target &t, double limit_s) {
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) return;  // no child: compile in-process without a limit
+// A directory of this process's candidate objects, removed with the backend that made it.
+struct ScratchDir {
+    std::string path;
+    ScratchDir() {
+        const char *tmp = std::getenv("TMPDIR");
+        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/statemix_tune.XXXXXX";
+        if (!::mkdtemp(tmpl.data())) throw Error("tune: cannot make a directory for the candidates (" + tmpl + "): " + std::strerror(errno));
+        path = tmpl;
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+std::string read_text(const std::string &file) {
+    std::FILE *f = std::fopen(file.c_str(), "rb");
+    if (!f) return "";
+    std::string s;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+    std::fclose(f);
+    return s;
+}
+
+std::mutex &fork_mutex() {
+    static std::mutex mu;
+    return mu;
+}
+
+// Compiles a scan candidate ahead of time in a child process, into a shared object without a
+// Halide runtime (it binds to the one this executable exports, as the build's kernels and a
+// bundle's candidates do), and loads it here. The child is killed after `limit_s` seconds (0: no
+// limit): an LLVM or autoscheduler run cannot be interrupted in-process, and some candidates
+// compile for many minutes (the BD-LRU m = 16 backward at 16 lanes: 5-6 minutes; Mullapudi2016
+// on the H-LRU m = 8 forward: past 15). Each candidate compiles once, in its child; several
+// children run at once (precompile's threads). The child runs in its own process group, so a
+// kill takes its linker with it.
+std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Params &p, const Halide::Target &t,
+                                                  double limit_s, const std::string &dir) {
+    static std::atomic<int> counter{0};
+    const std::string function = fmt::format("sm_cand_{:05d}", counter++);
+    const std::string obj = dir + "/" + function + ".o", so = dir + "/" + function + ".so", err = dir + "/" + function + ".err";
+    const char *cxx_env = std::getenv("CXX");
+    const std::string cxx = cxx_env && *cxx_env ? cxx_env : "c++";
+    const auto t0 = std::chrono::steady_clock::now();
+    pid_t pid;
+    {
+        // Not while another thread holds the dynamic loader's lock (a dlopen below): the child
+        // would inherit it held and hang at its first dlopen (an autoscheduler plugin's).
+        std::lock_guard<std::mutex> lock(fork_mutex());
+        std::fflush(nullptr);
+        pid = ::fork();
+    }
+    if (pid < 0) return std::make_unique<JitCandidate>(k, p, t);  // no child: JIT in-process, no limit
     if (pid == 0) {
+        ::setpgid(0, 0);
         int rc = 0;
+        std::string what;
         try {
-            JitKernel kernel(k, p, t);
+            compile_candidate_object(k, p, t.with_feature(Halide::Target::NoRuntime), function, obj);
+            const std::string cmd = "'" + cxx + "' -shared -o '" + so + "' '" + obj + "' > '" + err + "' 2>&1";
+            if (std::system(cmd.c_str()) != 0) what = "linking " + so + " failed (" + cmd + "): " + read_text(err);
+        } catch (const Halide::Error &e) {  // not a std::exception
+            what = e.what();
+        } catch (const std::exception &e) {
+            what = e.what();
         } catch (...) {
+            what = "an exception of unknown type";
+        }
+        if (!what.empty()) {
             rc = 1;
+            if (std::FILE *f = std::fopen(err.c_str(), "wb")) {
+                std::fwrite(what.data(), 1, what.size(), f);
+                std::fclose(f);
+            }
         }
         ::_exit(rc);
     }
-    const auto t0 = std::chrono::steady_clock::now();
+    int st = 0;
     for (;;) {
-        int st = 0;
         const pid_t r = ::waitpid(pid, &st, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR)) return;
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) throw Error(fmt::format("tune: waiting for the child compiling {} failed: {}", k.label(), std::strerror(errno)));
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (s > limit_s) {
+        if (limit_s > 0 && s > limit_s) {
+            ::kill(-pid, SIGKILL);
             ::kill(pid, SIGKILL);
             while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
             }
             throw Error(fmt::format("did not compile within {:g} s (statemix_tune run --compile-limit)", limit_s));
         }
-        ::usleep(50000);
+        ::usleep(20000);
     }
+    const double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::error_code ec;
+    std::filesystem::remove(obj, ec);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        std::string why = read_text(err);
+        if (why.empty()) why = WIFSIGNALED(st) ? fmt::format("the compiling child died of signal {}", WTERMSIG(st)) : "the compiling child failed";
+        std::filesystem::remove(err, ec);
+        throw Error("tune: " + k.label() + " [" + params_key(p) + "] does not compile: " + why);
+    }
+    std::filesystem::remove(err, ec);
+    std::unique_ptr<LoadedKernel> kernel;
+    {
+        std::lock_guard<std::mutex> lock(fork_mutex());
+        kernel = std::make_unique<LoadedKernel>(so, function, k, p, compile_s);
+    }
+    std::filesystem::remove(so, ec);  // mapped: the loaded code stays
+    return kernel;
 }
 
 Backend jit_backend(const TuneOptions &o) {
@@ -88,9 +169,12 @@ Backend jit_backend(const TuneOptions &o) {
     be.target = host_target_string();
     const Halide::Target t = tuning_target();
     const double limit = o.compile_limit_s;
-    be.make = [t, limit](const KernelKey &k, const Params &p) -> std::unique_ptr<CandidateKernel> {
-        if (limit > 0 && p.count("autoscheduler")) compile_within(k, p, t, limit);
-        return std::make_unique<JitCandidate>(k, p, t);
+    // The RNN cores (step kernels and one-launch kernels, a few seconds each) compile with the
+    // JIT in-process; the scans in children (compile_in_child).
+    auto dir = std::make_shared<ScratchDir>();
+    be.make = [t, limit, dir](const KernelKey &k, const Params &p) -> std::unique_ptr<CandidateKernel> {
+        if (is_rnn(k.layer)) return std::make_unique<JitCandidate>(k, p, t);
+        return compile_in_child(k, p, t, limit, dir->path);
     };
     be.compile_threads = std::max(1u, std::thread::hardware_concurrency());
     be.default_params = [](const KernelKey &k, const Bucket &b) { return registry_default_params(k, b); };

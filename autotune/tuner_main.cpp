@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
                   "Anderson2021 Li2018 for CUDA; none: --autoschedulers '')")
         ->capture_default_str();
     r->add_option("--compile-limit", o->compile_limit_s,
-                  "seconds an autoscheduler candidate may compile before it is recorded as not compiled (0: no limit)")
+                  "seconds a candidate may compile (in its child process) before it is recorded as not compiled (0: no limit)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     r->callback([&] { run = [&] { run_tuning(*o); }; });
