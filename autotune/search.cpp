@@ -252,6 +252,23 @@ Params registry_default_params(const KernelKey &k, const Bucket &b) {
     return is_rnn(k.layer) ? rnn_default_params(k, b.B, b.state) : registry_default_params(k);
 }
 
+Params registry_incumbent_params(const KernelKey &k, const Bucket &b) {
+    if (is_rnn(k.layer)) return {};
+    ScanConfig cfg;
+    cfg.layer = parse_layer(k.layer);
+    cfg.m = k.m;
+    cfg.algorithm = Algorithm::automatic;
+    const KernelEntry &e = select_kernel(cfg, k.direction.c_str(), parse_device(k.device), dims_for(k, b.B, b.T, b.state));
+    Params p = parse_params(e.params);
+    p["algorithm"] = e.algorithm;
+    return p;
+}
+
+void with_incumbent(std::vector<Params> &space, const Params &incumbent) {
+    if (incumbent.empty() || std::find(space.begin(), space.end(), incumbent) != space.end()) return;
+    space.insert(space.begin() + (space.empty() ? 0 : 1), incumbent);
+}
+
 const KernelEntry &registry_forward(const KernelKey &k) {
     ScanConfig cfg;
     cfg.layer = parse_layer(k.layer);
@@ -618,7 +635,7 @@ std::vector<std::string> autoschedulers_for(const TuneOptions &o) {
         if (a == "default") {
             if (o.device == "cuda") out.insert(out.end(), {"Anderson2021", "Li2018"});
             else out.insert(out.end(), {"Mullapudi2016", "Adams2019"});
-        } else if (!a.empty()) {
+        } else if (!a.empty() && a != "none") {
             out.push_back(a);
         }
     }
@@ -733,8 +750,16 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     for (const Work &w : work) {
         const Entry fresh = new_entry(target, w);
         Entry *e = db.find(fresh.key());
-        const std::vector<Params> space = select_candidates(
+        std::vector<Params> space = select_candidates(
             enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes), w.key, o.only, o.max_candidates);
+        if (o.incumbent && be.incumbent_params) {
+            const Params inc = be.incumbent_params(w.key, db.bucket(w.bucket));
+            if (!inc.empty() && std::find(space.begin(), space.end(), inc) == space.end()) {
+                fmt::print("{} {}: searching the kernel this build runs here now too: {}\n", w.key.label(), w.bucket,
+                           params_key(inc));
+            }
+            with_incumbent(space, inc);
+        }
         const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
         Params previous;  // the complete entry a --force run replaces (confirm_against_previous)
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks

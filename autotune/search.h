@@ -42,6 +42,8 @@ struct TuneOptions {
     // (Mullapudi2016 planning the H-LRU m = 8 forward: past 15; the BD-LRU m = 16 backward at 16
     // lanes: 5-6); one over the limit is recorded as not compiled and the search goes on.
     double compile_limit_s = 300;
+    // Search the kernel this build runs now next to the space (Backend::incumbent_params).
+    bool incumbent = true;
 };
 
 // One problem at one shape, and its op run with a given kernel (the scans: ScanConfig::kernel;
@@ -81,12 +83,23 @@ struct Backend {
     std::function<Params(const KernelKey &, const Bucket &)> default_params;
     // The forward kernel whose h the backward reads (layer, m, device of the key).
     std::function<const KernelEntry &(const KernelKey &)> forward_for_h;
+    // The knobs of the kernel this build runs now for the key at the bucket's shape on this
+    // machine (the runtime's choice: this tier's entry, else another tier's, else the default),
+    // {} where unknown. Searched next to the space, so that a new entry is never one the
+    // running kernel beats (another tier's winner may use knobs this tier's space lacks).
+    std::function<Params(const KernelKey &, const Bucket &)> incumbent_params;
 };
 
 // The default knobs and the forward of this build's kernel table (runtime/kernel_registry.h).
 Params registry_default_params(const KernelKey &k);
 Params registry_default_params(const KernelKey &k, const Bucket &b);  // the RNN cores' depend on the shape
 const KernelEntry &registry_forward(const KernelKey &k);
+// What this build runs for a scan kernel at bucket b's shape here (select_kernel, the algorithm
+// chosen automatically), as params; {} for the RNN cores.
+Params registry_incumbent_params(const KernelKey &k, const Bucket &b);
+// Puts `incumbent` second in `space` (after the default, the entry's baseline) unless it is empty
+// or already there.
+void with_incumbent(std::vector<Params> &space, const Params &incumbent);
 
 // The autoschedulers of o for its device: "default" is Mullapudi2016 and Adams2019 on the CPU,
 // Anderson2021 and Li2018 for CUDA (the GPU autoschedulers Halide ships); "" none.

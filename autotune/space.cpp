@@ -195,9 +195,14 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
             }
         }
     } else {
+        // BD-LRU from m = 8 also a quarter of the natural width (4 floats or more): a channel's
+        // m x (m + 1) gate values and m adjoints per lane outgrow the registers at the wider ones
+        // (m = 8 on the Intel Xeon: 4 lanes 1.25x over 16 at tile 128, 2026-12-06).
+        std::vector<std::string> bwd_widths = widths;
+        if (k.layer == "bdlru" && k.m >= 8 && natural_lanes >= 16) bwd_widths.push_back(std::to_string(natural_lanes / 4));
         for (const char *form : {"false", "true"}) {
             for (const char *t : tiles) {
-                for (const std::string &w : widths) {
+                for (const std::string &w : bwd_widths) {
                     Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}};
                     if (std::string(form) == "true") p["two_pass"] = "true";
                     add(p);
@@ -209,7 +214,7 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         // depends on the machine's prefetchers and on m (1.3x either way on the AMD EPYC).
         const char *other_walk = reverse_channels_by_default(k.layer == "hlru", k.m, false) ? "0" : "1";
         for (const char *t : tiles) {
-            for (const std::string &w : widths) {
+            for (const std::string &w : bwd_widths) {
                 add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}, {"reverse_channels", other_walk}});
             }
         }

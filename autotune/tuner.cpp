@@ -179,6 +179,7 @@ Backend jit_backend(const TuneOptions &o) {
     be.compile_threads = std::max(1u, std::thread::hardware_concurrency());
     be.default_params = [](const KernelKey &k, const Bucket &b) { return registry_default_params(k, b); };
     be.forward_for_h = [](const KernelKey &k) -> const KernelEntry & { return registry_forward(k); };
+    be.incumbent_params = [](const KernelKey &k, const Bucket &b) { return registry_incumbent_params(k, b); };
     return be;
 }
 

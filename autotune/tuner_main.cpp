@@ -64,12 +64,15 @@ int main(int argc, char **argv) {
     r->add_flag("--force", o->force, "measure complete entries again");
     r->add_option("--autoschedulers", o->autoschedulers,
                   "Halide autoschedulers measured for comparison (default: Mullapudi2016 Adams2019 on the CPU, "
-                  "Anderson2021 Li2018 for CUDA; none: --autoschedulers '')")
+                  "Anderson2021 Li2018 for CUDA; none: --autoschedulers none)")
         ->capture_default_str();
     r->add_option("--compile-limit", o->compile_limit_s,
                   "seconds a candidate may compile (in its child process) before it is recorded as not compiled (0: no limit)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    r->add_flag("!--no-incumbent", o->incumbent,
+                "search the space only, without the kernel this build runs here now (by default it is searched "
+                "too, so that a new entry never loses to it)");
     r->callback([&] { run = [&] { run_tuning(*o); }; });
 
     CLI::App *c = app.add_subcommand("compare", "successive halving against the exhaustive search on one kernel and bucket");

@@ -258,6 +258,50 @@ TEST(TuneSpace, BadKernelsAreRefusedByName) {
 // statemix_tune --only: the default (the entry's baseline) and the candidates that set every named
 // knob to its value, in the space's order, before --max-candidates; a word that is not knob=value,
 // or a slice with nothing in it, is an error that names it.
+// The kernel the build runs now joins the search second, after the default, once.
+TEST(TuneSpace, TheIncumbentJoinsTheSpaceSecondOnce) {
+    const KernelKey k{"bdlru", "backward", 8, "cpu"};
+    const Params dflt{{"algorithm", "sequential"}, {"tile", "64"}, {"vector_width", "0"}};
+    std::vector<Params> space = enumerate_space(k, dflt, 16);
+    const size_t n = space.size();
+    // Another tier's winner with knobs this tier's space lacks (an eighth of its natural width).
+    const Params other{{"algorithm", "sequential"}, {"tile", "1024"}, {"vector_width", "2"}};
+    ASSERT_EQ(std::find(space.begin(), space.end(), other), space.end());
+    with_incumbent(space, other);
+    ASSERT_EQ(space.size(), n + 1);
+    EXPECT_EQ(space[0], dflt);
+    EXPECT_EQ(space[1], other);
+    with_incumbent(space, other);  // already there
+    with_incumbent(space, dflt);   // the default: already first
+    with_incumbent(space, {});     // unknown
+    EXPECT_EQ(space.size(), n + 1);
+    std::vector<Params> none;
+    with_incumbent(none, other);
+    EXPECT_EQ(none, std::vector<Params>{other});
+}
+
+// What the build runs for a scan kernel at a bucket's shape here is a compiled kernel's knobs:
+// the runtime's choice at that shape has exactly these params.
+TEST(TuneSpace, TheIncumbentIsTheKernelTheRuntimeRuns) {
+    for (const char *dir : {"forward", "backward"}) {
+        const KernelKey k{"bdlru", dir, 8, "cpu"};
+        Bucket b;
+        b.B = 16;
+        b.T = 2048;
+        b.state = 1024;
+        const Params p = registry_incumbent_params(k, b);
+        ASSERT_TRUE(p.count("algorithm")) << dir;
+        ScanConfig cfg;
+        cfg.layer = Layer::bdlru;
+        cfg.m = 8;
+        const KernelEntry &e = select_kernel(cfg, dir, Device::cpu, {16, 2048, 128, 8});
+        Params want = parse_params(e.params);
+        want["algorithm"] = e.algorithm;
+        EXPECT_EQ(p, want) << dir << ": " << e.name;
+    }
+    EXPECT_TRUE(registry_incumbent_params({"elman", "forward", 0, "cpu"}, Bucket{}).empty());
+}
+
 TEST(TuneSpace, OnlyKeepsTheCandidatesThatSetTheKnobs) {
     const KernelKey k{"bdlru", "backward", 16, "cpu"};
     // The build's m = 16 default (the two-pass form), first.

@@ -14,8 +14,10 @@ file(MAKE_DIRECTORY ${WORK})
 file(MAKE_DIRECTORY ${WORK}/tmp)
 set(ENV{TMPDIR} ${WORK}/tmp)
 set(db ${WORK}/db.json)
+# --no-incumbent: the space's first candidates only, whatever this machine's build runs (a step
+# below searches that kernel too).
 set(args run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${db}
-         --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016)
+         --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --no-incumbent)
 
 function(tune OUT)
   execute_process(COMMAND ${TUNE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -69,7 +71,7 @@ string(JSON p1 GET "${j2}" entries 0 candidates 1 params)
 string(JSON jf SET "${j2}" entries 0 params "${p1}")
 file(WRITE ${WORK}/force.json "${jf}")
 tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/force.json
-     --max-candidates 1 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --force)
+     --max-candidates 1 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --force --no-incumbent)
 expect("${out}" "the winner it replaced")
 file(READ ${WORK}/force.json jf)
 string(JSON rounds GET "${jf}" entries 0 confirm rounds)
@@ -101,13 +103,26 @@ endif ()
 
 # --only: a slice of the space (the default, the baseline, stays first); the entry names the slice.
 tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/only.json
-     --only tile=1024 --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016)
+     --only tile=1024 --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --no-incumbent)
 file(READ ${WORK}/only.json jo)
 string(JSON search GET "${jo}" entries 0 search)
 string(JSON tile1 GET "${jo}" entries 0 candidates 1 params tile)
 if (NOT search STREQUAL "exhaustive of the candidates with tile=1024" OR NOT tile1 STREQUAL "1024")
   message(FATAL_ERROR "--only: search '${search}', second candidate's tile ${tile1}:\n${jo}")
 endif ()
+
+# The kernel this build runs here now is searched next to the space (second, after the default),
+# and the run says so, unless it is the default (then the entry has the default alone).
+foreach (dir forward backward)
+  tune(out run --layers bdlru --orders 2 --directions ${dir} --buckets narrow --db ${WORK}/inc_${dir}.json
+       --max-candidates 1 --reps 1 --shape-scale 0.02 --quiet --autoschedulers none)
+  file(READ ${WORK}/inc_${dir}.json ji)
+  string(JSON ni LENGTH "${ji}" entries 0 candidates)
+  string(FIND "${out}" "searching the kernel this build runs here now too" said)
+  if (NOT ((ni EQUAL 2 AND NOT said EQUAL -1) OR (ni EQUAL 1 AND said EQUAL -1)))
+    message(FATAL_ERROR "the incumbent (${dir}): ${ni} candidates, said at ${said}:\n${out}\n${ji}")
+  endif ()
+endforeach ()
 
 tune(out report --db ${db} --out ${WORK}/report.html)
 file(READ ${WORK}/report.html html)
@@ -118,6 +133,7 @@ expect("${html}" "bdlru forward")
 # compiled; with every candidate over it the run ends in an error that says so, naming the kernel.
 execute_process(COMMAND ${TUNE} run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/limit.json
                 --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --compile-limit 0.01
+                --no-incumbent
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if (rc EQUAL 0)
   message(FATAL_ERROR "a run with every candidate over --compile-limit succeeded:\n${out}\n${err}")
