@@ -619,7 +619,7 @@ void print_entry(const Entry &e) {
     }
     if (e.confirm.rounds > 0) {
         const Entry::Confirmation &k = e.confirm;
-        fmt::print("  the winner it replaced, {}: {:.2f} ms against the new one's {:.2f} ms ({} alternating runs each): "
+        fmt::print("  the kernel it replaces, {}: {:.2f} ms against the new one's {:.2f} ms ({} alternating runs each): "
                    "{}\n",
                    params_key(k.previous), k.previous_ms, k.new_ms, k.rounds,
                    k.kept_previous ? fmt::format("kept (the new one is not {:.0f}% faster)", 100 * kConfirmMargin)
@@ -752,8 +752,10 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         Entry *e = db.find(fresh.key());
         std::vector<Params> space = select_candidates(
             enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes), w.key, o.only, o.max_candidates);
+        Params incumbent;  // what this build runs here now (confirmed against like `previous`)
         if (o.incumbent && be.incumbent_params) {
             const Params inc = be.incumbent_params(w.key, db.bucket(w.bucket));
+            incumbent = inc;
             if (!inc.empty() && std::find(space.begin(), space.end(), inc) == space.end()) {
                 fmt::print("{} {}: searching the kernel this build runs here now too: {}\n", w.key.label(), w.bucket,
                            params_key(inc));
@@ -834,7 +836,10 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         if (!best) throw Error("tune: no candidate of " + w.key.label() + " ran correctly (every one is recorded with why)");
         e->params = best->params;
         e->ms = best->ms;
-        if (!previous.empty() && previous != e->params) confirm_against_previous(sc, *e, previous, o.reps);
+        // The winner replaces the entry it re-measures, or else the kernel running now, only if it
+        // is kConfirmMargin faster, alternating with it.
+        const Params &before = !previous.empty() ? previous : incumbent;
+        if (!before.empty() && before != e->params) confirm_against_previous(sc, *e, before, o.reps);
         for (const Measurement &c : e->candidates) {
             if (c.params == space.front() && c.status == "ok") e->default_ms = c.ms;
         }

@@ -72,7 +72,7 @@ string(JSON jf SET "${j2}" entries 0 params "${p1}")
 file(WRITE ${WORK}/force.json "${jf}")
 tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/force.json
      --max-candidates 1 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --force --no-incumbent)
-expect("${out}" "the winner it replaced")
+expect("${out}" "the kernel it replaces")
 file(READ ${WORK}/force.json jf)
 string(JSON rounds GET "${jf}" entries 0 confirm rounds)
 string(JSON kept GET "${jf}" entries 0 confirm kept_previous)
