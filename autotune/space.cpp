@@ -195,12 +195,14 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
             }
         }
     } else {
-        // BD-LRU from m = 5 also a quarter of the natural width (4 floats or more): a channel's
+        // BD-LRU from m = 3 also a quarter of the natural width (4 floats or more): a channel's
         // m x (m + 1) gate values and m adjoints per lane outgrow the registers at the wider ones
-        // (on the Intel Xeon, 2026-12-06: m = 5, tile 64: 4 lanes 1.10x over 8 and 1.23x over 16;
-        // m = 8, tile 128: 4 lanes 1.25x over 16; m = 16: 4 and 8 lanes alike).
+        // (on the Intel Xeon, 2026-12-06: m = 4, tile 128: 4 lanes 1.18x over 16; m = 5, tile 64:
+        // 4 lanes 1.10x over 8 and 1.23x over 16; m = 8, tile 128: 4 lanes 1.25x over 16; m = 3
+        // and 16: 4 lanes within 1% of the others at the same tile). Not H-LRU: its m = 8
+        // backward ran 0.53x at 4 lanes.
         std::vector<std::string> bwd_widths = widths;
-        if (k.layer == "bdlru" && k.m >= 5 && natural_lanes >= 16) bwd_widths.push_back(std::to_string(natural_lanes / 4));
+        if (k.layer == "bdlru" && k.m >= 3 && natural_lanes >= 16) bwd_widths.push_back(std::to_string(natural_lanes / 4));
         for (const char *form : {"false", "true"}) {
             for (const char *t : tiles) {
                 for (const std::string &w : bwd_widths) {
