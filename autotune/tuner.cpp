@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,8 +84,7 @@ std::mutex &fork_mutex() {
 // limit): an LLVM or autoscheduler run cannot be interrupted in-process, and some candidates
 // compile for many minutes (the BD-LRU m = 16 backward at 16 lanes: 5-6 minutes; Mullapudi2016
 // on the H-LRU m = 8 forward: past 15). Each candidate compiles once, in its child; several
-// children run at once (precompile's threads). The child runs in its own process group, so a
-// kill takes its linker with it.
+// children run at once (precompile's threads).
 std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Params &p, const Halide::Target &t,
                                                   double limit_s, const std::string &dir) {
     static std::atomic<int> counter{0};
@@ -93,6 +93,7 @@ std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Para
     const char *cxx_env = std::getenv("CXX");
     const std::string cxx = cxx_env && *cxx_env ? cxx_env : "c++";
     const auto t0 = std::chrono::steady_clock::now();
+    const pid_t parent = ::getpid();
     pid_t pid;
     {
         // Not while another thread holds the dynamic loader's lock (a dlopen below): the child
@@ -103,7 +104,11 @@ std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Para
     }
     if (pid < 0) return std::make_unique<JitCandidate>(k, p, t);  // no child: JIT in-process, no limit
     if (pid == 0) {
+        // Its own process group (a kill on timeout takes its linker along), so a Ctrl-C at the
+        // terminal does not reach it: it dies with the tuner instead.
         ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(1);  // the tuner died before the line above
         int rc = 0;
         std::string what;
         try {
