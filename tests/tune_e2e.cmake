@@ -149,6 +149,14 @@ foreach (i 0 1 2)
   expect("${st}" "did not compile within 0.01 s")
 endforeach ()
 
+# Without a working C++ compiler to link a candidate's shared object, the run fails naming the
+# link step and the compiler it ran.
+set(ENV{CXX} /bin/false)
+execute_process(COMMAND ${TUNE} measure --layers bdlru --orders 1 --directions forward --shape 1x40x16 --reps 1 --quiet
+                --params "tile=64" OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+unset(ENV{CXX})
+expect("${out}${err}" "failed ('/bin/false' -shared")
+
 # measure: two configurations at one shape, checked and timed, the first as the baseline; a
 # malformed --shape is refused naming the option.
 tune(out measure --layers bdlru --orders 1 --directions forward --shape 1x40x16 --reps 1 --quiet
