@@ -145,7 +145,7 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
     if (!half.empty()) widths.push_back(half);
     // BD-LRU's rows in the lanes (m x vector_width lanes): the natural width and its half, and
     // the forward also the block counts whose m x w lanes fill one or two natural vectors
-    // (w = ceil(natural / m), ceil(2 natural / m)). At m = 8 and 16 on the Intel Xeon (AVX-512)
+    // (w = ceil(natural / m), ceil(2 natural / m); below). At m = 8 and 16 on the Intel Xeon (AVX-512)
     // those ran 1.4x and 1.6x faster than the best without vector_rows, where the natural width's
     // 128 and 256 lanes did not (docs/benchmarks.md, 2026-12-05). Past m = 8 only those: the
     // natural width's m x 16 lanes outgrow the registers.
@@ -154,12 +154,20 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         row_widths.push_back("0");
         if (!half.empty()) row_widths.push_back(half);
     }
+    // Also the block counts whose lanes just fit in one, two or (m < 8) three natural vectors
+    // (w = floor(lanes / m), and ceil(3 natural / m)): at m = 5 on the Intel Xeon (AVX-512),
+    // 6 and 9 blocks (30 and 45 lanes) ran 1.05-1.08x faster than 7 (35 lanes in three vectors)
+    // and 10 (50 lanes in four) slower (2026-12-06, docs/benchmarks.md).
     std::vector<std::string> fwd_row_widths = row_widths;
-    for (int lanes : {natural_lanes, 2 * natural_lanes}) {
-        const int w = (lanes + k.m - 1) / k.m;
-        const std::string ws = std::to_string(w);
-        if (w < natural_lanes && std::find(fwd_row_widths.begin(), fwd_row_widths.end(), ws) == fwd_row_widths.end()) {
-            fwd_row_widths.push_back(ws);
+    std::vector<int> lane_counts{natural_lanes, 2 * natural_lanes};
+    if (k.m < 8) lane_counts.push_back(3 * natural_lanes);
+    for (int lanes : lane_counts) {
+        for (int w : {(lanes + k.m - 1) / k.m, lanes / k.m}) {
+            const std::string ws = std::to_string(w);
+            if (w >= 1 && w < natural_lanes &&
+                std::find(fwd_row_widths.begin(), fwd_row_widths.end(), ws) == fwd_row_widths.end()) {
+                fwd_row_widths.push_back(ws);
+            }
         }
     }
     if (k.direction == "forward") {

@@ -136,9 +136,9 @@ TEST(TuneSpace, BackwardHasEveryForm) {
 
 // BD-LRU's backward (one-pass form) and forward (sequential) also offer a block's rows in the
 // SIMD lanes (vector_rows), for 2 <= m <= 8 (at m = 1 there is one row): widths 0 and half the
-// natural one. The forward also offers the block counts whose m x w lanes fill one or two natural
-// vectors, and only those past m = 8 (up to 16), where the natural width's lanes outgrow the
-// registers.
+// natural one. The forward also offers the block counts whose m x w lanes fill or just fit in one
+// or two natural vectors (three below m = 8), and only those past m = 8 (up to 16), where the
+// natural width's lanes outgrow the registers.
 // The in-register transpose of a block's logits (transpose_logits) only where a vector holds one
 // block (vector_width 1) and m is a power of two, in the BD-LRU forward alone.
 TEST(TuneSpace, BdlruTransposesLogitsAtOneBlockPerVector) {
@@ -204,11 +204,22 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
         if (p.count("vector_rows")) w16_512.insert(p.at("vector_width"));
     }
     EXPECT_EQ(w16_512, (std::set<std::string>{"1", "2"}));
-    // m = 5 on AVX-512: 0, 8, and 4 and 7 blocks (20 and 35 lanes).
+    // m = 5 on AVX-512: 0, 8, and the blocks whose lanes fill (4, 7, 10 blocks: 20, 35, 50
+    // lanes) or just fit in (3, 6, 9: 15, 30, 45) one, two or three vectors of 16.
     for (const Params &p : enumerate_space({"bdlru", "forward", 5, "cpu"}, {}, 16)) {
         if (p.count("vector_rows")) w5_512.insert(p.at("vector_width"));
     }
-    EXPECT_EQ(w5_512, (std::set<std::string>{"0", "8", "4", "7"}));
+    EXPECT_EQ(w5_512, (std::set<std::string>{"0", "8", "4", "7", "10", "3", "6", "9"}));
+    // m = 4: three vectors of 16 are 12 blocks; m = 8 gets no third vector.
+    std::set<std::string> w4_512, w8_512;
+    for (const Params &p : enumerate_space({"bdlru", "forward", 4, "cpu"}, {}, 16)) {
+        if (p.count("vector_rows")) w4_512.insert(p.at("vector_width"));
+    }
+    EXPECT_EQ(w4_512, (std::set<std::string>{"0", "8", "4", "12"}));
+    for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {}, 16)) {
+        if (p.count("vector_rows")) w8_512.insert(p.at("vector_width"));
+    }
+    EXPECT_EQ(w8_512, (std::set<std::string>{"0", "8", "2", "4"}));
     EXPECT_EQ(count("forward", 17), 0);
 }
 
