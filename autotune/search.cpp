@@ -720,6 +720,20 @@ std::unique_ptr<Workload> make_workload(const Backend &be, const KernelKey &k, c
     return w;
 }
 
+// Whether candidate `c` was given up at a smaller --compile-limit than `limit_s` (0: none), so
+// that this run may compile it: its status is the one compile_in_child's error makes (tuner.cpp).
+bool given_up_below(const Measurement &c, double limit_s) {
+    static const std::string prefix = "compile: did not compile within ";
+    if (c.status.rfind(prefix, 0) != 0) return false;
+    const double was = std::strtod(c.status.c_str() + prefix.size(), nullptr);
+    return limit_s == 0 || limit_s > was;
+}
+int given_up_below(const Entry *e, double limit_s) {
+    int n = 0;
+    if (e) for (const Measurement &c : e->candidates) n += given_up_below(c, limit_s);
+    return n;
+}
+
 }  // namespace
 
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
@@ -734,7 +748,8 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
                                              w.key, o.only, o.max_candidates)
                           .size();
         const Entry *old = db.find(new_entry(target, w).key());
-        const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+        const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force &&
+                          !given_up_below(old, o.compile_limit_s);
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
         // an up-to-date entry counts its candidates once, as skipped.
         total += done || search_mode(o, (size_t)n) != "halving" ? n : 2 * n + 3;
@@ -762,8 +777,14 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
             }
             with_incumbent(space, inc);
         }
-        const bool up_to_date = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+        // Candidates given up at a smaller --compile-limit than this run's are compiled again, the
+        // entry's other rows reused (a complete entry is searched again with them and its winner
+        // confirmed against, as with --force).
+        const int retried = o.force ? 0 : given_up_below(e, o.compile_limit_s);
+        const bool current = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+        const bool up_to_date = current && retried == 0;
         Params previous;  // the complete entry a --force run replaces (confirm_against_previous)
+        if (current && retried > 0) previous = e->params;
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
         for (const std::string &a : autos) {
             if (a.empty() || !e || is_rnn(w.key.layer)) continue;
@@ -791,6 +812,19 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
                 e = &db.entries.back();
             }
             e->complete = false;
+            if (retried > 0) {
+                fmt::print("{} {}: {} candidate(s) given up at a smaller --compile-limit compiled again (limit {})\n",
+                           w.key.label(), w.bucket, retried,
+                           o.compile_limit_s > 0 ? fmt::format("{:g} s", o.compile_limit_s) : std::string("none"));
+                for (Measurement &c : e->candidates) {
+                    if (!given_up_below(c, o.compile_limit_s)) continue;
+                    Measurement again;
+                    again.params = c.params;
+                    again.source = c.source;
+                    again.status = "pending";
+                    c = again;
+                }
+            }
         }
         const Bucket &b = db.bucket(w.bucket);
         // One problem per kernel and bucket: the direction sets what a run moves (a backward

@@ -67,7 +67,8 @@ int main(int argc, char **argv) {
                   "Anderson2021 Li2018 for CUDA; none: --autoschedulers none)")
         ->capture_default_str();
     r->add_option("--compile-limit", o->compile_limit_s,
-                  "seconds a candidate may compile (in its child process) before it is recorded as not compiled (0: no limit)")
+                  "seconds a candidate may compile (in its child process) before it is recorded as not compiled (0: no limit); "
+                  "a rerun with a larger limit compiles such candidates again")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     r->add_flag("!--no-incumbent", o->incumbent,

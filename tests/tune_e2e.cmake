@@ -2,7 +2,8 @@
 #   cmake -DTUNE=<statemix_tune> -DWORK=<scratch dir> -P tests/tune_e2e.cmake
 # Two candidates of the BD-LRU m = 1 forward at a small shape: compiled in child processes and
 # loaded, checked against the float64 reference, timed, written to a fresh database with Halide's
-# Mullapudi2016 autoscheduler next to them (and every one given up at a tiny --compile-limit); a
+# Mullapudi2016 autoscheduler next to them (and every one given up at a tiny --compile-limit, then
+# compiled again by a rerun under the default one); a
 # rerun finds the entry up
 # to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
 # was measured; the report renders; a bundle of AOT candidates runs through its runner and its
@@ -148,6 +149,39 @@ foreach (i 0 1 2)
   string(JSON st GET "${jl}" entries 0 candidates ${i} status)
   expect("${st}" "did not compile within 0.01 s")
 endforeach ()
+# A rerun under a larger limit (the default) compiles the given-up candidates again, without
+# --force, and finishes the entry; one under the same limit would not try them.
+tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/limit.json
+     --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --no-incumbent)
+expect("${out}" "3 candidate(s) given up at a smaller --compile-limit compiled again (limit 300 s)")
+file(READ ${WORK}/limit.json jl)
+string(JSON complete GET "${jl}" entries 0 complete)
+if (NOT complete)
+  message(FATAL_ERROR "the rerun left the entry incomplete:\n${jl}")
+endif ()
+foreach (i 0 1 2)
+  string(JSON st GET "${jl}" entries 0 candidates ${i} status)
+  if (NOT st STREQUAL "ok")
+    message(FATAL_ERROR "candidate ${i} not measured on the rerun (${st}):\n${jl}")
+  endif ()
+endforeach ()
+tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/limit.json
+     --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --no-incumbent
+     --compile-limit 0.01)
+expect("${out}" "up to date")
+# A complete entry with one row given up at a smaller limit (as a run under --compile-limit 60
+# would leave it) is searched again with that row compiled, the rest reused.
+string(JSON jl SET "${jl}" entries 0 candidates 1 status "\"compile: did not compile within 60 s (statemix_tune run --compile-limit)\"")
+file(WRITE ${WORK}/limit.json "${jl}")
+tune(out run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/limit.json
+     --max-candidates 2 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --no-incumbent)
+expect("${out}" "1 candidate(s) given up at a smaller --compile-limit compiled again (limit 300 s)")
+file(READ ${WORK}/limit.json jl)
+string(JSON st GET "${jl}" entries 0 candidates 1 status)
+string(JSON complete GET "${jl}" entries 0 complete)
+if (NOT st STREQUAL "ok" OR NOT complete)
+  message(FATAL_ERROR "the given-up row was not measured again (${st}, complete ${complete}):\n${jl}")
+endif ()
 
 # Without a working C++ compiler to link a candidate's shared object, the run fails naming the
 # link step and the compiler it ran.
