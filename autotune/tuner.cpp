@@ -48,16 +48,106 @@ private:
     JitKernel kernel_;
 };
 
-// A directory of this process's candidate objects, removed with the backend that made it.
+// What a tuner stopped by SIGINT, SIGTERM or SIGHUP leaves behind, cleaned up by the signal's
+// handler with async-signal-safe calls only: the children compiling candidates (each in its own
+// process group, with its linker) and the files sm_cand_<i>.{o,so,err} of the scratch directory,
+// then the directory itself. The signal is then raised again with its default action, so the
+// tuner still ends as killed by it. (A SIGKILL leaves the directory: nothing runs then.)
+namespace on_signal {
+constexpr int kChildSlots = 256;
+std::atomic<pid_t> children[kChildSlots];
+std::atomic<int> candidates{0};  // the next candidate's number: sm_cand_<i> for i below it
+char dir[4096];                  // the scratch directory ("" when none)
+
+void append(char *&at, const char *end, const char *text) {
+    while (*text && at < end - 1) *at++ = *text++;
+    *at = 0;
+}
+void append_number(char *&at, const char *end, int v) {  // at least 5 digits, as fmt's {:05d}
+    char digits[16];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 || n < 5);
+    while (n > 0 && at < end - 1) *at++ = digits[--n];
+    *at = 0;
+}
+
+extern "C" void handle(int sig) {
+    for (auto &c : children) {
+        const pid_t p = c.load();
+        if (p > 0) {
+            ::kill(-p, SIGKILL);
+            ::kill(p, SIGKILL);
+        }
+    }
+    for (auto &c : children) {
+        const pid_t p = c.load();
+        if (p > 0) ::waitpid(p, nullptr, 0);
+    }
+    if (dir[0]) {
+        const int n = candidates.load();
+        char path[sizeof dir + 64];
+        for (int i = 0; i < n; i++) {
+            for (const char *ext : {".o", ".so", ".err"}) {
+                char *at = path;
+                append(at, path + sizeof path, dir);
+                append(at, path + sizeof path, "/sm_cand_");
+                append_number(at, path + sizeof path, i);
+                append(at, path + sizeof path, ext);
+                ::unlink(path);
+            }
+        }
+        ::rmdir(dir);
+    }
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+void install() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction sa {};
+        sa.sa_handler = handle;
+        sigemptyset(&sa.sa_mask);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    });
+}
+
+// A child's slot while it compiles (the handler kills it), empty once it is reaped.
+struct ChildSlot {
+    std::atomic<pid_t> *slot = nullptr;
+    explicit ChildSlot(pid_t pid) {
+        for (auto &c : children) {
+            pid_t empty = 0;
+            if (c.compare_exchange_strong(empty, pid)) {
+                slot = &c;
+                return;
+            }
+        }
+    }
+    ~ChildSlot() {
+        if (slot) slot->store(0);
+    }
+};
+}  // namespace on_signal
+
+// A directory of this process's candidate objects, removed with the backend that made it (or by
+// on_signal's handler).
 struct ScratchDir {
     std::string path;
     ScratchDir() {
         const char *tmp = std::getenv("TMPDIR");
         std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/statemix_tune.XXXXXX";
+        if (tmpl.size() >= sizeof on_signal::dir) throw Error("tune: TMPDIR is too long: " + tmpl);
         if (!::mkdtemp(tmpl.data())) throw Error("tune: cannot make a directory for the candidates (" + tmpl + "): " + std::strerror(errno));
         path = tmpl;
+        std::memcpy(on_signal::dir, path.c_str(), path.size() + 1);
+        on_signal::install();
     }
     ~ScratchDir() {
+        on_signal::dir[0] = 0;
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
@@ -87,8 +177,7 @@ std::mutex &fork_mutex() {
 // children run at once (precompile's threads).
 std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Params &p, const Halide::Target &t,
                                                   double limit_s, const std::string &dir) {
-    static std::atomic<int> counter{0};
-    const std::string function = fmt::format("sm_cand_{:05d}", counter++);
+    const std::string function = fmt::format("sm_cand_{:05d}", on_signal::candidates++);
     const std::string obj = dir + "/" + function + ".o", so = dir + "/" + function + ".so", err = dir + "/" + function + ".err";
     const char *cxx_env = std::getenv("CXX");
     const std::string cxx = cxx_env && *cxx_env ? cxx_env : "c++";
@@ -132,6 +221,7 @@ std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Para
         ::_exit(rc);
     }
     int st = 0;
+    on_signal::ChildSlot slot(pid);
     for (;;) {
         const pid_t r = ::waitpid(pid, &st, WNOHANG);
         if (r == pid) break;

@@ -7,7 +7,8 @@
 # rerun finds the entry up
 # to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
 # was measured; the report renders; a bundle of AOT candidates runs through its runner and its
-# results are imported; an Elman forward is tuned (step kernels against one launch).
+# results are imported; an Elman forward is tuned (step kernels against one launch); a tuner
+# stopped by SIGTERM leaves nothing behind.
 cmake_minimum_required(VERSION 3.28)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -271,6 +272,20 @@ foreach (i 0 1 2)
     message(FATAL_ERROR "RNN candidate ${i}: ${st}, relative error ${err}:\n${j4}")
   endif ()
 endforeach ()
+# A tuner stopped by SIGTERM while its children compile (killed once the first candidate's object
+# is written, with more still compiling) ends as killed by the signal and leaves no scratch
+# directory (its handler kills the children and removes their files).
+execute_process(COMMAND sh -c "'${TUNE}' measure --layers bdlru --orders 4 --directions backward --shape 2x40x64 --reps 1 --quiet --params tile=64 --params tile=128 --params tile=256 --params tile=512 --params 'tile=64 unroll_rows=0' --params 'tile=128 unroll_rows=0' --params 'tile=256 unroll_rows=0' --params 'tile=512 unroll_rows=0' >/dev/null 2>&1 & p=$!; i=0; while [ $i -lt 1200 ] && [ -z \"$(find '${WORK}/tmp' -type f)\" ]; do sleep 0.05; i=$((i+1)); done; kill -TERM $p; wait $p; echo $?"
+                OUTPUT_VARIABLE killed_rc RESULT_VARIABLE rc)
+string(STRIP "${killed_rc}" killed_rc)
+if (NOT killed_rc STREQUAL "143")
+  message(FATAL_ERROR "a tuner sent SIGTERM while compiling exited with ${killed_rc}, not 143 (killed by SIGTERM)")
+endif ()
+file(GLOB left ${WORK}/tmp/*)
+if (left)
+  message(FATAL_ERROR "a tuner stopped by SIGTERM left files in its scratch directory: ${left}")
+endif ()
+
 message(STATUS "end-to-end tune: passed")
 
 file(GLOB left ${WORK}/tmp/*)
