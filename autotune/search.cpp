@@ -733,6 +733,17 @@ int given_up_below(const Entry *e, double limit_s) {
     if (e) for (const Measurement &c : e->candidates) n += given_up_below(c, limit_s);
     return n;
 }
+// How many of `space` a (complete) entry has no row for.
+int unmeasured(const Entry *e, const std::vector<Params> &space) {
+    if (!e) return 0;
+    int n = 0;
+    for (const Params &p : space) {
+        bool have = false;
+        for (const Measurement &c : e->candidates) have |= c.source == "tuned" && c.params == p;
+        n += !have;
+    }
+    return n;
+}
 
 }  // namespace
 
@@ -744,12 +755,12 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
     fmt::print("statemix_tune: target {}, {} kernel/bucket pairs, database {}\n", target, work.size(), o.db);
     int total = 0;
     for (const Work &w : work) {
-        const int n = (int)select_candidates(enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes),
-                                             w.key, o.only, o.max_candidates)
-                          .size();
+        const std::vector<Params> sp = select_candidates(
+            enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes), w.key, o.only, o.max_candidates);
+        const int n = (int)sp.size();
         const Entry *old = db.find(new_entry(target, w).key());
         const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force &&
-                          !given_up_below(old, o.compile_limit_s);
+                          !given_up_below(old, o.compile_limit_s) && !(o.extend && unmeasured(old, sp) > 0);
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
         // an up-to-date entry counts its candidates once, as skipped.
         total += done || search_mode(o, (size_t)n) != "halving" ? n : 2 * n + 3;
@@ -782,9 +793,11 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         // confirmed against, as with --force).
         const int retried = o.force ? 0 : given_up_below(e, o.compile_limit_s);
         const bool current = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
-        const bool up_to_date = current && retried == 0;
+        const int missing = current ? unmeasured(e, space) : 0;
+        const bool extending = o.extend && missing > 0;
+        const bool up_to_date = current && retried == 0 && !extending;
         Params previous;  // the complete entry a --force run replaces (confirm_against_previous)
-        if (current && retried > 0) previous = e->params;
+        if (current && (retried > 0 || extending)) previous = e->params;
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
         for (const std::string &a : autos) {
             if (a.empty() || !e || is_rnn(w.key.layer)) continue;
@@ -796,7 +809,12 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
             autos_missing |= !have;
         }
         if (up_to_date && !autos_missing) {
-            fmt::print("{} {}: up to date (measured {}; --force measures again)\n", w.key.label(), w.bucket, e->date);
+            if (missing > 0) {
+                fmt::print("{} {}: up to date (measured {}; {} candidate(s) of this build's space not measured: --extend "
+                           "measures them, --force measures again)\n", w.key.label(), w.bucket, e->date, missing);
+            } else {
+                fmt::print("{} {}: up to date (measured {}; --force measures again)\n", w.key.label(), w.bucket, e->date);
+            }
             for (size_t i = 0; i < space.size(); i++) progress.step(w.key.label() + " " + w.bucket + " (up to date)");
             continue;
         }
@@ -812,6 +830,10 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
                 e = &db.entries.back();
             }
             e->complete = false;
+            if (extending) {
+                fmt::print("{} {}: measuring the {} candidate(s) of this build's space the entry lacks (--extend)\n",
+                           w.key.label(), w.bucket, missing);
+            }
             if (retried > 0) {
                 fmt::print("{} {}: {} candidate(s) given up at a smaller --compile-limit compiled again (limit {})\n",
                            w.key.label(), w.bucket, retried,

@@ -28,6 +28,9 @@ struct TuneOptions {
     std::string search = "auto";     // auto | exhaustive | halving
     int exhaustive_max = 12;         // auto: exhaustive up to this many candidates, else halving
     bool force = false;              // re-measure complete entries
+    // A complete entry also measures the candidates of this build's space it lacks (a build that
+    // widened the space), its other rows reused and its winner confirmed against as with --force.
+    bool extend = false;
     double shape_scale = 1.0;        // scales each bucket's T (tests use a tiny one)
     int max_candidates = 0;          // 0: the whole space; else its first n (tests)
     // knob=value words: only the candidates that set these (select_candidates); a slice of a

@@ -4,7 +4,7 @@
 //
 //   statemix_tune run [--layers bdlru hlru] [--orders 1 2] [--directions forward backward]
 //                     [--buckets wide narrow] [--db autotune/db/tuning.json] [--reps 5]
-//                     [--search auto|exhaustive|halving] [--force]
+//                     [--search auto|exhaustive|halving] [--force | --extend]
 //   statemix_tune compare --layers bdlru --orders 2 --directions forward --buckets wide
 //   statemix_tune space --layers bdlru --orders 2 --directions backward
 //   statemix_tune report [--db FILE] [--out docs/tuning-report.html]
@@ -61,7 +61,11 @@ int main(int argc, char **argv) {
     r->add_option("--search", o->search, "auto (exhaustive up to --exhaustive-max candidates), exhaustive or halving")
         ->capture_default_str();
     r->add_option("--exhaustive-max", o->exhaustive_max, "auto: the largest space searched exhaustively")->capture_default_str();
-    r->add_flag("--force", o->force, "measure complete entries again");
+    CLI::Option *force = r->add_flag("--force", o->force, "measure complete entries again");
+    r->add_flag("--extend", o->extend,
+                "measure the candidates of this build's space that a complete entry lacks (its other rows reused; "
+                "the new winner replaces the old one only if 3% faster, as with --force)")
+        ->excludes(force);
     r->add_option("--autoschedulers", o->autoschedulers,
                   "Halide autoschedulers measured for comparison (default: Mullapudi2016 Adams2019 on the CPU, "
                   "Anderson2021 Li2018 for CUDA; none: --autoschedulers none)")

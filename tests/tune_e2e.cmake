@@ -3,12 +3,11 @@
 # Two candidates of the BD-LRU m = 1 forward at a small shape: compiled in child processes and
 # loaded, checked against the float64 reference, timed, written to a fresh database with Halide's
 # Mullapudi2016 autoscheduler next to them (and every one given up at a tiny --compile-limit, then
-# compiled again by a rerun under the default one); a
-# rerun finds the entry up
-# to date; an entry left incomplete (as an interrupted run leaves it) is finished reusing what
-# was measured; the report renders; a bundle of AOT candidates runs through its runner and its
-# results are imported; an Elman forward is tuned (step kernels against one launch); a tuner
-# stopped by SIGTERM leaves nothing behind.
+# compiled again by a rerun under the default one); a rerun finds the entry up to date, and
+# --extend measures a wider space's new candidates; an entry left incomplete (as an interrupted
+# run leaves it) is finished reusing what was measured; the report renders; a bundle of AOT
+# candidates runs through its runner and its results are imported; an Elman forward is tuned
+# (step kernels against one launch); a tuner stopped by SIGTERM leaves nothing behind.
 cmake_minimum_required(VERSION 3.28)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -53,6 +52,28 @@ endif ()
 
 tune(out ${args})
 expect("${out}" "up to date")
+# A build whose space has candidates a complete entry lacks (here: one more of the space) says so,
+# and --extend measures just those, reusing the rest, and confirms the winner against the old one.
+set(args3 run --layers bdlru --orders 1 --directions forward --buckets narrow --db ${WORK}/extend.json
+          --max-candidates 3 --reps 1 --shape-scale 0.05 --quiet --autoschedulers Mullapudi2016 --no-incumbent)
+file(WRITE ${WORK}/extend.json "${j}")
+tune(out ${args3})
+expect("${out}" "1 candidate(s) of this build's space not measured: --extend measures them")
+tune(out ${args3} --extend)
+expect("${out}" "measuring the 1 candidate(s) of this build's space the entry lacks (--extend)")
+file(READ ${WORK}/extend.json je)
+string(JSON complete GET "${je}" entries 0 complete)
+string(JSON n LENGTH "${je}" entries 0 candidates)
+string(JSON mse GET "${je}" entries 0 candidates 0 ms)
+if (NOT complete OR NOT n EQUAL 4 OR NOT mse EQUAL ms0)
+  message(FATAL_ERROR "--extend: expected the entry complete with 4 rows, the first reused (${ms0} ms):\n${je}")
+endif ()
+tune(out ${args3} --extend)
+expect("${out}" "up to date (measured")
+execute_process(COMMAND ${TUNE} ${args3} --extend --force OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if (rc EQUAL 0)
+  message(FATAL_ERROR "--extend with --force was accepted")
+endif ()
 
 # An interrupted run leaves the entry incomplete: the next run reuses the measured candidates.
 string(JSON j SET "${j}" entries 0 complete false)
