@@ -723,7 +723,7 @@ std::unique_ptr<Workload> make_workload(const Backend &be, const KernelKey &k, c
 // Whether candidate `c` was given up at a smaller --compile-limit than `limit_s` (0: none), so
 // that this run may compile it: its status is the one compile_in_child's error makes (tuner.cpp).
 bool given_up_below(const Measurement &c, double limit_s) {
-    static const std::string prefix = "compile: did not compile within ";
+    static const std::string prefix = std::string("compile: ") + kGivenUpAt;
     if (c.status.rfind(prefix, 0) != 0) return false;
     const double was = std::strtod(c.status.c_str() + prefix.size(), nullptr);
     return limit_s == 0 || limit_s > was;
@@ -745,6 +745,26 @@ int unmeasured(const Entry *e, const std::vector<Params> &space) {
     return n;
 }
 
+// What a run does with a kernel's existing entry `e` over `space`: an up-to-date entry is skipped;
+// else it is searched (resumed with its rows where it is current, i.e. complete, of this knob
+// version and not --force).
+struct EntryPlan {
+    bool current = false;  // complete, of this knob version, and no --force
+    int retried = 0;       // rows given up at a smaller --compile-limit, compiled again
+    int missing = 0;       // candidates of `space` a current entry has no row for
+    bool extending = false;  // --extend with missing > 0
+    bool up_to_date = false;
+};
+EntryPlan plan_entry(const Entry *e, const std::vector<Params> &space, const TuneOptions &o) {
+    EntryPlan p;
+    p.current = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
+    p.retried = o.force ? 0 : given_up_below(e, o.compile_limit_s);
+    p.missing = p.current ? unmeasured(e, space) : 0;
+    p.extending = o.extend && p.missing > 0;
+    p.up_to_date = p.current && p.retried == 0 && !p.extending;
+    return p;
+}
+
 }  // namespace
 
 std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &be, const std::function<void()> &save) {
@@ -758,9 +778,7 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         const std::vector<Params> sp = select_candidates(
             enumerate_space(w.key, be.default_params(w.key, db.bucket(w.bucket)), lanes), w.key, o.only, o.max_candidates);
         const int n = (int)sp.size();
-        const Entry *old = db.find(new_entry(target, w).key());
-        const bool done = old && old->complete && old->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force &&
-                          !given_up_below(old, o.compile_limit_s) && !(o.extend && unmeasured(old, sp) > 0);
+        const bool done = plan_entry(db.find(new_entry(target, w).key()), sp, o).up_to_date;
         // Halving times about n + n/2 + n/4 + ... candidates, plus the finalists and the default;
         // an up-to-date entry counts its candidates once, as skipped.
         total += done || search_mode(o, (size_t)n) != "halving" ? n : 2 * n + 3;
@@ -791,13 +809,11 @@ std::vector<Entry> tune_into(const TuneOptions &o, Database &db, const Backend &
         // Candidates given up at a smaller --compile-limit than this run's are compiled again, the
         // entry's other rows reused (a complete entry is searched again with them and its winner
         // confirmed against, as with --force).
-        const int retried = o.force ? 0 : given_up_below(e, o.compile_limit_s);
-        const bool current = e && e->complete && e->knobs_version == STATEMIX_SCAN_KNOBS_VERSION && !o.force;
-        const int missing = current ? unmeasured(e, space) : 0;
-        const bool extending = o.extend && missing > 0;
-        const bool up_to_date = current && retried == 0 && !extending;
+        const EntryPlan plan = plan_entry(e, space, o);
+        const int retried = plan.retried, missing = plan.missing;
+        const bool extending = plan.extending, up_to_date = plan.up_to_date;
         Params previous;  // the complete entry a --force run replaces (confirm_against_previous)
-        if (current && (retried > 0 || extending)) previous = e->params;
+        if (plan.current && !up_to_date) previous = e->params;
         bool autos_missing = false;  // an up-to-date entry still gets autoschedulers it lacks
         for (const std::string &a : autos) {
             if (a.empty() || !e || is_rnn(w.key.layer)) continue;

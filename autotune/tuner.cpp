@@ -127,9 +127,11 @@ struct ChildSlot {
             }
         }
     }
-    ~ChildSlot() {
+    void release() {
         if (slot) slot->store(0);
+        slot = nullptr;
     }
+    ~ChildSlot() { release(); }
 };
 }  // namespace on_signal
 
@@ -224,7 +226,10 @@ std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Para
     on_signal::ChildSlot slot(pid);
     for (;;) {
         const pid_t r = ::waitpid(pid, &st, WNOHANG);
-        if (r == pid) break;
+        if (r == pid) {
+            slot.release();  // reaped: its pid may be reused, so the handler must not kill it
+            break;
+        }
         if (r < 0 && errno != EINTR) throw Error(fmt::format("tune: waiting for the child compiling {} failed: {}", k.label(), std::strerror(errno)));
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (limit_s > 0 && s > limit_s) {
@@ -232,7 +237,7 @@ std::unique_ptr<CandidateKernel> compile_in_child(const KernelKey &k, const Para
             ::kill(pid, SIGKILL);
             while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
             }
-            throw Error(fmt::format("did not compile within {:g} s (statemix_tune run --compile-limit)", limit_s));
+            throw Error(fmt::format("{}{:g} s (statemix_tune run --compile-limit)", kGivenUpAt, limit_s));
         }
         ::usleep(20000);
     }

@@ -65,6 +65,11 @@ struct Measurement {
                                    // "autoscheduler:<name>" (Halide's, for comparison only)
 };
 
+// The start of a candidate's error (after "compile: " in its status) when its child process was
+// killed at --compile-limit: "did not compile within <limit> s ..." (tuner.cpp), which a rerun
+// under a larger limit reads back (search.cpp).
+inline constexpr const char *kGivenUpAt = "did not compile within ";
+
 // A re-tuned entry's new winner must beat the winner it replaces by this fraction in alternating
 // runs (Entry::confirm).
 inline constexpr double kConfirmMargin = 0.03;
