@@ -243,6 +243,15 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
                 for (const char *t : tiles) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
             }
         }
+        // BD-LRU's one-pass form with a row's logits in the SIMD lanes (vector_logits: one block at
+        // a time, min(natural, m) lanes over k; bdlru_generator.cpp), m a power of two from 8. On
+        // the Intel Xeon (AVX-512) the m = 16 and 8 backwards ran 2.6x and 1.36x the entries'
+        // kernels with the channels in the lanes (2026-12-06, docs/benchmarks.md).
+        if (k.layer == "bdlru" && k.m >= 8 && (k.m & (k.m - 1)) == 0) {
+            for (const char *t : {"16", "64", "256"}) {
+                add({{"algorithm", "sequential"}, {"tile", t}, {"vector_logits", "true"}, {"vector_width", "0"}});
+            }
+        }
         // The one-pass form with the step's gate buffers in the inputs' order (the default keeps
         // the channels innermost; measured faster on AVX2, not yet on every tier).
         for (const char *t : {"128", "512"}) {

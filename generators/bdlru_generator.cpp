@@ -58,6 +58,40 @@ Func transposed_logits(const Func &z, int m, Var n, Var t, Var b, std::vector<Fu
     return zt;
 }
 
+// j with its low log2(m) bits reversed (m a power of two).
+Expr bit_reversed(Expr j, int m) {
+    Expr r = 0;
+    for (int lo = 1, hi = m / 2; lo < m; lo *= 2, hi /= 2) r = r + select((j & lo) != 0, hi, 0);
+    return r;
+}
+
+// The sums (or maxima) over k < m of x(k, j) for every row j of a block, one m-lane vector, for
+// the backward with a row's logits in the lanes (vector_logits), in bit-reversed row order: entry
+// l is row bit_reversed(l). Stage 0 is the block's rows densely (y = j·m + k, a vector per row);
+// each further stage halves the vectors: output vector v takes input vectors 2v (even lanes) and
+// 2v + 1 (odd lanes), each lane the sum of an input lane i and i + m/2, so it reads half vectors
+// densely and stores them interleaved (one two-way shuffle, as the forward's transposed_logits).
+// After log2(m) stages one vector holds every row's total: 2m - 2 half-vector ops and m - 1
+// interleaves, where a transpose takes m·log2(m)/2 two-way shuffles and their blends. (Written as
+// x(2y) + x(2y + 1), Halide turned each stage into unaligned loads of what the stage before had just
+// stored: 1.5x slower.) m must be a power of two; schedules/cpu_scan_schedules.h computes the
+// stages per block and step.
+Func row_reduce(const Func &x, int m, bool take_max, Var n, Var t, Var b, std::vector<Func> &stages,
+                const std::string &name) {
+    Var y("y");
+    int p = 0;
+    while ((1 << p) < m) p++;
+    stages.assign(1, Func(name + "_stage0"));
+    stages[0](y, n, t, b) = x(y & (m - 1), y >> p, n, t, b);
+    for (int q = 1; q <= p; q++) {
+        stages.push_back(Func(name + "_stage" + std::to_string(q)));
+        Expr src = ((2 * (y >> p) + (y & 1)) << p) + ((y & (m - 1)) >> 1);
+        Expr lo = stages[q - 1](src, n, t, b), hi = stages[q - 1](src + m / 2, n, t, b);
+        stages[q](y, n, t, b) = take_max ? max(lo, hi) : lo + hi;
+    }
+    return stages.back();
+}
+
 class BdlruForward : public Generator<BdlruForward> {
 public:
     // Unrolled rows cost compile time as m²·(m+1) per stage: measured 115 s (chunked, m=4) and
@@ -214,6 +248,7 @@ public:
     STATEMIX_SCAN_KNOBS(2, !vector_rows && !pointwise(), reverse_channels_by_default(false, m, time_major))
     GeneratorParam<bool> two_pass{"two_pass", false};
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows
+    GeneratorParam<bool> vector_logits{"vector_logits", false};  // ScanKnobs::vector_logits
 
     // The CPU schedule's reversed loops (ScanBackward::reversed_loops), as a lowering pass.
     Pipeline build_pipeline() override {
@@ -277,7 +312,69 @@ public:
             return lam * e.c * (u - e.s * h(jj, n, t2, b));
         };
 
-        if (P.one_pass) {
+        if (vector_logits) {
+            // A row's logits k in the SIMD lanes, one block at a time (ScanKnobs::vector_logits):
+            // dz's rows, the logits' rows and the adjoint μ_t = A_tᵀ λ_t (a sum over rows j of
+            // row j's p times λ_j) are dense vectors over k, where with the channels in the lanes
+            // a block's logits are m(m+1) floats apart (one scalar move per lane and logit); per
+            // row only λ_j, h_t[j] and its statistics are scalars. The last logit (the input
+            // gate) is the lanes' scalar tail.
+            if (!P.one_pass || vector_rows || algorithm != Algorithm::Sequential || M < 4 ||
+                (M & (M - 1)) != 0 || get_target().has_gpu_feature()) {
+                throw CompileError("bdlru_backward: vector_logits needs the one-pass sequential form "
+                                   "(two_pass=false, algorithm=sequential) on a CPU target, vector_rows=false and "
+                                   "m a power of two >= 4; got m=" + std::to_string(M) +
+                                   ", two_pass=" + std::string(two_pass ? "true" : "false") +
+                                   ", algorithm=" + std::string(algorithm == Algorithm::Sequential ? "sequential" : "chunked") +
+                                   ", vector_rows=" + std::string(vector_rows ? "true" : "false") + ", target " +
+                                   get_target().to_string());
+            }
+            P.logits_in_lanes = true;
+            // Per block and step, the row statistics as vectors over the rows: the row max and
+            // Σ|φ| each by a pairwise reduction (row_reduce; a row's logits in the lanes would need
+            // horizontal reductions, which LLVM emits as scalar chains), the last logit added.
+            // row_max and row_inv are vectors in bit-reversed row order (row_reduce): entry l is
+            // row bit_reversed(l), and the unrolled rows read their own entry.
+            Func zmax = row_reduce(z, M, true, n, t, b, P.max_stages, "row_max_part");
+            Var l("l");
+            P.row_max(l, n, t, b) = max(zmax(l, n, t, b), z(M, bit_reversed(l, M), n, t, b));
+            // norm_shift for rows of four or more logits.
+            Expr shift = select(norm == kSoftmax, P.row_max(bit_reversed(j, M), n, t, b), 0.0f);
+            P.phi(k, j, n, t, b) = norm_phi(z(k, j, n, t, b), shift, norm, fast_math, Expr());
+            Func mag("phi_magnitude");
+            mag(k, j, n, t, b) = detail::magnitude(P.phi(k, j, n, t, b), norm);
+            Func S = row_reduce(mag, M, false, n, t, b, P.sum_stages, "row_sum_part");
+            P.row_inv(l, n, t, b) = select(norm == kNone, 1.0f, 1.0f / (S(l, n, t, b) + mag(M, bit_reversed(l, M), n, t, b)));
+            Func G = *grad;
+            P.grad = G;
+            G(k, j, n, t, b) = Tuple(std::vector<Expr>(4, undef<float>()));
+            RDom r(0, M + 1, 0, M, 0, T, "r");
+            const RVar rkk = r.x, rj = r.y;
+            Expr tt = T - 1 - r.z;
+            Expr even = r.z % 2 == 0, t1 = min(tt + 1, T - 1);
+            // μ_{t+1}[i]: slot k = i of the buffer the step after wrote (the same parity rule as
+            // the one-pass form below).
+            auto mu_next = [&](Expr i) {
+                return select(likely(tt < T - 1), select(even, G(i, 0, n, t1, b)[3], G(i, 0, n, t1, b)[2]), g_final(i, n, b));
+            };
+            Expr lam = g(rj, n, tt, b) + mu_next(rj);
+            Expr inv = P.row_inv(bit_reversed(rj, M), n, tt, b);
+            NormElem e = norm_elem_from_phi(P.phi(rkk, rj, n, tt, b), inv, norm);
+            Expr u = select(rkk < M, hprev(min(rkk, M - 1), tt), v(rj, n, tt, b));
+            Expr dz = lam * e.c * (u - e.s * h(rj, n, tt, b));
+            Expr pm = norm_elem_from_phi(P.phi(M, rj, n, tt, b), inv, norm).p;
+            // dv and μ have stride 0 along j (μ) or k (dv): each row adds its term to the slot it
+            // shares with the rows before (row 0 starts it); dv is written by the tail k = m, the
+            // vector lanes rewrite what is there (LLVM drops a store of the value just loaded).
+            FuncRef here = G(rkk, rj, n, tt, b);
+            Expr first = rj == 0;
+            Expr acc2 = select(first, 0.0f, here[2]) + e.p * lam;
+            Expr acc3 = select(first, 0.0f, here[3]) + e.p * lam;
+            G(rkk, rj, n, tt, b) = Tuple(dz, select(rkk == M, lam * pm, here[1]), select(even, acc2, here[2]),
+                                         select(even, here[3], acc3));
+            P.grad_loops = {true, true, false, true};
+            dh0(j, n, b) = select((T - 1) % 2 == 0, G(j, 0, n, 0, b)[2], G(j, 0, n, 0, b)[3]);
+        } else if (P.one_pass) {
             Func G = *grad;
             P.grad = G;
             P.grad_gates = {P.gates};
@@ -418,6 +515,7 @@ public:
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
         ScanKnobs kn = knobs();
         kn.vector_rows = vector_rows;
+        kn.vector_logits = vector_logits;
         if (!using_autoscheduler()) schedule_scan_backward(P, kn, norm, get_target());
         reversed_loops_ = P.reversed_loops;
         if (time_major && !P.one_pass) throw CompileError("bdlru_backward: time_major needs the one-pass form");
@@ -439,7 +537,8 @@ public:
             // runtime/scan_ops.cpp passes the same layout (it reads vector_rows from the params).
             for (int i : {2, 3}) {
                 if (!P.one_pass) continue;
-                if (vector_rows) require_strides(out[i], {0, 1, M, 0, M * Nx});
+                if (vector_logits) require_strides(out[i], {1, 0, M + 1, 0, (M + 1) * Nx});
+                else if (vector_rows) require_strides(out[i], {0, 1, M, 0, M * Nx});
                 else require_strides(out[i], {0, Nx, 1, 0, M * Nx});
             }
         }

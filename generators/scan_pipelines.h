@@ -85,6 +85,9 @@ struct ScanKnobs {
     // 1 on. Measured on the one-pass form only; the two-pass adjoint scan follows the same
     // default (no CPU database entry picks the two-pass H-LRU form).
     bool reverse_channels = false;
+    // CPU, BD-LRU one-pass backward: a row's logits k in the SIMD lanes (GeneratorParam
+    // vector_logits of bdlru_backward), one block at a time.
+    bool vector_logits = false;
 };
 
 // The RVars of one update stage, in the order its RDom lists them: the logits k (a one-pass
@@ -223,6 +226,13 @@ struct ScanBackward {
     Halide::Func grad;          // one pass
     UpdateLoops grad_loops;     // the RVars of every update of `grad` (all have the same)
     std::vector<StepGates> grad_gates;  // one per update of `grad`, computed inside its time loop
+    // BD-LRU, vector_logits: a row's logits in the lanes. Per block and step: the row max
+    // (row_max), φ of every logit (phi, [m+1, m]) and the row's 1/Σ|φ| (row_inv), the max and
+    // the sum each from a pairwise reduction over the logits (max_stages, sum_stages; bdlru_generator.cpp
+    // row_reduce); the adjoint buffers are indexed by the logit k (stride 0 along j).
+    bool logits_in_lanes = false;
+    Halide::Func row_max{"row_max"}, phi{"phi"}, row_inv{"row_inv"};
+    std::vector<Halide::Func> max_stages, sum_stages;
     bool grad_parity = true;    // two adjoint buffers alternating with the time loop's parity
     Halide::Func adj, pointwise;  // adj: two pass; pointwise = (dz, dv) over dz's dims (two pass, chunked)
     std::vector<UpdateLoops> adj_loops;  // one per update of `adj`; the last walks time

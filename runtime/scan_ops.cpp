@@ -92,6 +92,9 @@ int64_t kernel_lanes(const KernelEntry &k) {
 
 std::vector<ChannelCall> channel_calls(const KernelEntry &k, Device device, int64_t N) {
     if (device != Device::cpu) return {{0, N}};
+    // A BD-LRU backward with a row's logits in the lanes (vector_logits) runs one block at a time:
+    // any count in one call.
+    if (std::strstr(k.params, "vector_logits=true")) return {{0, N}};
     const bool forward = std::strcmp(k.direction, "forward") == 0;
     // The backward's second call needs only a multiple of the kernel's lanes: the CPU's natural
     // width or more.
@@ -395,7 +398,10 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
     // [B, m+1, N], one slot per lag along k and a copy of the first), laid out for each call's
     // channel count (the calls run one after the other and share them).
     const int64_t B = d.B, T = d.T, N = d.N, m = d.m, K = m + 1;
-    const int64_t slots = bd ? m : K;
+    // BD-LRU with a row's logits in the lanes (vector_logits): one slot per logit k (the last
+    // unused), stride 0 along the rows, [B, N, m+1].
+    const bool logits_in_lanes = bd && std::strstr(k.params, "vector_logits=true") != nullptr;
+    const int64_t slots = bd && !logits_in_lanes ? m : K;
     const bool adjoints = dispatch::has_argument(k, "grad.2");
     const bool two_adjoints = dispatch::has_argument(k, "grad.3");
     Tensor adj_a = adjoints ? Tensor::empty({B, slots, N}, dev) : Tensor();
@@ -416,7 +422,10 @@ void scan_backward(const ScanConfig &cfg, const Tensor &z, const Tensor &v, cons
         ChannelCrop x(c, d.N);
         const int32_t n = (int32_t)c.n;
         std::vector<halide_dimension_t> adj_dims;
-        if (bd) {
+        if (logits_in_lanes) {
+            adj_dims = {{0, (int32_t)K, 1}, {0, (int32_t)m, 0}, {0, n, (int32_t)K}, {0, (int32_t)T, 0},
+                        {0, (int32_t)B, (int32_t)(K * n)}};
+        } else if (bd) {
             // The kernel's layout (bdlru_generator.cpp): [B, N, m] when a block's rows share the
             // SIMD lanes (vector_rows), else [B, m, N].
             adj_dims = {{0, (int32_t)K, 0},

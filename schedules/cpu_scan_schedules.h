@@ -220,9 +220,66 @@ inline void reverse_channel_loops(ScanBackward &P, Func f, const ScanKnobs &kn) 
     if (kn.time_major) P.reversed_loops.push_back(stage + regex_literal(P.b.name()) + "\\.bi(\\..+)?");
 }
 
+// The one-pass backward with a row's logits in the lanes (ScanBackward::logits_in_lanes,
+// GeneratorParam vector_logits): per block and step, the logits k in vectors of
+// min(vector_width, m) lanes with the last logit (m) a scalar tail, the rows j unrolled inside
+// (whatever unroll_rows says: a row is one or two vectors and a scalar; at m = 16 unrolled
+// measured 1.2x), the block's gates computed right before its rows (their row max and sums by
+// pairwise reductions in registers); blocks in tiles of `tile`, tiles x batch rows in
+// parallel (time-major: tiles x groups of batch_rows rows, the rows inside the time loop); time
+// unrolled by 2 for the adjoint buffers' parity. reverse_channels and prefetch do not apply.
+inline void backward_one_pass_logit_lanes(ScanBackward &P, const ScanKnobs &kn) {
+    Stage s = P.grad.update(0);
+    Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j
+    const int w = std::min(kn.vector_width, P.m);
+    RVar ko("ko"), ki("ki"), ty("ty"), tyo("tyo");
+    Var nm("nm"), nt("nt"), task("task"), bo("bo"), bi("bi");
+    s.allow_race_conditions();
+    s.split(l.rows[0], ko, ki, w, TailStrategy::GuardWithIf);
+    s.split(l.serial[0], tyo, ty, 2, TailStrategy::GuardWithIf);
+    s.split(P.n, nt, nm, std::max(1, kn.tile), TailStrategy::GuardWithIf);
+    if (kn.time_major) {
+        // A task's batch_rows rows inside its time loop (as lanes_over_n): each step is one
+        // contiguous stretch of every time-major tensor.
+        s.split(P.b, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
+        s.reorder(ki, ko, l.rows[1], nm, bi, ty, tyo, nt, bo);
+        s.fuse(nt, bo, task).parallel(task);
+    } else {
+        s.reorder(ki, ko, l.rows[1], nm, ty, tyo, nt, P.b);
+        s.fuse(nt, P.b, task).parallel(task);
+    }
+    s.vectorize(ki).unroll(ko).unroll(ty).unroll(l.rows[1]);
+    LoopLevel at(P.grad, nm);
+    Var k = P.k, j = P.j, kko("kko"), kki("kki");
+    // The row reductions' stages (bdlru_generator.cpp, row_reduce), fully unrolled so that they
+    // stay in registers like the forward's transposes: stage 0 a dense vector per row, each later
+    // one half vectors read densely and stored interleaved in pairs (the forward's perfect
+    // shuffles); then the statistics over the rows in vectors of w lanes.
+    const int m = P.m;
+    for (auto *stages : {&P.max_stages, &P.sum_stages}) {
+        Var y = (*stages)[0].args()[0], yo("yo"), yi("yi"), yc("yc"), yoo("yoo");
+        (*stages)[0].compute_at(at).bound(y, 0, m * m).split(y, yo, yi, m).vectorize(yi).unroll(yo);
+        for (size_t q = 1; q < stages->size(); q++) {
+            (*stages)[q].compute_at(at).bound(y, 0, m * m >> q).split(y, yo, yc, 2).split(yo, yoo, yi, m / 2)
+                .reorder(yi, yc, yoo).vectorize(yi).unroll(yc).unroll(yoo);
+        }
+    }
+    for (Func f : {P.row_max, P.row_inv}) {
+        Var l = f.args()[0];
+        f.compute_at(at).bound(l, 0, m).vectorize(l, w, TailStrategy::GuardWithIf);
+    }
+    P.phi.compute_at(at).bound(k, 0, m + 1).bound(j, 0, m)
+        .split(k, kko, kki, w, TailStrategy::GuardWithIf).vectorize(kki).unroll(kko).unroll(j);
+    P.dh0.vectorize(j, w, TailStrategy::GuardWithIf);
+}
+
 // One reverse-time pass (ScanBackward): lanes over n, the logits k and rows j unrolled inside,
 // time serial, tiles of n x batch in parallel, like the forward.
 inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
+    if (P.logits_in_lanes) {
+        backward_one_pass_logit_lanes(P, kn);
+        return;
+    }
     // Every update of `grad` alike (H-LRU has three: the edge steps peeled, ScanBackward).
     for (int u = 0; u < (int)P.grad_gates.size(); u++) {
         Stage s = P.grad.update(u);

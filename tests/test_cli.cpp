@@ -356,6 +356,20 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
                              "vector_width=1, m=3"),
               std::string::npos)
         << tr.output;
+    // A row's logits in the lanes (the backward): the one-pass sequential form, m a power of two.
+    for (const char *bad : {"two_pass=true", "vector_rows=true", "algorithm=chunked"}) {
+        Result vl = run_cli("tune scan measure --layers bdlru --orders 8 --directions backward --shape 2x16x16 --reps 1 "
+                            "--quiet --params \"vector_logits=true " + std::string(bad) + "\"");
+        EXPECT_NE(vl.output.find("does not compile: bdlru_backward: vector_logits needs the one-pass sequential form "
+                                 "(two_pass=false, algorithm=sequential) on a CPU target, vector_rows=false and m a "
+                                 "power of two >= 4; got m=8"),
+                  std::string::npos)
+            << bad << "\n" << vl.output;
+    }
+    Result vl5 = run_cli("tune scan measure --layers bdlru --orders 5 --directions backward --shape 2x16x15 --reps 1 "
+                         "--quiet --params \"vector_logits=true\"");
+    EXPECT_NE(vl5.output.find("vector_logits needs"), std::string::npos) << vl5.output;
+    EXPECT_NE(vl5.output.find("got m=5"), std::string::npos) << vl5.output;
     // ... and the sequential scan: the chunked form's rescan reads the logits unshuffled.
     Result trc = run_cli("tune scan measure --layers bdlru --orders 2 --directions forward --shape 2x16x16 --reps 1 "
                          "--quiet --params \"algorithm=chunked transpose_logits=true\"");
@@ -364,19 +378,41 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
         << trc.output;
 }
 
+// `tune scan measure` of two candidates of one kernel (`args`: everything after "measure"): both
+// must pass the tuner's float64 reference check and be timed. Returns the output.
+std::string expect_both_measured(const std::string &what, const std::string &args) {
+    Result r = run_cli("tune scan measure " + args);
+    EXPECT_EQ(r.status, 0) << what << "\n" << r.output;
+    size_t timed = 0;
+    for (size_t at = r.output.find(" ms  spread"); at != std::string::npos; at = r.output.find(" ms  spread", at + 1)) timed++;
+    EXPECT_EQ(timed, 2u) << what << ": both pass the reference check and run\n" << r.output;
+    return r.output;
+}
+
 // The BD-LRU forward with each block's logits transposed in registers (transpose_logits) passes
 // the tuner's float64 reference check (odd block counts, 37 steps and 1) and runs, next to the same
 // schedule without it, at m = 2, 4 and 8 (one, two and three perfect shuffles).
 TEST(Cli, TuneMeasuresTheForwardWithItsLogitsTransposed) {
     for (int m : {2, 4, 8}) {
-        Result r = run_cli("tune scan measure --layers bdlru --orders " + std::to_string(m) +
-                           " --directions forward --shape 3x17x" + std::to_string(5 * m) + " --reps 1 --quiet "
-                           "--params \"tile=64 vector_rows=true vector_width=1 transpose_logits=true\" "
-                           "--params \"tile=64 vector_rows=true vector_width=1\"");
-        ASSERT_EQ(r.status, 0) << r.output;
-        size_t timed = 0;
-        for (size_t at = r.output.find(" ms  spread"); at != std::string::npos; at = r.output.find(" ms  spread", at + 1)) timed++;
-        EXPECT_EQ(timed, 2u) << "m = " << m << ": both pass the reference check and run\n" << r.output;
+        expect_both_measured("m = " + std::to_string(m),
+                             "--layers bdlru --orders " + std::to_string(m) + " --directions forward --shape 3x17x" +
+                                 std::to_string(5 * m) + " --reps 1 --quiet "
+                                 "--params \"tile=64 vector_rows=true vector_width=1 transpose_logits=true\" "
+                                 "--params \"tile=64 vector_rows=true vector_width=1\"");
+    }
+}
+
+// The BD-LRU backward with a row's logits in the lanes (vector_logits) passes the tuner's float64
+// reference check (odd block counts, 37 steps and 1) and runs, batch-major and time-major, at
+// m = 4, 8 and 16 (two, three and four reduction stages); two blocks per task, so tiles end
+// ragged. (test_scan_kernels checks the compiled defaults at m = 8 and 16 for every norm.)
+TEST(Cli, TuneMeasuresTheBackwardWithLogitsInTheLanes) {
+    for (int m : {4, 8, 16}) {
+        expect_both_measured("m = " + std::to_string(m),
+                             "--layers bdlru --orders " + std::to_string(m) + " --directions backward --shape 3x17x" +
+                                 std::to_string(5 * m) + " --reps 1 --quiet "
+                                 "--params \"tile=2 vector_logits=true\" "
+                                 "--params \"tile=2 vector_logits=true time_major=true batch_rows=2\"");
     }
 }
 
@@ -386,13 +422,10 @@ TEST(Cli, TuneMeasuresTheForwardWithItsLogitsTransposed) {
 // steps, BD-LRU 16 blocks of 3 rows, H-LRU 48 channels, neither a multiple of the tile).
 TEST(Cli, TuneMeasuresTheBackwardWithItsGatesPerTile) {
     for (const std::string layer : {"bdlru", "hlru"}) {
-        Result r = run_cli("tune scan measure --layers " + layer + " --orders 3 --directions backward --shape 3x17x48 "
-                           "--reps 1 --quiet --params \"tile=128 gates_per_vector=false\" --params \"tile=128\"");
-        ASSERT_EQ(r.status, 0) << r.output;
-        size_t timed = 0;
-        for (size_t at = r.output.find(" ms  spread"); at != std::string::npos; at = r.output.find(" ms  spread", at + 1)) timed++;
-        EXPECT_EQ(timed, 2u) << layer << ": both configurations pass the reference check and run\n" << r.output;
-        EXPECT_NE(r.output.find("gates_per_vector=false"), std::string::npos) << r.output;
+        const std::string out = expect_both_measured(
+            layer, "--layers " + layer + " --orders 3 --directions backward --shape 3x17x48 "
+                   "--reps 1 --quiet --params \"tile=128 gates_per_vector=false\" --params \"tile=128\"");
+        EXPECT_NE(out.find("gates_per_vector=false"), std::string::npos) << out;
     }
 }
 

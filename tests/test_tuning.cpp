@@ -163,6 +163,32 @@ TEST(TuneSpace, BdlruTransposesLogitsAtOneBlockPerVector) {
     EXPECT_EQ(transposed("hlru", "forward", 8, 8), 0);
 }
 
+// BD-LRU's one-pass backward with a row's logits in the lanes (vector_logits): m a power of two
+// from 8, three tiles at the natural width (the generator caps the lanes at m), never with
+// vector_rows or the two-pass form; not the forward, not H-LRU.
+TEST(TuneSpace, BdlruBackwardOffersLogitsInTheLanes) {
+    auto count = [](const char *layer, const char *dir, int m, int lanes) {
+        int n = 0;
+        for (const Params &p : enumerate_space({layer, dir, m, "cpu"}, {}, lanes)) {
+            if (!p.count("vector_logits")) continue;
+            EXPECT_EQ(p.at("vector_logits"), "true") << params_key(p);
+            EXPECT_EQ(p.at("algorithm"), "sequential") << params_key(p);
+            EXPECT_EQ(p.at("vector_width"), "0") << params_key(p);
+            EXPECT_EQ(p.count("vector_rows") + p.count("two_pass"), 0u) << params_key(p);
+            n++;
+        }
+        return n;
+    };
+    EXPECT_EQ(count("bdlru", "backward", 16, 16), 3);
+    EXPECT_EQ(count("bdlru", "backward", 16, 8), 3);
+    EXPECT_EQ(count("bdlru", "backward", 8, 16), 3);
+    EXPECT_EQ(count("bdlru", "backward", 5, 16), 0);
+    EXPECT_EQ(count("bdlru", "backward", 4, 16), 0);
+    EXPECT_EQ(count("bdlru", "forward", 16, 16), 0);
+    EXPECT_EQ(count("hlru", "backward", 8, 16), 0);
+    for (const Params &p : enumerate_space({"bdlru", "backward", 16, "cuda"}, {})) EXPECT_EQ(p.count("vector_logits"), 0u);
+}
+
 TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     auto count = [](const char *dir, int m) {
         int n = 0;
@@ -315,7 +341,7 @@ TEST(TuneSpace, TheIncumbentIsTheKernelTheRuntimeRuns) {
 
 TEST(TuneSpace, OnlyKeepsTheCandidatesThatSetTheKnobs) {
     const KernelKey k{"bdlru", "backward", 16, "cpu"};
-    // The build's m = 16 default (the two-pass form), first.
+    // A default (the two-pass form, the build's m = 16 default until 2026-12-06), first.
     const Params dflt{{"algorithm", "sequential"}, {"tile", "64"}, {"two_pass", "true"}, {"vector_width", "8"}};
     const std::vector<Params> all = enumerate_space(k, dflt, 16);
     ASSERT_EQ(all[0], dflt);
