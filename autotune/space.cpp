@@ -176,21 +176,51 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         // natural width (the database's m = 16 entry, 2026-11-30).
         std::vector<std::string> fwd_widths = widths;
         if (k.layer == "bdlru" && k.m > 8) fwd_widths.erase(std::find(fwd_widths.begin(), fwd_widths.end(), wide));
+        // Each width also with 2 and 4 vectors per iteration of a tile's vector loop (unroll;
+        // schedules/cpu_scan_schedules.h, split_unrolled_vectors) where one vector's lanes fit in
+        // two natural vectors and the unrolled ones in four: on the Intel Xeon (AVX-512) the H-LRU
+        // m = 4 forward ran 1.15x at 16 lanes x 4, and the BD-LRU forwards with their rows in the
+        // lanes (below) 1.13-1.18x at 16-30 lanes x 2-4 (2026-12-06, docs/benchmarks.md).
+        // The code of a vector's step is unrolled over a block's m x (m + 1) logits (BD-LRU; H-LRU
+        // m + 1), and the unrolled copies multiply it: at BD-LRU m = 16 (AVX-512) 2 copies compiled
+        // in 3 s, 3 or 4 did not within 60-300 s; m = 8 with 4 took 20 s. So at most 600 logits.
+        const int logits = k.layer == "bdlru" ? k.m * (k.m + 1) : k.m + 1;
+        auto unrolls = [&](int lanes) {
+            std::vector<std::string> u{"1"};
+            for (int f : {2, 4}) {
+                if (lanes <= 2 * natural_lanes && lanes * f <= 4 * natural_lanes && logits * f <= 600) {
+                    u.push_back(std::to_string(f));
+                }
+            }
+            return u;
+        };
+        auto width_lanes = [&](const std::string &w) { return w == "0" ? natural_lanes : std::stoi(w); };
         for (const char *t : tiles) {
-            for (const std::string &w : fwd_widths) add({{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}});
+            for (const std::string &w : fwd_widths) {
+                for (const std::string &u : unrolls(width_lanes(w))) {
+                    Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}};
+                    if (u != "1") p["unroll"] = u;
+                    add(p);
+                }
+            }
         }
         // BD-LRU with a block's rows in the SIMD lanes too (m x vector_width lanes): dense h stores.
         if (k.layer == "bdlru" && k.m >= 2 && k.m <= 16) {
             const bool pow2 = (k.m & (k.m - 1)) == 0;
+            // Unrolled as above, the lanes being m x vector_width.
             for (const std::string &w : fwd_row_widths) {
-                for (const char *t : tiles) {
-                    add({{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}});
-                    // One block per vector (m lanes): its logits transposed in registers, where
-                    // Halide loads them one lane at a time (bdlru_generator.cpp, transposed_logits;
-                    // m = 16 on AVX-512 1.5x in cache, 1.03-1.21x at B 16, docs/benchmarks.md).
-                    if (w == "1" && pow2) {
-                        add({{"algorithm", "sequential"}, {"tile", t}, {"transpose_logits", "true"}, {"vector_rows", "true"},
-                             {"vector_width", w}});
+                for (const std::string &u : unrolls(k.m * width_lanes(w))) {
+                    for (const char *t : tiles) {
+                        Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}};
+                        if (u != "1") p["unroll"] = u;
+                        add(p);
+                        // One block per vector (m lanes): its logits transposed in registers, where
+                        // Halide loads them one lane at a time (bdlru_generator.cpp, transposed_logits;
+                        // m = 16 on AVX-512 1.5x in cache, 1.03-1.21x at B 16, docs/benchmarks.md).
+                        if (w == "1" && pow2) {
+                            p["transpose_logits"] = "true";
+                            add(p);
+                        }
                     }
                 }
             }

@@ -61,6 +61,19 @@ inline void split_channels(Stage s, Var n, Var nm, Var ni, const ScanKnobs &kn) 
     s.split(n, nm, ni, kn.vector_width, update ? TailStrategy::ShiftInwardsAndBlend : TailStrategy::ShiftInwards);
 }
 
+// ScanKnobs::unroll on a CPU target (the forward's state updates): the loop over a tile's
+// vectors runs `unroll` vectors per iteration, their code interleaved, so the scheduler has
+// independent chains (exponentials, the row sums and the 1/S division) to overlap instead of one
+// vector's long dependent chain. The vector loop `nm` becomes nm (outer) and `nu` (unrolled, just
+// outside the lanes and rows); a tile's vector count off the factor runs the last copies guarded.
+// Returns whether `nu` exists. BD-LRU forward with the rows in the lanes, Intel Xeon (AVX-512),
+// 2026-12-06: m = 2, 4, 5, 8, 16 1.13-1.18x (docs/benchmarks.md).
+inline bool split_unrolled_vectors(Stage s, Var nm, Var nu, const ScanKnobs &kn) {
+    if (kn.unroll <= 1) return false;
+    s.split(nm, nm, nu, kn.unroll, TailStrategy::GuardWithIf);
+    return true;
+}
+
 // Loop nest, innermost first: n lanes (vectorized) · rows (unrolled) · n vectors of a tile ·
 // serial time · tiles of n · outer (chunks, batch). Tiles × batch are the parallel tasks: with
 // `batch` given, one parallel loop over both (fused). Before 2026-12-02 only the tiles were
@@ -77,8 +90,11 @@ inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
     split_channels(s, n, nm, ni, kn);
     s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
     if (tm) s.split(*batch, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
+    Var nu("nu");
+    const bool unrolled = split_unrolled_vectors(s, nm, nu, kn);
     std::vector<VarOrRVar> order{ni};
     for (auto &r : rows) order.push_back(r);
+    if (unrolled) order.push_back(nu);
     order.push_back(nm);
     if (tm) order.push_back(bi);
     for (auto &r : serial) order.push_back(r);
@@ -88,6 +104,7 @@ inline void lanes_over_n(Stage s, Var n, const std::vector<VarOrRVar> &rows,
     s.reorder(order);
     s.vectorize(ni);
     if (kn.unroll_rows) for (auto &r : rows) s.unroll(r);
+    if (unrolled) s.unroll(nu);
     if (parallel_tiles && tm) s.fuse(nt, bo, task).parallel(task);
     else if (parallel_tiles && batch) s.fuse(nt, *batch, task).parallel(task);
     else if (parallel_tiles) s.parallel(nt);
@@ -105,8 +122,11 @@ inline void lanes_over_rows_and_n(Stage s, Var n, VarOrRVar j, const std::vector
     Var ni("ni"), nm("nm"), nt("nt"), bi("bi"), bo("bo"), task("task");
     split_channels(s, n, nm, ni, kn);
     s.split(nm, nt, nm, std::max(1, kn.tile / kn.vector_width), TailStrategy::GuardWithIf);
+    Var nu("nu");
+    const bool vectors_unrolled = split_unrolled_vectors(s, nm, nu, kn);
     std::vector<VarOrRVar> order{j, ni};
     for (auto &u : unrolled) order.push_back(u);
+    if (vectors_unrolled) order.push_back(nu);
     order.push_back(nm);
     if (kn.time_major) {
         s.split(b, bo, bi, std::max(1, kn.batch_rows), TailStrategy::GuardWithIf);
@@ -120,6 +140,7 @@ inline void lanes_over_rows_and_n(Stage s, Var n, VarOrRVar j, const std::vector
     else s.fuse(nt, b, task).parallel(task);
     s.vectorize(j).vectorize(ni);
     for (auto &u : unrolled) s.unroll(u);
+    if (vectors_unrolled) s.unroll(nu);
 }
 
 inline void scan_update(Func f, int u, const statemix::gen::UpdateLoops &d, Var n, Var b,

@@ -19,8 +19,20 @@ inline void specialize_softmax_all_updates(Halide::Func f, const Halide::Expr &n
     for (int u = 0; u < f.num_update_definitions(); u++) specialize_softmax(f.update(u), norm);
 }
 
+// ScanKnobs::unroll means time steps on CUDA and a tile's vectors per iteration on a CPU, where
+// only the sequential forward's state updates take it (measured there; the backward's loops
+// carry their own unrolled rows and logits).
+inline void check_cpu_unroll(const ScanKnobs &kn, const Halide::Target &target, const std::string &what) {
+    if (kn.unroll > 1 && !target.has_gpu_feature()) {
+        throw Halide::CompileError(what + ": unroll=" + std::to_string(kn.unroll) +
+                                   " on a CPU target: only the sequential forward unrolls its loop over "
+                                   "vectors (algorithm=sequential); expected unroll=1");
+    }
+}
+
 inline void schedule_scan_forward(ScanForward &P, const ScanKnobs &kn, const Halide::Expr &norm,
                                   const Halide::Target &target) {
+    if (kn.algorithm != Algorithm::Sequential) check_cpu_unroll(kn, target, "the chunked forward");
     if (P.has_rows) P.state.bound(P.j, 0, P.m);
     if (target.has_gpu_feature()) sched::cuda::forward(P, kn);
     else sched::cpu::forward(P, kn);
@@ -30,6 +42,7 @@ inline void schedule_scan_forward(ScanForward &P, const ScanKnobs &kn, const Hal
 
 inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const Halide::Expr &norm,
                                    const Halide::Target &target) {
+    check_cpu_unroll(kn, target, "the backward");
     if (P.one_pass) {
         if (P.has_rows) P.grad.bound(P.j, 0, P.m);
         if (target.has_gpu_feature()) sched::cuda::backward_one_pass(P, kn);

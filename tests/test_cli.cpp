@@ -402,6 +402,40 @@ TEST(Cli, TuneMeasuresTheForwardWithItsLogitsTransposed) {
     }
 }
 
+// The forward with several vectors per iteration of its vector loop (unroll) passes the tuner's
+// float64 reference check and runs: BD-LRU with the rows in the lanes at m = 2, 5 and 16 (16 with
+// its logits transposed, two vectors per iteration), batch-major and time-major, 13 blocks (the
+// last vector shifted inwards) in tiles of 16 whose 5 vectors of 3 blocks end off the factor 4
+// (m = 16: 13 vectors of one, off 2); and H-LRU with the channels in the lanes (lanes_over_n),
+// unrolled 3 times, 56 channels in vectors of 8.
+TEST(Cli, TuneMeasuresTheForwardWithVectorsUnrolled) {
+    for (int m : {2, 5, 16}) {
+        const std::string rows = m == 16 ? "vector_rows=true vector_width=1 transpose_logits=true unroll=2"
+                                         : "vector_rows=true vector_width=3 unroll=4";
+        expect_both_measured("m = " + std::to_string(m),
+                             "--layers bdlru --orders " + std::to_string(m) + " --directions forward --shape 3x17x" +
+                                 std::to_string(13 * m) + " --reps 1 --quiet --params \"tile=16 " + rows + "\" "
+                                 "--params \"tile=16 " + rows + " time_major=true batch_rows=2\"");
+    }
+    expect_both_measured("hlru", "--layers hlru --orders 3 --directions forward --shape 3x17x56 --reps 1 --quiet "
+                                 "--params \"tile=32 vector_width=8 unroll=3\" --params \"tile=32 vector_width=8\"");
+}
+
+// On a CPU only the sequential forward takes unroll (a tile's vectors per iteration): the
+// backward and the chunked forward refuse it, naming the value.
+TEST(Cli, TuneRefusesUnrollOutsideTheCpuForward) {
+    Result bwd = run_cli("tune scan measure --layers bdlru --orders 2 --directions backward --shape 2x16x16 --reps 1 "
+                         "--quiet --params \"unroll=2\"");
+    EXPECT_NE(bwd.output.find("does not compile: the backward: unroll=2 on a CPU target: only the sequential forward "
+                              "unrolls its loop over vectors (algorithm=sequential); expected unroll=1"),
+              std::string::npos)
+        << bwd.output;
+    Result ch = run_cli("tune scan measure --layers hlru --orders 2 --directions forward --shape 2x16x16 --reps 1 "
+                        "--quiet --params \"algorithm=chunked unroll=4\"");
+    EXPECT_NE(ch.output.find("does not compile: the chunked forward: unroll=4 on a CPU target"), std::string::npos)
+        << ch.output;
+}
+
 // The BD-LRU backward with a row's logits in the lanes (vector_logits) passes the tuner's float64
 // reference check (odd block counts, 37 steps and 1) and runs, batch-major and time-major, at
 // m = 4, 8 and 16 (two, three and four reduction stages); two blocks per task, so tiles end

@@ -61,7 +61,9 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
         EXPECT_EQ(p.count("two_pass"), 0u);  // a backward knob
     }
     EXPECT_EQ(chunked, 8);
-    EXPECT_EQ(space.size(), 33u);  // 15 sequential (3 widths), 10 with vector_rows (2 widths), 8 chunked
+    // 40 sequential (5 tiles x: 8 lanes x 1, 2, 4; 16 x 1, 2; 4 x 1, 2, 4 vectors per iteration),
+    // 25 with vector_rows (5 tiles x: 16 lanes x 1, 2; 8 x 1, 2, 4), 8 chunked.
+    EXPECT_EQ(space.size(), 73u);
     // BD-LRU m = 8: the build has no chunked forward (m³ summaries), so neither does the space.
     for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
     bool any_chunked_hlru = false;
@@ -154,13 +156,51 @@ TEST(TuneSpace, BdlruTransposesLogitsAtOneBlockPerVector) {
         }
         return n;
     };
-    EXPECT_EQ(transposed("bdlru", "forward", 16, 16), 5);  // AVX-512: one per tile
-    EXPECT_EQ(transposed("bdlru", "forward", 16, 8), 5);   // AVX2
-    EXPECT_EQ(transposed("bdlru", "forward", 8, 8), 5);
+    // One per tile and vectors-per-iteration factor (unroll 1, 2, 4 while 4 natural vectors hold
+    // the unrolled lanes and 600 logits their code): m = 16 x 1, 2; m = 8 on AVX2 x 1, 2, 4.
+    EXPECT_EQ(transposed("bdlru", "forward", 16, 16), 10);
+    EXPECT_EQ(transposed("bdlru", "forward", 16, 8), 10);
+    EXPECT_EQ(transposed("bdlru", "forward", 8, 8), 15);
     EXPECT_EQ(transposed("bdlru", "forward", 8, 16), 0);   // AVX-512 puts 2 or 4 blocks in a vector
     EXPECT_EQ(transposed("bdlru", "forward", 5, 4), 0);    // one block per vector, but m = 5
     EXPECT_EQ(transposed("bdlru", "backward", 16, 16), 0);
     EXPECT_EQ(transposed("hlru", "forward", 8, 8), 0);
+}
+
+// The CPU forward's vectors per iteration (unroll 2 and 4, sequential only) where one vector's
+// lanes (vector_width channels, or m x vector_width rows with vector_rows) fit in two natural
+// vectors and the unrolled ones in four; a CPU backward never offers unroll (its generator
+// refuses it), CUDA keeps its time-step unroll.
+TEST(TuneSpace, ForwardUnrollsItsVectors) {
+    auto unrolled = [](const char *layer, const char *dir, int m, int lanes) {
+        std::set<std::string> seen;
+        for (const Params &p : enumerate_space({layer, dir, m, "cpu"}, {}, lanes)) {
+            if (!p.count("unroll")) continue;
+            EXPECT_EQ(p.at("algorithm"), "sequential") << params_key(p);
+            const bool rows = p.count("vector_rows") && p.at("vector_rows") == "true";
+            if (layer == std::string("bdlru") && m > 1 && !rows) continue;  // the channels in the lanes: below
+            const int w = std::stoi(p.at("vector_width")), u = std::stoi(p.at("unroll"));
+            const int vec = (rows ? m : 1) * (w == 0 ? lanes : w);
+            EXPECT_LE(vec, 2 * lanes) << params_key(p);
+            EXPECT_LE(vec * u, 4 * lanes) << params_key(p);
+            seen.insert(p.at("vector_width") + "x" + p.at("unroll"));
+        }
+        return seen;
+    };
+    // m = 5, AVX-512: 3, 6 blocks (15, 30 lanes) unrolled 2 and 4 / 2; 9, 10 blocks (45, 50 lanes) not.
+    EXPECT_EQ(unrolled("bdlru", "forward", 5, 16), (std::set<std::string>{"3x2", "3x4", "4x2", "6x2"}));
+    // m = 4: 4 blocks (one vector) x 2, 4; 8 blocks (two) x 2; the natural width (64 lanes) not.
+    EXPECT_EQ(unrolled("bdlru", "forward", 4, 16), (std::set<std::string>{"4x2", "4x4", "8x2"}));
+    // The channels in the lanes (H-LRU; BD-LRU m = 1): 16 lanes x 2, 4; 32 x 2; 8 x 2, 4.
+    EXPECT_EQ(unrolled("hlru", "forward", 4, 16), (std::set<std::string>{"0x2", "0x4", "32x2", "8x2", "8x4"}));
+    EXPECT_EQ(unrolled("bdlru", "forward", 1, 16), (std::set<std::string>{"0x2", "0x4", "32x2", "8x2", "8x4"}));
+    // m = 16: one and two blocks (16, 32 lanes) x 2 only (4 copies of 272 logits did not compile in 60 s).
+    EXPECT_EQ(unrolled("bdlru", "forward", 16, 16), (std::set<std::string>{"1x2", "2x2"}));
+    EXPECT_TRUE(unrolled("bdlru", "backward", 4, 16).empty());
+    EXPECT_TRUE(unrolled("hlru", "backward", 4, 16).empty());
+    int cuda = 0;
+    for (const Params &p : enumerate_space({"bdlru", "backward", 2, "cuda"}, {})) cuda += p.count("unroll") > 0;
+    EXPECT_GT(cuda, 0);
 }
 
 // BD-LRU's one-pass backward with a row's logits in the lanes (vector_logits): m a power of two
@@ -203,7 +243,9 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     };
     for (const char *dir : {"backward", "forward"}) {
         EXPECT_EQ(count(dir, 1), 0) << dir;
-        EXPECT_EQ(count(dir, 2), 10) << dir;  // 5 tiles x widths 0 and 4 (AVX2's natural 8, halved)
+        // 5 tiles x widths 0 and 4 (AVX2's natural 8, halved); the forward's unrolled too (16 lanes
+        // x 2, 8 lanes x 2 and 4: ForwardUnrollsItsVectors).
+        EXPECT_EQ(count(dir, 2), std::string(dir) == "forward" ? 25 : 10) << dir;
         for (const Params &p : enumerate_space({"hlru", dir, 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u) << dir;
     }
     EXPECT_EQ(count("backward", 8), 10);
@@ -214,7 +256,8 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
         if (p.count("vector_rows")) w8.insert(p.at("vector_width"));
     }
     EXPECT_EQ(w8, (std::set<std::string>{"0", "4", "1", "2"}));
-    EXPECT_EQ(count("forward", 8), 25);  // 5 tiles x 4 widths, and width 1 with its logits transposed
+    // 5 tiles x 4 widths, width 1 with its logits transposed too, widths 1 (x 2, 4) and 2 (x 2) unrolled.
+    EXPECT_EQ(count("forward", 8), 50);
     // m = 16: one block (16 lanes) only; on AVX-512 one and two blocks.
     for (const Params &p : enumerate_space({"bdlru", "forward", 16, "cpu"}, {})) {
         if (p.count("vector_rows")) w16.insert(p.at("vector_width"));
