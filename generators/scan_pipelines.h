@@ -44,7 +44,8 @@ struct ScanKnobs {
     int chunk = 64;         // chunk length L (chunked algorithm)
     int vector_width = 8;   // CPU: SIMD lanes over channels
     int tile = 64;          // CPU: channels per parallel task; CUDA: threads per block
-    int unroll = 1;         // CUDA: time steps unrolled in the serial loop
+    int unroll = 1;         // CUDA: time steps unrolled in the serial loop; CPU (the sequential
+                            // forward only): a tile's vectors per iteration (split_unrolled_vectors)
     bool unroll_rows = true;  // unroll the rows j / logits k of a block (code size grows as m²)
     int prefetch = 0;       // CPU: software-prefetch the inputs this many time steps ahead (0: off)
     // CPU, BD-LRU (the one-pass backward and the sequential forward): the rows j of a block join
