@@ -18,5 +18,5 @@ for spec in "$@"; do
 done
 for p in ${pids[@]}; do wait $p; done
 echo "#define KERNELS $list" >> $D/kernels.h
-g++ -O2 -std=c++17 -I$INC -I$D /tmp/s50/h/bench.cpp $(ls $D/*.a | grep -v halide_rt) $D/halide_rt.a -o $D/bench -lpthread -ldl
+g++ -O2 -std=c++17 -I$INC -I$D $(dirname $0)/bench.cpp $(ls $D/*.a | grep -v halide_rt) $D/halide_rt.a -o $D/bench -lpthread -ldl
 echo built
