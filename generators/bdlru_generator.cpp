@@ -7,6 +7,7 @@
 #include "Halide.h"
 #include "gate_norm.h"
 #include "reverse_loops.h"
+#include "step_prefetch.h"
 #include "scan_knob_defaults.h"
 #include "scan_pipelines.h"
 #include "../schedules/scan_schedules.h"
@@ -97,6 +98,12 @@ public:
     // Unrolled rows cost compile time as m²·(m+1) per stage: measured 115 s (chunked, m=4) and
     // 223 s (backward, m=4) for three CPU targets, against a few seconds with a row loop.
     STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 2 : 5, false, false)
+    // The CPU schedule's software prefetch of z and v (ScanForward::prefetched_loops), as a pass.
+    Pipeline build_pipeline() override {
+        Pipeline p = Generator<BdlruForward>::build_pipeline();  // runs generate(): the knobs are readable after
+        return with_step_prefetch(p, prefetched_loops_, {"z", "v"}, prefetch);
+    }
+    std::vector<std::string> prefetched_loops_;
     GeneratorParam<bool> vector_rows{"vector_rows", false};  // ScanKnobs::vector_rows (sequential only)
     // transposed_logits (CPU, vector_rows at one block per vector, m a power of two).
     GeneratorParam<bool> transpose_logits{"transpose_logits", false};
@@ -216,6 +223,7 @@ public:
         ScanKnobs kn = knobs();
         kn.vector_rows = vector_rows;
         if (!using_autoscheduler()) schedule_scan_forward(P, kn, norm, get_target());
+        prefetched_loops_ = P.prefetched_loops;
         if (time_major && algorithm != Algorithm::Sequential) {
             throw CompileError("bdlru_forward: time_major needs algorithm=sequential");
         }

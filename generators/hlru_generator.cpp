@@ -9,6 +9,7 @@
 #include "Halide.h"
 #include "gate_norm.h"
 #include "reverse_loops.h"
+#include "step_prefetch.h"
 #include "scan_knob_defaults.h"
 #include "scan_pipelines.h"
 #include "../schedules/scan_schedules.h"
@@ -35,6 +36,12 @@ Expr hlru_step(const Func &z, const Func &v, Expr n, Expr t, Expr b, int m, Expr
 class HlruForward : public Generator<HlruForward> {
 public:
     STATEMIX_SCAN_KNOBS(algorithm == Algorithm::Chunked ? 4 : 8, false, false)
+    // The CPU schedule's software prefetch of z and v (ScanForward::prefetched_loops), as a pass.
+    Pipeline build_pipeline() override {
+        Pipeline p = Generator<HlruForward>::build_pipeline();  // runs generate(): the knobs are readable after
+        return with_step_prefetch(p, prefetched_loops_, {"z", "v"}, prefetch);
+    }
+    std::vector<std::string> prefetched_loops_;
 
     Input<Buffer<float, 4>> z{"z"};
     Input<Buffer<float, 3>> v{"v"};
@@ -132,6 +139,7 @@ public:
 
         // Halide's autoschedulers (the tuner compares against them) schedule from the estimates.
         if (!using_autoscheduler()) schedule_scan_forward(P, knobs(), norm, get_target());
+        prefetched_loops_ = P.prefetched_loops;
         if (time_major && algorithm != Algorithm::Sequential) {
             throw CompileError("hlru_forward: time_major needs algorithm=sequential");
         }

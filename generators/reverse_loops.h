@@ -16,29 +16,50 @@
 
 namespace statemix::gen {
 
-class ReverseLoops : public Halide::Internal::IRMutator {
+// Serial loops named by regular expressions over Halide's loop names (a schedule's patterns,
+// each matching a whole name), for the custom lowering passes here and in step_prefetch.h.
+class NamedLoops {
 public:
-    explicit ReverseLoops(const std::vector<std::string> &patterns) {
+    explicit NamedLoops(const std::vector<std::string> &patterns) {
         for (const auto &p : patterns) res_.emplace_back(p);
     }
+    bool named(const Halide::Internal::For *op) const {
+        if (op->for_type != Halide::Internal::ForType::Serial) return false;
+        for (const auto &re : res_) {
+            if (std::regex_match(op->name, re)) return true;
+        }
+        return false;
+    }
+
+private:
+    std::vector<std::regex> res_;
+};
+
+// `op` with `body` in place of its own (op itself if that is unchanged).
+inline Halide::Internal::Stmt with_body(const Halide::Internal::For *op, const Halide::Internal::Stmt &body) {
+    using namespace Halide::Internal;
+    if (body.same_as(op->body)) return op;
+    return For::make(op->name, op->min, op->extent, op->for_type, op->partition_policy, op->device_api, body);
+}
+
+class ReverseLoops : public Halide::Internal::IRMutator {
+public:
+    explicit ReverseLoops(const std::vector<std::string> &patterns) : loops_(patterns) {}
 
 protected:
     using Halide::Internal::IRMutator::visit;
     Halide::Internal::Stmt visit(const Halide::Internal::For *op) override {
         using namespace Halide::Internal;
         Stmt body = mutate(op->body);
-        bool named = false;
-        for (const auto &re : res_) named = named || std::regex_match(op->name, re);
-        if (op->for_type == ForType::Serial && named) {
+        if (loops_.named(op)) {
             Halide::Expr i = Variable::make(Halide::Int(32), op->name);
             body = substitute(op->name, (op->min + op->extent - 1) - (i - op->min), body);
         }
-        if (body.same_as(op->body)) return op;
-        return For::make(op->name, op->min, op->extent, op->for_type, op->partition_policy, op->device_api, body);
+        return with_body(op, body);
     }
 
 private:
-    std::vector<std::regex> res_;
+    NamedLoops loops_;
 };
 
 // `name` as a regular expression that matches only itself (Halide names: letters, digits, '_',

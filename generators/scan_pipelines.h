@@ -47,7 +47,8 @@ struct ScanKnobs {
     int unroll = 1;         // CUDA: time steps unrolled in the serial loop; CPU (the sequential
                             // forward only): a tile's vectors per iteration (split_unrolled_vectors)
     bool unroll_rows = true;  // unroll the rows j / logits k of a block (code size grows as m²)
-    int prefetch = 0;       // CPU: software-prefetch the inputs this many time steps ahead (0: off)
+    int prefetch = 0;       // CPU: software-prefetch the inputs this many time steps ahead (0: off;
+                            // the sequential forward: step_prefetch.h, the backward: Stage::prefetch)
     // CPU, BD-LRU (the one-pass backward and the sequential forward): the rows j of a block join
     // the channels in the SIMD lanes (lanes = m x vector_width), so h, v, dv and the adjoint,
     // whose rows are adjacent in memory, are loaded and stored as dense vectors instead of
@@ -179,6 +180,10 @@ struct ScanForward {
     // logits (bdlru_generator.cpp, transposed_logits), first to last; empty otherwise. Each is a
     // Func of (y, n, t, b) over y in [0, m·m); the schedule computes them per block and step.
     std::vector<Halide::Func> logit_stages;
+    // Set by a CPU schedule (ScanKnobs::prefetch): the time loops to software-prefetch the streamed
+    // inputs in (regular expressions over Halide's loop names); the generator's build_pipeline adds
+    // the pass (step_prefetch.h: with_step_prefetch).
+    std::vector<std::string> prefetched_loops;
 };
 
 // One step's gates as the backward reads them, computed once per logit where a scan reads them:

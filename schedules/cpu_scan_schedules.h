@@ -161,6 +161,13 @@ inline void forward(ScanForward &P, const ScanKnobs &knobs) {
     kn.shift_last_vector = true;  // split_channels
     Var n = P.n, b = P.b, col = P.col, c = P.c;
     for (size_t u = 0; u < P.state_loops.size(); u++) {
+        if (kn.prefetch > 0 && kn.algorithm == Algorithm::Sequential) {
+            using statemix::gen::regex_literal;
+            Loops l = loops_of(P.state, u, P.state_loops[u]);
+            for (auto &r : l.serial) {
+                P.prefetched_loops.push_back(regex_literal(P.state.name()) + "\\.s[0-9]+\\." + regex_literal(r.name()) + "(\\..+)?");
+            }
+        }
         if (kn.vector_rows && P.has_rows && kn.algorithm == Algorithm::Sequential) {
             // A step's rows read only the step before (Halide cannot prove it: allow_race).
             Loops l = loops_of(P.state, u, P.state_loops[u]);

@@ -62,8 +62,22 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
     }
     EXPECT_EQ(chunked, 8);
     // 40 sequential (5 tiles x: 8 lanes x 1, 2, 4; 16 x 1, 2; 4 x 1, 2, 4 vectors per iteration),
-    // 25 with vector_rows (5 tiles x: 16 lanes x 1, 2; 8 x 1, 2, 4), 8 chunked.
-    EXPECT_EQ(space.size(), 73u);
+    // 25 with vector_rows (5 tiles x: 16 lanes x 1, 2; 8 x 1, 2, 4), each of those 65 also with
+    // prefetch = 1; 8 chunked (never prefetched).
+    EXPECT_EQ(space.size(), 138u);
+    int prefetched = 0;
+    for (const Params &p : space) {
+        if (!p.count("prefetch")) continue;
+        EXPECT_EQ(p.at("prefetch"), "1");
+        EXPECT_EQ(p.at("algorithm"), "sequential");
+        Params plain = p;
+        plain.erase("prefetch");
+        EXPECT_NE(std::find(space.begin(), space.end(), plain), space.end()) << params_key(p);
+        prefetched++;
+    }
+    EXPECT_EQ(prefetched, 65);
+    // The backward's space never sets it (its generator keeps Halide's Stage::prefetch).
+    for (const Params &p : enumerate_space({"hlru", "backward", 2, "cpu"}, {})) EXPECT_EQ(p.count("prefetch"), 0u);
     // BD-LRU m = 8: the build has no chunked forward (m³ summaries), so neither does the space.
     for (const Params &p : enumerate_space({"bdlru", "forward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
     bool any_chunked_hlru = false;
@@ -147,7 +161,7 @@ TEST(TuneSpace, BdlruTransposesLogitsAtOneBlockPerVector) {
     auto transposed = [](const char *layer, const char *dir, int m, int lanes) {
         int n = 0;
         for (const Params &p : enumerate_space({layer, dir, m, "cpu"}, {}, lanes)) {
-            if (!p.count("transpose_logits")) continue;
+            if (!p.count("transpose_logits") || p.count("prefetch")) continue;  // each also prefetched
             EXPECT_EQ(p.at("transpose_logits"), "true") << params_key(p);
             EXPECT_EQ(p.at("vector_rows"), "true") << params_key(p);
             EXPECT_EQ(p.at("vector_width"), "1") << params_key(p);
@@ -233,7 +247,7 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     auto count = [](const char *dir, int m) {
         int n = 0;
         for (const Params &p : enumerate_space({"bdlru", dir, m, "cpu"}, {})) {
-            if (p.count("vector_rows")) {
+            if (p.count("vector_rows") && !p.count("prefetch")) {  // the forward's prefetched twins aside
                 EXPECT_EQ(p.count("two_pass"), 0u) << params_key(p);  // a one-pass schedule
                 EXPECT_EQ(p.at("algorithm"), "sequential") << params_key(p);
                 n++;

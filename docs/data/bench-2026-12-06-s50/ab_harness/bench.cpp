@@ -1,6 +1,7 @@
-// A/B harness for bdlru_forward variants built by build.sh from any generator binaries (so a
-// generator change is timed without rebuilding the project): B = 16, T = 2048, N = 1024/m blocks,
-// softmax, best of `reps` calls per kernel, the kernels interleaved. Relative timings only.
+// A/B harness for bdlru_forward (or, built with -DHLRU by LAYER=hlru build.sh, hlru_forward)
+// variants built by build.sh from any generator binaries (so a generator change is timed without
+// rebuilding the project): B = 16, T = 2048, N blocks (channels) as given, softmax, best of `reps`
+// calls per kernel, the kernels interleaved. Relative timings only.
 #include "HalideBuffer.h"
 #include "HalideRuntime.h"
 #include <chrono>
@@ -29,7 +30,11 @@ int main(int argc, char **argv) {
     for (auto &k : ks) {
         int m = k.m, N = k.N;
         rng.seed(1000 * m + N);
+#ifdef HLRU  // z [B,T,N,m+1], v and s [B,T,N]
+        Data d{Buffer<float>(m + 1, N, T, B), Buffer<float>(N, T, B), Buffer<float>(m, N, B), Buffer<float>(N, T, B), Buffer<float>(m, N, B)};
+#else
         Data d{Buffer<float>(m + 1, m, N, T, B), Buffer<float>(m, N, T, B), Buffer<float>(m, N, B), Buffer<float>(m, N, T, B), Buffer<float>(m, N, B)};
+#endif
         d.z.for_each_value([&](float &x) { x = nd(rng); });
         d.v.for_each_value([&](float &x) { x = nd(rng); });
         d.h0.fill(0.f);
@@ -61,7 +66,11 @@ int main(int argc, char **argv) {
     printf("copy (1 thread memcpy) %.1f GB/s\n", 2.0 * nbig * 4 / bestcopy / 1e9);
     for (size_t i = 0; i < ks.size(); i++) {
         int m = ks[i].m, N = ks[i].N;
+#ifdef HLRU
+        double bytes = 4.0 * B * T * N * ((m + 1) + 2);
+#else
         double bytes = 4.0 * B * T * N * (m * (m + 1) + 2 * m);
+#endif
         printf("%-28s m=%d %8.2f ms %6.1f GB/s  %.3f ns/block-step\n", ks[i].name, m, best[i] * 1e3, bytes / best[i] / 1e9, best[i] * 1e9 / (double(B) * T * N));
     }
 }
