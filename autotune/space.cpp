@@ -233,17 +233,17 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
             }
         }
         // Every sequential candidate also with the next step's z and v software-prefetched
-        // (ScanKnobs::prefetch = 1; generators/step_prefetch.h): on the Intel Xeon (AVX-512) at
-        // B = 16, T = 2048 the entries' kernels ran 1.12-1.31x faster so at every H-LRU m and at
-        // BD-LRU m = 1, 2, 4, 8 (1.01-1.18x), 0.96x at BD-LRU m = 5 (2026-12-06, docs/benchmarks.md).
-        if (k.device == "cpu") {
-            const size_t plain = out.size();
-            for (size_t i = 0; i < plain; i++) {
-                if (out[i].count("algorithm") && out[i].at("algorithm") != "sequential") continue;
-                Params p = out[i];
-                p["prefetch"] = "1";
-                add(p);
-            }
+        // (ScanKnobs::prefetch = 1; generators/step_prefetch.h). The tuner's re-ranking on the
+        // Intel Xeon (AVX-512, 2026-12-06, docs/benchmarks.md "The CPU forwards prefetch the next
+        // step"): 1.05-1.51x at H-LRU m = 1-8 and BD-LRU m = 2, 3, 4, 5, 8; slower at BD-LRU
+        // m = 1 (0.94x) and 16 (0.80x), so both forms stay in the space. (This is the CPU branch:
+        // CUDA returned above, and its schedules refuse the knob.)
+        const size_t plain = out.size();
+        for (size_t i = 0; i < plain; i++) {
+            if (out[i].count("algorithm") && out[i].at("algorithm") != "sequential") continue;
+            Params p = out[i];
+            p["prefetch"] = "1";
+            add(p);
         }
     } else {
         // BD-LRU from m = 3 also a quarter of the natural width (4 floats or more): a channel's

@@ -6,7 +6,8 @@
 //  - vectorizing over n keeps each lane's recurrence independent, so the serial time loop has
 //    vector-wide work per step and no cross-lane shuffles;
 //  - a task of `tile` channels keeps the per-step working set in L1 while the next time step's
-//    loads stream in (prefetchers handle the T-stride fine).
+//    loads stream in (the sequential forward also software-prefetches them a step ahead where
+//    the tuner picked it: knob prefetch, generators/step_prefetch.h).
 // BD-LRU's variant `vector_rows` puts a block's rows in the lanes too (lanes_over_rows_and_n).
 // Every update() of each scan is scheduled explicitly: an unscheduled update runs scalar.
 #pragma once
@@ -161,7 +162,7 @@ inline void forward(ScanForward &P, const ScanKnobs &knobs) {
     kn.shift_last_vector = true;  // split_channels
     Var n = P.n, b = P.b, col = P.col, c = P.c;
     for (size_t u = 0; u < P.state_loops.size(); u++) {
-        if (kn.prefetch > 0 && kn.algorithm == Algorithm::Sequential) {
+        if (kn.prefetch > 0) {  // the sequential forward (check_prefetch refuses the chunked one)
             using statemix::gen::regex_literal;
             Loops l = loops_of(P.state, u, P.state_loops[u]);
             for (auto &r : l.serial) {
@@ -255,7 +256,8 @@ inline void reverse_channel_loops(ScanBackward &P, Func f, const ScanKnobs &kn) 
 // measured 1.2x), the block's gates computed right before its rows (their row max and sums by
 // pairwise reductions in registers); blocks in tiles of `tile`, tiles x batch rows in
 // parallel (time-major: tiles x groups of batch_rows rows, the rows inside the time loop); time
-// unrolled by 2 for the adjoint buffers' parity. reverse_channels and prefetch do not apply.
+// unrolled by 2 for the adjoint buffers' parity. reverse_channels does not apply, nor prefetch
+// (refused: scan_schedules.h, check_prefetch).
 inline void backward_one_pass_logit_lanes(ScanBackward &P, const ScanKnobs &kn) {
     Stage s = P.grad.update(0);
     Loops l = loops_of(P.grad, 0, P.grad_loops);  // rows: k, then j
@@ -349,7 +351,7 @@ inline void backward_one_pass(ScanBackward &P, const ScanKnobs &kn) {
                       kn.gates_per_vector ? kn.vector_width : std::max(kn.tile, kn.vector_width));
         // A tile's step touches a new page of every input (the time stride is a whole row of
         // channels), which the hardware prefetchers do not follow, least of all backwards in time.
-        if (kn.prefetch > 0 && !kn.time_major) {
+        if (kn.prefetch > 0) {  // batch-major only (check_prefetch refuses time_major)
             for (auto &in : P.streamed) s.prefetch(in, l.serial[0], l.serial[0], kn.prefetch);
         }
     }

@@ -30,9 +30,30 @@ inline void check_cpu_unroll(const ScanKnobs &kn, const Halide::Target &target, 
     }
 }
 
+// ScanKnobs::prefetch is a CPU knob of two loops: the sequential forward's time loop (the
+// step_prefetch.h pass) and the batch-major one-pass backward's (Stage::prefetch, in
+// sched::cpu::backward_one_pass). Anywhere else nothing would read it, so a kernel tuned or built
+// with it would differ from what its name says: refuse it, naming the value and the form.
+inline void check_prefetch(const ScanKnobs &kn, const Halide::Target &target, const std::string &what,
+                           bool applies) {
+    if (kn.prefetch == 0) return;
+    const std::string value = "prefetch=" + std::to_string(kn.prefetch);
+    if (target.has_gpu_feature()) {
+        throw Halide::CompileError(what + ": " + value + " on a GPU target: the software prefetch is a CPU knob; "
+                                   "expected prefetch=0");
+    }
+    if (!applies) {
+        throw Halide::CompileError(what + ": " + value + ": only the sequential forward and the batch-major "
+                                   "one-pass backward (time_major=false, vector_logits=false) prefetch; "
+                                   "expected prefetch=0");
+    }
+}
+
 inline void schedule_scan_forward(ScanForward &P, const ScanKnobs &kn, const Halide::Expr &norm,
                                   const Halide::Target &target) {
     if (kn.algorithm != Algorithm::Sequential) check_cpu_unroll(kn, target, "the chunked forward");
+    check_prefetch(kn, target, kn.algorithm == Algorithm::Sequential ? "the forward" : "the chunked forward",
+                   kn.algorithm == Algorithm::Sequential);
     if (P.has_rows) P.state.bound(P.j, 0, P.m);
     if (target.has_gpu_feature()) sched::cuda::forward(P, kn);
     else sched::cpu::forward(P, kn);
@@ -43,6 +64,12 @@ inline void schedule_scan_forward(ScanForward &P, const ScanKnobs &kn, const Hal
 inline void schedule_scan_backward(ScanBackward &P, const ScanKnobs &kn, const Halide::Expr &norm,
                                    const Halide::Target &target) {
     check_cpu_unroll(kn, target, "the backward");
+    check_prefetch(kn, target,
+                   !P.one_pass         ? (P.chunked ? "the chunked backward" : "the two-pass backward")
+                   : kn.time_major     ? "the time-major backward"
+                   : P.logits_in_lanes ? "the backward with its logits in the lanes"
+                                       : "the backward",
+                   P.one_pass && !kn.time_major && !P.logits_in_lanes);
     if (P.one_pass) {
         if (P.has_rows) P.grad.bound(P.j, 0, P.m);
         if (target.has_gpu_feature()) sched::cuda::backward_one_pass(P, kn);

@@ -378,14 +378,15 @@ TEST(Cli, TuneRefusesScanKnobsOutOfRange) {
         << trc.output;
 }
 
-// `tune scan measure` of two candidates of one kernel (`args`: everything after "measure"): both
-// must pass the tuner's float64 reference check and be timed. Returns the output.
-std::string expect_both_measured(const std::string &what, const std::string &args) {
+// `tune scan measure` of `candidates` candidates of one kernel (`args`: everything after
+// "measure"; two by default): each must pass the tuner's float64 reference check and be timed.
+// Returns the output.
+std::string expect_both_measured(const std::string &what, const std::string &args, size_t candidates = 2) {
     Result r = run_cli("tune scan measure " + args);
     EXPECT_EQ(r.status, 0) << what << "\n" << r.output;
     size_t timed = 0;
     for (size_t at = r.output.find(" ms  spread"); at != std::string::npos; at = r.output.find(" ms  spread", at + 1)) timed++;
-    EXPECT_EQ(timed, 2u) << what << ": both pass the reference check and run\n" << r.output;
+    EXPECT_EQ(timed, candidates) << what << ": each passes the reference check and runs\n" << r.output;
     return r.output;
 }
 
@@ -434,6 +435,46 @@ TEST(Cli, TuneRefusesUnrollOutsideTheCpuForward) {
                         "--quiet --params \"algorithm=chunked unroll=4\"");
     EXPECT_NE(ch.output.find("does not compile: the chunked forward: unroll=4 on a CPU target"), std::string::npos)
         << ch.output;
+}
+
+// prefetch is read by two loops only: the sequential forward's (the step_prefetch.h pass) and the
+// batch-major one-pass backward's. Every other form refuses it, naming the value and the form,
+// instead of building a kernel its name misdescribes; the two that take it pass the float64
+// reference check with a prefetch distance of 3 at 17 steps (the last steps' prefetches point
+// past the end of z and v, which a prefetch may) and the forward also at 1 step (every one does).
+// (A backward compiles in ~20 s here, so it is measured once.)
+TEST(Cli, TuneRefusesPrefetchWhereNothingReadsIt) {
+    struct Case {
+        std::string args, expected;
+    };
+    const std::string measure = "tune scan measure --directions ";
+    const std::string tail = " --shape 2x16x16 --reps 1 --quiet --params ";
+    const std::string only = ": prefetch=1: only the sequential forward and the batch-major one-pass backward";
+    for (const Case &c : std::vector<Case>{
+             {"forward --layers hlru --orders 2" + tail + "\"algorithm=chunked prefetch=1\"",
+              "does not compile: the chunked forward" + only},
+             {"backward --layers hlru --orders 2" + tail + "\"algorithm=chunked prefetch=1\"",
+              "does not compile: the chunked backward" + only},
+             {"backward --layers bdlru --orders 2" + tail + "\"two_pass=true prefetch=1\"",
+              "does not compile: the two-pass backward" + only},
+             {"backward --layers bdlru --orders 2" + tail + "\"time_major=true batch_rows=2 prefetch=1\"",
+              "does not compile: the time-major backward" + only},
+             {"backward --layers bdlru --orders 4" + tail + "\"vector_logits=true prefetch=1\"",
+              "does not compile: the backward with its logits in the lanes" + only},
+         }) {
+        Result r = run_cli(measure + c.args);
+        EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
+    }
+    for (const char *steps : {"17", "1"}) {
+        expect_both_measured(std::string("forward, T = ") + steps,
+                             std::string("--layers hlru --orders 3 --directions forward --shape 3x") + steps +
+                                 "x56 --reps 1 --quiet --params \"tile=32 vector_width=8 prefetch=3\" "
+                                 "--params \"tile=32 vector_width=8\"");
+    }
+    expect_both_measured("backward, T = 17",
+                         "--layers bdlru --orders 2 --directions backward --shape 3x17x26 --reps 1 --quiet "
+                         "--params \"tile=8 prefetch=3\"",
+                         1);
 }
 
 // The BD-LRU backward with a row's logits in the lanes (vector_logits) passes the tuner's float64
