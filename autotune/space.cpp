@@ -207,10 +207,16 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         // BD-LRU with a block's rows in the SIMD lanes too (m x vector_width lanes): dense h stores.
         if (k.layer == "bdlru" && k.m >= 2 && k.m <= 16) {
             const bool pow2 = (k.m & (k.m - 1)) == 0;
+            // Also tiles of 16 blocks (8 at m = 16): the narrow bucket (B = 1, state 256) has
+            // 256 / m blocks and a task is a tile of one batch row, so with tiles of 64 and up
+            // its forward ran on one core from m = 4 (m = 8 on the 2-core Xeon, 2026-12-06: the
+            // wide entry's knobs at tile 16 2.4x the narrow entry's kernel, 1.6x the same at 256).
+            std::vector<const char *> row_tiles{k.m >= 16 ? "8" : "16"};
+            row_tiles.insert(row_tiles.end(), std::begin(tiles), std::end(tiles));
             // Unrolled as above, the lanes being m x vector_width.
             for (const std::string &w : fwd_row_widths) {
                 for (const std::string &u : unrolls(k.m * width_lanes(w))) {
-                    for (const char *t : tiles) {
+                    for (const char *t : row_tiles) {
                         Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_rows", "true"}, {"vector_width", w}};
                         if (u != "1") p["unroll"] = u;
                         add(p);
@@ -254,8 +260,13 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         // backward ran 0.53x at 4 lanes.
         std::vector<std::string> bwd_widths = widths;
         if (k.layer == "bdlru" && k.m >= 3 && natural_lanes >= 16) bwd_widths.push_back(std::to_string(natural_lanes / 4));
+        // Also tiles of 32: the narrow bucket (B = 1, state 256) has 256 / m blocks (BD-LRU) and
+        // a task is a tile of one batch row, so from 64 channels up its backward ran on one core
+        // (BD-LRU m = 4 on the 2-core Xeon, 2026-12-06: tile 32 1.62x tile 128, 1.77x at 4 lanes).
+        std::vector<const char *> bwd_tiles{"32"};
+        bwd_tiles.insert(bwd_tiles.end(), std::begin(tiles), std::end(tiles));
         for (const char *form : {"false", "true"}) {
-            for (const char *t : tiles) {
+            for (const char *t : bwd_tiles) {
                 for (const std::string &w : bwd_widths) {
                     Params p{{"algorithm", "sequential"}, {"tile", t}, {"vector_width", w}};
                     if (std::string(form) == "true") p["two_pass"] = "true";
@@ -289,9 +300,12 @@ std::vector<Params> enumerate_space(const KernelKey &k, const Params &default_pa
         // BD-LRU's one-pass form with a row's logits in the SIMD lanes (vector_logits: one block at
         // a time, min(natural, m) lanes over k; bdlru_generator.cpp), m a power of two from 8. On
         // the Intel Xeon (AVX-512) the m = 16 and 8 backwards ran 2.6x and 1.36x the entries'
-        // kernels with the channels in the lanes (2026-12-06, docs/benchmarks.md).
+        // kernels with the channels in the lanes (2026-12-06, docs/benchmarks.md). Tiles from 8
+        // blocks: the narrow bucket (B = 1, state 256) has 16 blocks at m = 16 and 32 at m = 8,
+        // and a task is a tile of one batch row, so only tiles under the block count use both
+        // cores of the 2-core Xeon (m = 16: tile 8 1.76x tile 16 there, 2026-12-06).
         if (k.layer == "bdlru" && k.m >= 8 && (k.m & (k.m - 1)) == 0) {
-            for (const char *t : {"16", "64", "256"}) {
+            for (const char *t : {"8", "16", "64", "256"}) {
                 add({{"algorithm", "sequential"}, {"tile", t}, {"vector_logits", "true"}, {"vector_width", "0"}});
             }
         }

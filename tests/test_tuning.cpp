@@ -62,9 +62,9 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
     }
     EXPECT_EQ(chunked, 8);
     // 40 sequential (5 tiles x: 8 lanes x 1, 2, 4; 16 x 1, 2; 4 x 1, 2, 4 vectors per iteration),
-    // 25 with vector_rows (5 tiles x: 16 lanes x 1, 2; 8 x 1, 2, 4), each of those 65 also with
-    // prefetch = 1; 8 chunked (never prefetched).
-    EXPECT_EQ(space.size(), 138u);
+    // 30 with vector_rows (6 tiles, 16 blocks for the narrow bucket and 64-1024, x: 16 lanes x 1,
+    // 2; 8 x 1, 2, 4), each of those 70 also with prefetch = 1; 8 chunked (never prefetched).
+    EXPECT_EQ(space.size(), 148u);
     int prefetched = 0;
     for (const Params &p : space) {
         if (!p.count("prefetch")) continue;
@@ -75,7 +75,7 @@ TEST(TuneSpace, ForwardHasBothAlgorithmsWhereTheBuildCompilesThem) {
         EXPECT_NE(std::find(space.begin(), space.end(), plain), space.end()) << params_key(p);
         prefetched++;
     }
-    EXPECT_EQ(prefetched, 65);
+    EXPECT_EQ(prefetched, 70);
     // The backward's space never sets it (its generator keeps Halide's Stage::prefetch).
     for (const Params &p : enumerate_space({"hlru", "backward", 2, "cpu"}, {})) EXPECT_EQ(p.count("prefetch"), 0u);
     // BD-LRU m = 8: the build has no chunked forward (m³ summaries), so neither does the space.
@@ -132,10 +132,10 @@ TEST(TuneSpace, BackwardHasEveryForm) {
         else if (p.count("reverse_channels")) other_walk += p.at("reverse_channels") == "0";  // m = 4: on by default
         else one++;
     }
-    EXPECT_EQ(one, 15);  // 5 tiles x 3 widths
-    EXPECT_EQ(other_walk, 15);  // the same, each step's channels walked upwards
+    EXPECT_EQ(one, 18);  // 6 tiles (32, for the narrow bucket, and 64-1024) x 3 widths
+    EXPECT_EQ(other_walk, 15);  // 5 tiles (64-1024) x 3 widths, each step's channels walked upwards
     EXPECT_EQ(gates_off, 2);  // the one-pass form with the gate buffers in the inputs' order
-    EXPECT_EQ(two, 15);
+    EXPECT_EQ(two, 18);
     EXPECT_EQ(chunked, 4);
     // BD-LRU m = 8: no chunked kernels (m³ summaries), as the build.
     for (const Params &p : enumerate_space({"bdlru", "backward", 8, "cpu"}, {})) EXPECT_EQ(p.at("algorithm"), "sequential");
@@ -170,11 +170,12 @@ TEST(TuneSpace, BdlruTransposesLogitsAtOneBlockPerVector) {
         }
         return n;
     };
-    // One per tile and vectors-per-iteration factor (unroll 1, 2, 4 while 4 natural vectors hold
-    // the unrolled lanes and 600 logits their code): m = 16 x 1, 2; m = 8 on AVX2 x 1, 2, 4.
-    EXPECT_EQ(transposed("bdlru", "forward", 16, 16), 10);
-    EXPECT_EQ(transposed("bdlru", "forward", 16, 8), 10);
-    EXPECT_EQ(transposed("bdlru", "forward", 8, 8), 15);
+    // One per tile (6: 64-1024 and one for the narrow bucket, 8 blocks at m = 16, else 16) and
+    // vectors-per-iteration factor (unroll 1, 2, 4 while 4 natural vectors hold the unrolled lanes
+    // and 600 logits their code): m = 16 x 1, 2; m = 8 on AVX2 x 1, 2, 4.
+    EXPECT_EQ(transposed("bdlru", "forward", 16, 16), 12);
+    EXPECT_EQ(transposed("bdlru", "forward", 16, 8), 12);
+    EXPECT_EQ(transposed("bdlru", "forward", 8, 8), 18);
     EXPECT_EQ(transposed("bdlru", "forward", 8, 16), 0);   // AVX-512 puts 2 or 4 blocks in a vector
     EXPECT_EQ(transposed("bdlru", "forward", 5, 4), 0);    // one block per vector, but m = 5
     EXPECT_EQ(transposed("bdlru", "backward", 16, 16), 0);
@@ -218,7 +219,8 @@ TEST(TuneSpace, ForwardUnrollsItsVectors) {
 }
 
 // BD-LRU's one-pass backward with a row's logits in the lanes (vector_logits): m a power of two
-// from 8, three tiles at the natural width (the generator caps the lanes at m), never with
+// from 8, four tiles (from 8 blocks, for the narrow bucket's 16 blocks at m = 16) at the natural
+// width (the generator caps the lanes at m), never with
 // vector_rows or the two-pass form; not the forward, not H-LRU.
 TEST(TuneSpace, BdlruBackwardOffersLogitsInTheLanes) {
     auto count = [](const char *layer, const char *dir, int m, int lanes) {
@@ -233,9 +235,9 @@ TEST(TuneSpace, BdlruBackwardOffersLogitsInTheLanes) {
         }
         return n;
     };
-    EXPECT_EQ(count("bdlru", "backward", 16, 16), 3);
-    EXPECT_EQ(count("bdlru", "backward", 16, 8), 3);
-    EXPECT_EQ(count("bdlru", "backward", 8, 16), 3);
+    EXPECT_EQ(count("bdlru", "backward", 16, 16), 4);
+    EXPECT_EQ(count("bdlru", "backward", 16, 8), 4);
+    EXPECT_EQ(count("bdlru", "backward", 8, 16), 4);
     EXPECT_EQ(count("bdlru", "backward", 5, 16), 0);
     EXPECT_EQ(count("bdlru", "backward", 4, 16), 0);
     EXPECT_EQ(count("bdlru", "forward", 16, 16), 0);
@@ -258,8 +260,9 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
     for (const char *dir : {"backward", "forward"}) {
         EXPECT_EQ(count(dir, 1), 0) << dir;
         // 5 tiles x widths 0 and 4 (AVX2's natural 8, halved); the forward's unrolled too (16 lanes
-        // x 2, 8 lanes x 2 and 4: ForwardUnrollsItsVectors).
-        EXPECT_EQ(count(dir, 2), std::string(dir) == "forward" ? 25 : 10) << dir;
+        // x 2, 8 lanes x 2 and 4: ForwardUnrollsItsVectors) and a sixth tile, 16 blocks, for the
+        // narrow bucket.
+        EXPECT_EQ(count(dir, 2), std::string(dir) == "forward" ? 30 : 10) << dir;
         for (const Params &p : enumerate_space({"hlru", dir, 2, "cpu"}, {})) EXPECT_EQ(p.count("vector_rows"), 0u) << dir;
     }
     EXPECT_EQ(count("backward", 8), 10);
@@ -270,8 +273,9 @@ TEST(TuneSpace, BdlruOffersRowsInTheLanes) {
         if (p.count("vector_rows")) w8.insert(p.at("vector_width"));
     }
     EXPECT_EQ(w8, (std::set<std::string>{"0", "4", "1", "2"}));
-    // 5 tiles x 4 widths, width 1 with its logits transposed too, widths 1 (x 2, 4) and 2 (x 2) unrolled.
-    EXPECT_EQ(count("forward", 8), 50);
+    // 6 tiles (16 blocks and 64-1024) x 4 widths, width 1 with its logits transposed too, widths
+    // 1 (x 2, 4) and 2 (x 2) unrolled.
+    EXPECT_EQ(count("forward", 8), 60);
     // m = 16: one block (16 lanes) only; on AVX-512 one and two blocks.
     for (const Params &p : enumerate_space({"bdlru", "forward", 16, "cpu"}, {})) {
         if (p.count("vector_rows")) w16.insert(p.at("vector_width"));
