@@ -187,6 +187,20 @@ TEST(Cli, BenchWritesRowsWithCeilingAndReference) {
     EXPECT_NE(r.output.find("samples interleaved with the kernels; spread"), std::string::npos) << r.output;
 }
 
+// An --orders value no scan layer asked for compiles is an error naming it and the compiled
+// ones, not an empty table (it was: the bench timed nothing and exited 0).
+TEST(Cli, BenchRefusesOrdersNotCompiled) {
+    for (const char *m : {"0", "1000"}) {
+        Result r = run_cli(std::string("bench --layers hlru,bdlru --orders 2,") + m + " --devices cpu --batch 1 --seq 4 --width 16 --reps 1");
+        EXPECT_NE(r.status, 0) << r.output;
+        EXPECT_NE(r.output.find(std::string("--orders: m = ") + m + " is not compiled for hlru, bdlru; compiled: 1, 2"),
+                  std::string::npos) << r.output;
+    }
+    Result cores = run_cli("bench --layers elman --orders 2 --devices cpu --batch 1 --seq 4 --width 16 --reps 1");
+    EXPECT_NE(cores.status, 0) << cores.output;
+    EXPECT_NE(cores.output.find("--orders applies to the scan layers"), std::string::npos) << cores.output;
+}
+
 // --variants: one row for every kernel the build compiled for the layer, device and m (the
 // dispatch's choices and all the others, time-major ones named so), each direction.
 TEST(Cli, BenchVariantsTimesEveryCompiledKernel) {

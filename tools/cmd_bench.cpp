@@ -26,6 +26,7 @@
 #include "HalideRuntimeCuda.h"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -387,6 +388,24 @@ void print_rnn_footer() {
 void run_bench(const BenchOptions &o) {
     if (o.batch < 1 || o.seq < 1 || o.width < 1) throw Error("bench: --batch, --seq and --width must be >= 1");
     if (o.reps < 1) throw Error("bench: --reps must be >= 1");
+    // Every --orders value must be compiled for some scan layer asked for (on the CPU: every
+    // device compiles at least its orders), else the bench would time nothing and say nothing.
+    for (int m : o.orders) {
+        std::vector<int> known;
+        bool scans = false;
+        for (const std::string &lname : o.layers) {
+            if (is_rnn_core(lname)) continue;
+            scans = true;
+            for (int k : supported_orders(parse_layer(lname), Device::cpu)) known.push_back(k);
+        }
+        if (!scans) throw Error("bench: --orders applies to the scan layers (hlru, bdlru); --layers names none");
+        if (std::find(known.begin(), known.end(), m) == known.end()) {
+            std::sort(known.begin(), known.end());
+            known.erase(std::unique(known.begin(), known.end()), known.end());
+            throw Error(fmt::format("bench: --orders: m = {} is not compiled for {}; compiled: {}", m,
+                                    fmt::join(o.layers, ", "), fmt::join(known, ", ")));
+        }
+    }
     std::vector<Row> rows;
     std::mt19937 rng(1234);
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
