@@ -658,7 +658,9 @@ void add_bench_command(CLI::App &app, std::function<void()> &run) {
         ->check(CLI::IsMember({"sequential", "chunked", "time_major"}));
     cmd->add_option("--batch", o->batch, "B")->capture_default_str();
     cmd->add_option("--seq", o->seq, "T")->capture_default_str();
-    cmd->add_option("--width", o->width, "state width N*m (N = width/m); hidden size H of the RNN cores")
+    cmd->add_option("--width", o->width, "state width N*m (N = width/m blocks or channels, for H-LRU too, so "
+                    "every m moves about the same bytes; the tuner's --shape and buckets count H-LRU's N channels: its "
+                    "state 256 at m = 4 is --width 1024 here); hidden size H of the RNN cores")
         ->capture_default_str();
     cmd->add_option("--reps", o->reps, "timed runs per kernel (median)")->capture_default_str();
     cmd->add_flag("!--no-reference", o->reference, "skip the plain C++ reference loop");
