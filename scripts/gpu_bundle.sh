@@ -6,7 +6,7 @@
 # 34 MiB on 2026-12-04, where one .xz per file was 56 MiB; the device tool carries 64 MiB in all,
 # the working tree included). With --tune BUCKETS..., also a CUDA tuner bundle of those buckets
 # for m = 1, 2, 4 of both scans, as .gpu/tune.tar.xz (gpu_check.sh's `tune` step runs it).
-# xz -9e takes about 4 minutes here: run this before asking for the device.
+# xz -9e takes 4-6 minutes here (6 on 2026-12-07, 27 MiB): run this before asking for the device.
 # Usage: bash scripts/gpu_bundle.sh [--tune mid narrow]
 # Then, with the device tool: run(command="bash scripts/gpu_check.sh", carry=[".gpu"], timeout_s=480)
 set -euo pipefail

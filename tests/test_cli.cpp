@@ -196,6 +196,10 @@ TEST(Cli, BenchRefusesOrdersNotCompiled) {
         EXPECT_NE(r.output.find(std::string("--orders: m = ") + m + " is not compiled for hlru, bdlru; compiled: 1, 2"),
                   std::string::npos) << r.output;
     }
+    // The RNN cores are not named among the layers the order is missing from.
+    Result mixed = run_cli("bench --layers bdlru,elman --orders 9 --devices cpu --batch 1 --seq 4 --width 16 --reps 1");
+    EXPECT_NE(mixed.status, 0) << mixed.output;
+    EXPECT_NE(mixed.output.find("m = 9 is not compiled for bdlru; compiled: 1, 2"), std::string::npos) << mixed.output;
     Result cores = run_cli("bench --layers elman --orders 2 --devices cpu --batch 1 --seq 4 --width 16 --reps 1");
     EXPECT_NE(cores.status, 0) << cores.output;
     EXPECT_NE(cores.output.find("--orders applies to the scan layers"), std::string::npos) << cores.output;

@@ -388,22 +388,26 @@ void print_rnn_footer() {
 void run_bench(const BenchOptions &o) {
     if (o.batch < 1 || o.seq < 1 || o.width < 1) throw Error("bench: --batch, --seq and --width must be >= 1");
     if (o.reps < 1) throw Error("bench: --reps must be >= 1");
-    // Every --orders value must be compiled for some scan layer asked for (on the CPU: every
-    // device compiles at least its orders), else the bench would time nothing and say nothing.
-    for (int m : o.orders) {
+    // Every --orders value must be compiled for some scan layer and device asked for, else the
+    // bench would time nothing and say nothing.
+    if (!o.orders.empty()) {
+        std::vector<std::string> scans;
         std::vector<int> known;
-        bool scans = false;
         for (const std::string &lname : o.layers) {
             if (is_rnn_core(lname)) continue;
-            scans = true;
-            for (int k : supported_orders(parse_layer(lname), Device::cpu)) known.push_back(k);
+            scans.push_back(lname);
+            for (const std::string &dname : o.devices) {
+                for (int k : supported_orders(parse_layer(lname), parse_device(dname))) known.push_back(k);
+            }
         }
-        if (!scans) throw Error("bench: --orders applies to the scan layers (hlru, bdlru); --layers names none");
-        if (std::find(known.begin(), known.end(), m) == known.end()) {
-            std::sort(known.begin(), known.end());
-            known.erase(std::unique(known.begin(), known.end()), known.end());
-            throw Error(fmt::format("bench: --orders: m = {} is not compiled for {}; compiled: {}", m,
-                                    fmt::join(o.layers, ", "), fmt::join(known, ", ")));
+        if (scans.empty()) throw Error("bench: --orders applies to the scan layers (hlru, bdlru); --layers names none");
+        std::sort(known.begin(), known.end());
+        known.erase(std::unique(known.begin(), known.end()), known.end());
+        for (int m : o.orders) {
+            if (!std::binary_search(known.begin(), known.end(), m)) {
+                throw Error(fmt::format("bench: --orders: m = {} is not compiled for {}; compiled: {}", m,
+                                        fmt::join(scans, ", "), fmt::join(known, ", ")));
+            }
         }
     }
     std::vector<Row> rows;
